@@ -1,0 +1,12 @@
+/*
+ * commands.c -- the table of subcommands kept in files of their own.
+ * A new command adds its entry here.
+ */
+#include "config.h"
+
+#include "commands.h"
+
+const mk_command mk_extra_commands[] = {
+    {"", 0},
+};
+const size_t mk_extra_command_count = 0;

@@ -1,0 +1,596 @@
+/*
+ * pipeline.c -- see pipeline.h.
+ */
+#include "config.h"
+
+#include "pipeline.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+
+typedef struct builder {
+    const char *path;
+    const mk_plugin_path *sp;
+    int errors;
+} builder;
+
+static void problem(builder *b, const cfg_node *at, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void problem(builder *b, const cfg_node *at, const char *fmt, ...)
+{
+    char msg[2048];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    if (at)
+        mk_log(MK_LOG_ERROR, "%s:%d:%d: %s", b->path, at->line, at->column, msg);
+    else
+        mk_log(MK_LOG_ERROR, "%s: %s", b->path, msg);
+    b->errors++;
+}
+
+const char *mk_role_name(mk_role role)
+{
+    switch (role) {
+    case MK_ROLE_SOURCE: return "source";
+    case MK_ROLE_TRANSFORM: return "transform";
+    case MK_ROLE_SINK: return "sink";
+    }
+    return "?";
+}
+
+const mk_option_decl *mk_plugin_role_options(const mk_plugin *d, mk_role role)
+{
+    switch (role) {
+    case MK_ROLE_SOURCE: return d->source ? d->source_options : NULL;
+    case MK_ROLE_TRANSFORM: return d->transform ? d->transform_options : NULL;
+    case MK_ROLE_SINK: return d->sink ? d->sink_options : NULL;
+    }
+    return NULL;
+}
+
+static int plugin_has_role(const mk_plugin *d, mk_role role)
+{
+    return (role == MK_ROLE_SOURCE && d->source) || (role == MK_ROLE_TRANSFORM && d->transform) ||
+           (role == MK_ROLE_SINK && d->sink);
+}
+
+char *mk_path_join(const char *dir, const char *path)
+{
+    if (path[0] == '/' || !dir || !*dir)
+        return strdup(path);
+    size_t n = strlen(dir) + strlen(path) + 2;
+    char *s = malloc(n);
+    if (s)
+        snprintf(s, n, "%s/%s", dir, path);
+    return s;
+}
+
+static char *dir_of(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    if (!slash)
+        return strdup(".");
+    if (slash == path)
+        return strdup("/");
+    return strndup(path, (size_t)(slash - path));
+}
+
+/* ---- options -------------------------------------------------------- */
+
+static const char *type_name(mk_option_type t)
+{
+    switch (t) {
+    case MK_OPT_STRING: return "a string";
+    case MK_OPT_INT: return "an integer";
+    case MK_OPT_BOOL: return "true or false";
+    case MK_OPT_CHAR: return "one character";
+    case MK_OPT_PATH: return "a path";
+    case MK_OPT_MAP: return "a mapping (key: value)";
+    case MK_OPT_LIST: return "a list";
+    }
+    return "?";
+}
+
+static int parse_bool(const char *s, int *out)
+{
+    static const char *const yes[] = {"true", "yes", "on", "1"};
+    static const char *const no[] = {"false", "no", "off", "0"};
+    for (size_t i = 0; i < 4; i++) {
+        if (strcasecmp(s, yes[i]) == 0) {
+            *out = 1;
+            return 0;
+        }
+        if (strcasecmp(s, no[i]) == 0) {
+            *out = 0;
+            return 0;
+        }
+    }
+    return -1;
+}
+
+static int parse_int(const char *s, long long *out)
+{
+    char *end;
+    errno = 0;
+    long long v = strtoll(s, &end, 10);
+    if (errno || end == s || *end)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+/* Check a scalar against the option's type; 0 if fine. */
+static int scalar_fits(const mk_option_decl *d, const char *v)
+{
+    long long i;
+    int bo;
+    switch (d->type) {
+    case MK_OPT_INT: return parse_int(v, &i);
+    case MK_OPT_BOOL: return parse_bool(v, &bo);
+    case MK_OPT_CHAR: return (strlen(v) == 1 || strcmp(v, "\\t") == 0 || strcmp(v, "tab") == 0) ? 0 : -1;
+    default: return 0;
+    }
+}
+
+static size_t count_decls(const mk_option_decl *decls)
+{
+    size_t n = 0;
+    while (decls && decls[n].name)
+        n++;
+    return n;
+}
+
+static void set_list(builder *b, mk_context *ctx, mk_optval *ov, const cfg_node *v)
+{
+    if (v->kind == CFG_SCALAR) {
+        ov->count = 1;
+        ov->values = calloc(1, sizeof(char *));
+        ov->values[0] = strdup(v->value);
+        return;
+    }
+    if (v->kind != CFG_SEQ) {
+        problem(b, v, "option '%s' of %s '%s' must be a list of strings, not %s", ov->decl->name,
+                mk_role_name(ctx->role), ctx->name, cfg_kind_name(v->kind));
+        return;
+    }
+    ov->values = calloc(v->count ? v->count : 1, sizeof(char *));
+    for (size_t i = 0; i < v->count; i++) {
+        if (v->items[i]->kind != CFG_SCALAR) {
+            problem(b, v->items[i], "option '%s': list items must be strings, not %s",
+                    ov->decl->name, cfg_kind_name(v->items[i]->kind));
+            continue;
+        }
+        ov->values[ov->count++] = strdup(v->items[i]->value);
+    }
+}
+
+static void set_map(builder *b, mk_context *ctx, mk_optval *ov, const cfg_node *v)
+{
+    if (v->kind != CFG_MAP) {
+        problem(b, v, "option '%s' of %s '%s' must be a mapping like { old: new }, not %s",
+                ov->decl->name, mk_role_name(ctx->role), ctx->name, cfg_kind_name(v->kind));
+        return;
+    }
+    ov->keys = calloc(v->count ? v->count : 1, sizeof(char *));
+    ov->values = calloc(v->count ? v->count : 1, sizeof(char *));
+    for (size_t i = 0; i < v->count; i++) {
+        if (v->items[i]->kind != CFG_SCALAR) {
+            problem(b, v->items[i], "option '%s': the value of '%s' must be a string, not %s",
+                    ov->decl->name, v->keys[i]->value, cfg_kind_name(v->items[i]->kind));
+            continue;
+        }
+        ov->keys[ov->count] = strdup(v->keys[i]->value);
+        ov->values[ov->count++] = strdup(v->items[i]->value);
+    }
+}
+
+static void set_option(builder *b, mk_context *ctx, mk_optval *ov, const cfg_node *v,
+                       const char *dir)
+{
+    const mk_option_decl *d = ov->decl;
+    ov->set = 1;
+    if (d->type == MK_OPT_LIST) {
+        set_list(b, ctx, ov, v);
+        return;
+    }
+    if (d->type == MK_OPT_MAP) {
+        set_map(b, ctx, ov, v);
+        return;
+    }
+    if (v->kind != CFG_SCALAR) {
+        problem(b, v, "option '%s' of %s '%s' must be %s, not %s", d->name,
+                mk_role_name(ctx->role), ctx->name, type_name(d->type), cfg_kind_name(v->kind));
+        return;
+    }
+    if (scalar_fits(d, v->value) != 0) {
+        problem(b, v, "option '%s' of %s '%s' must be %s, not '%s'", d->name,
+                mk_role_name(ctx->role), ctx->name, type_name(d->type), v->value);
+        return;
+    }
+    if (d->type == MK_OPT_CHAR && (strcmp(v->value, "\\t") == 0 || strcmp(v->value, "tab") == 0))
+        ov->value = strdup("\t");
+    else
+        ov->value = d->type == MK_OPT_PATH ? mk_path_join(dir, v->value) : strdup(v->value);
+}
+
+/* Reserved keys of a step, besides the plugin's options. */
+static const char *const source_keys[] = {"name", "plugin", "transforms"};
+static const char *const step_keys[] = {"name", "plugin"};
+
+static void build_step(builder *b, mk_context *ctx, mk_role role, const cfg_node *node,
+                       size_t index, const char *dir);
+
+static void unknown_key(builder *b, mk_context *ctx, const cfg_node *key,
+                        const mk_option_decl *decls, int is_source)
+{
+    const char *cands[64];
+    size_t n = 0;
+    const char *const *reserved = is_source ? source_keys : step_keys;
+    size_t nres = is_source ? 3 : 2;
+    for (size_t i = 0; i < nres && n < 64; i++)
+        cands[n++] = reserved[i];
+    for (size_t i = 0; decls && decls[i].name && n < 64; i++)
+        cands[n++] = decls[i].name;
+    const char *near = cfg_suggest(key->value, cands, n);
+    if (near)
+        problem(b, key, "unknown option '%s' for %s '%s' (plugin %s); did you mean '%s'?",
+                key->value, mk_role_name(ctx->role), ctx->name, ctx->plugin_name, near);
+    else
+        problem(b, key,
+                "unknown option '%s' for %s '%s' (plugin %s); 'mekong plugins' lists its options",
+                key->value, mk_role_name(ctx->role), ctx->name, ctx->plugin_name);
+}
+
+static void build_options(builder *b, mk_context *ctx, const cfg_node *node, const char *dir)
+{
+    const mk_option_decl *decls = mk_plugin_role_options(ctx->plugin.desc, ctx->role);
+    size_t n = count_decls(decls);
+    ctx->opts.count = n;
+    ctx->opts.v = calloc(n ? n : 1, sizeof(mk_optval));
+    for (size_t i = 0; i < n; i++)
+        ctx->opts.v[i].decl = &decls[i];
+    int is_source = ctx->role == MK_ROLE_SOURCE;
+    for (size_t k = 0; k < node->count; k++) {
+        const char *key = node->keys[k]->value;
+        if (strcmp(key, "name") == 0 || strcmp(key, "plugin") == 0 ||
+            (is_source && strcmp(key, "transforms") == 0))
+            continue;
+        size_t i;
+        for (i = 0; i < n; i++)
+            if (strcmp(decls[i].name, key) == 0)
+                break;
+        if (i == n) {
+            unknown_key(b, ctx, node->keys[k], decls, is_source);
+            continue;
+        }
+        set_option(b, ctx, &ctx->opts.v[i], node->items[k], dir);
+    }
+    for (size_t i = 0; i < n; i++) {
+        mk_optval *ov = &ctx->opts.v[i];
+        if (ov->set)
+            continue;
+        if (decls[i].required) {
+            problem(b, node, "%s '%s' (plugin %s) needs option '%s': %s", mk_role_name(ctx->role),
+                    ctx->name, ctx->plugin_name, decls[i].name, decls[i].help);
+        } else if (decls[i].default_value && decls[i].type != MK_OPT_MAP &&
+                   decls[i].type != MK_OPT_LIST) {
+            ov->value = decls[i].type == MK_OPT_PATH ? mk_path_join(dir, decls[i].default_value)
+                                                     : strdup(decls[i].default_value);
+        }
+    }
+}
+
+static void build_chain(builder *b, mk_context *src, const cfg_node *list, const char *dir)
+{
+    if (list->kind != CFG_SEQ) {
+        problem(b, list, "'transforms' of source '%s' must be a list of steps, not %s", src->name,
+                cfg_kind_name(list->kind));
+        return;
+    }
+    src->chain = calloc(list->count ? list->count : 1, sizeof(mk_context));
+    src->chain_len = list->count;
+    for (size_t i = 0; i < list->count; i++) {
+        build_step(b, &src->chain[i], MK_ROLE_TRANSFORM, list->items[i], i, dir);
+        /* name it after its source so the report tells them apart */
+        char *old = src->chain[i].name;
+        size_t len = strlen(src->name) + strlen(old) + 2;
+        src->chain[i].name = malloc(len);
+        snprintf(src->chain[i].name, len, "%s/%s", src->name, old);
+        free(old);
+    }
+}
+
+static void build_step(builder *b, mk_context *ctx, mk_role role, const cfg_node *node,
+                       size_t index, const char *dir)
+{
+    ctx->role = role;
+    ctx->index = index;
+    ctx->line = node->line;
+    ctx->column = node->column;
+    if (node->kind != CFG_MAP) {
+        problem(b, node, "a %s is a mapping with at least 'plugin:', not %s", mk_role_name(role),
+                cfg_kind_name(node->kind));
+        ctx->name = strdup("?");
+        ctx->plugin_name = strdup("?");
+        return;
+    }
+    const cfg_node *plugin = cfg_get(node, "plugin");
+    const cfg_node *name = cfg_get(node, "name");
+    ctx->plugin_name = strdup(plugin && plugin->kind == CFG_SCALAR ? plugin->value : "?");
+    if (name && name->kind == CFG_SCALAR) {
+        ctx->name = strdup(name->value);
+    } else {
+        char buf[128];
+        snprintf(buf, sizeof buf, "%s#%zu", ctx->plugin_name, index + 1);
+        ctx->name = strdup(buf);
+    }
+    if (!plugin || plugin->kind != CFG_SCALAR) {
+        problem(b, node, "%s '%s' has no 'plugin:' (which plugin runs it, e.g. plugin: csv)",
+                mk_role_name(role), ctx->name);
+        return;
+    }
+    char err[2048];
+    if (mk_plugin_load(b->sp, plugin->value, &ctx->plugin, err, sizeof err) != 0) {
+        problem(b, plugin, "%s", err);
+        return;
+    }
+    if (!plugin_has_role(ctx->plugin.desc, role)) {
+        problem(b, plugin, "plugin %s cannot be a %s (it offers:%s%s%s)", plugin->value,
+                mk_role_name(role), ctx->plugin.desc->source ? " source" : "",
+                ctx->plugin.desc->transform ? " transform" : "",
+                ctx->plugin.desc->sink ? " sink" : "");
+        return;
+    }
+    build_options(b, ctx, node, dir);
+    if (role == MK_ROLE_SOURCE) {
+        const cfg_node *chain = cfg_get(node, "transforms");
+        if (chain)
+            build_chain(b, ctx, chain, dir);
+    }
+}
+
+static void build_steps(builder *b, const cfg_node *root, const char *key, mk_role role,
+                        mk_context **out, size_t *n, const char *dir, int required)
+{
+    const cfg_node *list = cfg_get(root, key);
+    *out = NULL;
+    *n = 0;
+    if (!list) {
+        if (required)
+            problem(b, NULL, "no '%s:' list: a pipeline needs at least one %s", key,
+                    mk_role_name(role));
+        return;
+    }
+    if (list->kind != CFG_SEQ) {
+        problem(b, list, "'%s' must be a list (each item starting with '- plugin: ...'), not %s",
+                key, cfg_kind_name(list->kind));
+        return;
+    }
+    if (required && list->count == 0)
+        problem(b, list, "'%s' is empty: a pipeline needs at least one %s", key,
+                mk_role_name(role));
+    *out = calloc(list->count ? list->count : 1, sizeof(mk_context));
+    *n = list->count;
+    for (size_t i = 0; i < list->count; i++)
+        build_step(b, &(*out)[i], role, list->items[i], i, dir);
+}
+
+static int parse_share(const char *s, double *out)
+{
+    char *end;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (end == s || errno)
+        return -1;
+    if (*end == '%') {
+        v /= 100.0;
+        end++;
+    }
+    if (*end || v < 0 || v > 1)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+static void add_threshold(builder *b, mk_pipeline *p, const char *rule, const cfg_node *v)
+{
+    double share;
+    if (v->kind != CFG_SCALAR || parse_share(v->value, &share) != 0) {
+        problem(b, v, "a threshold is a share of rows: 0.05 or 5%%, between 0 and 1");
+        return;
+    }
+    p->thresholds = realloc(p->thresholds, (p->nthresholds + 1) * sizeof(mk_threshold));
+    p->thresholds[p->nthresholds].rule = rule ? strdup(rule) : NULL;
+    p->thresholds[p->nthresholds].max_share = share;
+    p->nthresholds++;
+}
+
+static void build_thresholds(builder *b, mk_pipeline *p, const cfg_node *t)
+{
+    static const char *const keys[] = {"max_rejected", "rules", "publish_on_failure"};
+    if (t->kind != CFG_MAP) {
+        problem(b, t, "'thresholds' must be a mapping (max_rejected:, rules:, publish_on_failure:)");
+        return;
+    }
+    for (size_t i = 0; i < t->count; i++) {
+        const char *k = t->keys[i]->value;
+        const cfg_node *v = t->items[i];
+        if (strcmp(k, "max_rejected") == 0) {
+            add_threshold(b, p, NULL, v);
+        } else if (strcmp(k, "rules") == 0) {
+            if (v->kind != CFG_MAP) {
+                problem(b, v, "'thresholds.rules' maps rule names to shares, e.g. { cccd: 1%% }");
+                continue;
+            }
+            for (size_t r = 0; r < v->count; r++)
+                add_threshold(b, p, v->keys[r]->value, v->items[r]);
+        } else if (strcmp(k, "publish_on_failure") == 0) {
+            if (v->kind != CFG_SCALAR || parse_bool(v->value, &p->publish_on_threshold) != 0)
+                problem(b, v, "'publish_on_failure' must be true or false");
+        } else {
+            const char *near = cfg_suggest(k, keys, 3);
+            problem(b, t->keys[i], "unknown key '%s' in thresholds%s%s%s", k,
+                    near ? "; did you mean '" : " (max_rejected, rules, publish_on_failure)",
+                    near ? near : "", near ? "'?" : "");
+        }
+    }
+}
+
+static const char *const top_keys[] = {"name",   "description", "sources",     "transforms",
+                                       "sinks",  "rejects",     "report",      "html_report",
+                                       "batch_rows", "thresholds"};
+#define N_TOP_KEYS (sizeof top_keys / sizeof top_keys[0])
+
+static char *scalar_or_problem(builder *b, const cfg_node *n, const char *key)
+{
+    if (n->kind != CFG_SCALAR) {
+        problem(b, n, "'%s' must be a single value, not %s", key, cfg_kind_name(n->kind));
+        return NULL;
+    }
+    return n->value;
+}
+
+int mk_pipeline_load(const char *path, const cfg_vars *vars, const mk_plugin_path *sp,
+                     mk_pipeline *p)
+{
+    memset(p, 0, sizeof(*p));
+    char err[4096];
+    cfg_node *root = cfg_load(path, vars, err, sizeof err);
+    if (!root) {
+        mk_log(MK_LOG_ERROR, "%s", err);
+        return -1;
+    }
+    builder b = {path, sp, 0};
+    p->path = strdup(path);
+    p->dir = dir_of(path);
+    p->batch_rows = 1024;
+
+    for (size_t i = 0; i < root->count; i++) {
+        const char *k = root->keys[i]->value;
+        size_t j;
+        for (j = 0; j < N_TOP_KEYS; j++)
+            if (strcmp(k, top_keys[j]) == 0)
+                break;
+        if (j == N_TOP_KEYS) {
+            const char *near = cfg_suggest(k, top_keys, N_TOP_KEYS);
+            if (near)
+                problem(&b, root->keys[i], "unknown key '%s'; did you mean '%s'?", k, near);
+            else
+                problem(&b, root->keys[i],
+                        "unknown key '%s' (a pipeline has: name, sources, transforms, sinks, "
+                        "rejects, report, html_report, batch_rows, thresholds)",
+                        k);
+        }
+    }
+
+    const cfg_node *n;
+    const char *s;
+    if ((n = cfg_get(root, "name")) && (s = scalar_or_problem(&b, n, "name")))
+        p->name = strdup(s);
+    else {
+        const char *base = strrchr(path, '/');
+        base = base ? base + 1 : path;
+        const char *dot = strrchr(base, '.');
+        p->name = strndup(base, dot ? (size_t)(dot - base) : strlen(base));
+    }
+    if ((n = cfg_get(root, "rejects")) && (s = scalar_or_problem(&b, n, "rejects")))
+        p->rejects_path = mk_path_join(p->dir, s);
+    else if (!n)
+        problem(&b, NULL,
+                "no 'rejects:' file: every rejected row is kept, so name a file "
+                "(e.g. rejects: out/rejects.csv)");
+    if ((n = cfg_get(root, "report")) && (s = scalar_or_problem(&b, n, "report")))
+        p->report_path = mk_path_join(p->dir, s);
+    if ((n = cfg_get(root, "html_report")) && (s = scalar_or_problem(&b, n, "html_report")))
+        p->html_report_path = mk_path_join(p->dir, s);
+    if ((n = cfg_get(root, "batch_rows")) && (s = scalar_or_problem(&b, n, "batch_rows"))) {
+        long long v;
+        if (parse_int(s, &v) != 0 || v < 1 || v > 1000000)
+            problem(&b, n, "'batch_rows' must be a whole number from 1 to 1000000");
+        else
+            p->batch_rows = (size_t)v;
+    }
+    if ((n = cfg_get(root, "thresholds")))
+        build_thresholds(&b, p, n);
+
+    build_steps(&b, root, "sources", MK_ROLE_SOURCE, &p->sources, &p->nsources, p->dir, 1);
+    build_steps(&b, root, "transforms", MK_ROLE_TRANSFORM, &p->transforms, &p->ntransforms,
+                p->dir, 0);
+    build_steps(&b, root, "sinks", MK_ROLE_SINK, &p->sinks, &p->nsinks, p->dir, 1);
+
+    /* Default report beside the rejects file, named after the pipeline. */
+    if (!p->report_path && p->rejects_path) {
+        char *d = dir_of(p->rejects_path);
+        size_t len = strlen(d) + strlen(p->name) + 16;
+        p->report_path = malloc(len);
+        snprintf(p->report_path, len, "%s/%s.report.json", d, p->name);
+        free(d);
+    }
+    cfg_free(root);
+    return b.errors ? -1 : 0;
+}
+
+static void free_context(mk_context *c)
+{
+    for (size_t i = 0; i < c->chain_len; i++)
+        free_context(&c->chain[i]);
+    free(c->chain);
+    for (size_t i = 0; i < c->nparts; i++)
+        free(c->part_names[i]);
+    free(c->part_names);
+    for (size_t i = 0; i < c->opts.count; i++) {
+        mk_optval *ov = &c->opts.v[i];
+        free(ov->value);
+        for (size_t k = 0; k < ov->count; k++) {
+            if (ov->keys)
+                free(ov->keys[k]);
+            free(ov->values[k]);
+        }
+        free(ov->keys);
+        free(ov->values);
+    }
+    free(c->opts.v);
+    for (size_t i = 0; i < c->report_count; i++) {
+        free(c->report_keys[i]);
+        free(c->report_values[i]);
+    }
+    free(c->report_keys);
+    free(c->report_values);
+    free(c->report_numbers);
+    free(c->report_is_number);
+    mk_plugin_unload(&c->plugin);
+    free(c->name);
+    free(c->plugin_name);
+}
+
+static void free_contexts(mk_context *list, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        free_context(&list[i]);
+    free(list);
+}
+
+void mk_pipeline_free(mk_pipeline *p)
+{
+    free_contexts(p->sources, p->nsources);
+    free_contexts(p->transforms, p->ntransforms);
+    free_contexts(p->sinks, p->nsinks);
+    for (size_t i = 0; i < p->nthresholds; i++)
+        free(p->thresholds[i].rule);
+    free(p->thresholds);
+    free(p->path);
+    free(p->dir);
+    free(p->name);
+    free(p->rejects_path);
+    free(p->report_path);
+    free(p->html_report_path);
+    memset(p, 0, sizeof(*p));
+}

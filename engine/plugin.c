@@ -1,0 +1,247 @@
+/*
+ * plugin.c -- see plugin.h.  The ABI check follows PostgreSQL's magic
+ * block: the descriptor's first words are checked before any other member
+ * is read, so a plugin of another ABI is refused with both versions named
+ * instead of crashing the host.
+ */
+#include "config.h"
+
+#include "plugin.h"
+
+#include <dirent.h>
+#include <dlfcn.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static int add_dir(mk_plugin_path *sp, const char *dir, size_t len)
+{
+    if (len == 0)
+        return 0;
+    char **grown = realloc(sp->dirs, (sp->count + 1) * sizeof(char *));
+    if (!grown)
+        return -1;
+    sp->dirs = grown;
+    sp->dirs[sp->count] = strndup(dir, len);
+    if (!sp->dirs[sp->count])
+        return -1;
+    sp->count++;
+    return 0;
+}
+
+/* Nonzero when this executable lives in the build tree it was built in. */
+static int running_from_build_tree(void)
+{
+    char exe[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (n <= 0)
+        return 0;
+    exe[n] = '\0';
+    size_t bl = strlen(MK_BUILD_DIR);
+    return strncmp(exe, MK_BUILD_DIR, bl) == 0 && exe[bl] == '/' &&
+           strncmp(exe + bl, "/engine/", 8) == 0;
+}
+
+int mk_plugin_path_init(mk_plugin_path *sp, char *const *extra_dirs, size_t nextra)
+{
+    sp->dirs = NULL;
+    sp->count = 0;
+    for (size_t i = 0; i < nextra; i++)
+        if (add_dir(sp, extra_dirs[i], strlen(extra_dirs[i])) != 0)
+            return -1;
+    const char *env = getenv("MEKONG_PLUGIN_PATH");
+    while (env && *env) {
+        const char *colon = strchr(env, ':');
+        size_t len = colon ? (size_t)(colon - env) : strlen(env);
+        if (add_dir(sp, env, len) != 0)
+            return -1;
+        env = colon ? colon + 1 : NULL;
+    }
+    if (running_from_build_tree() && add_dir(sp, MK_BUILD_DIR "/plugins", strlen(MK_BUILD_DIR "/plugins")) != 0)
+        return -1;
+    return add_dir(sp, MK_PLUGIN_DIR, strlen(MK_PLUGIN_DIR));
+}
+
+void mk_plugin_path_free(mk_plugin_path *sp)
+{
+    for (size_t i = 0; i < sp->count; i++)
+        free(sp->dirs[i]);
+    free(sp->dirs);
+    sp->dirs = NULL;
+    sp->count = 0;
+}
+
+char *mk_plugin_path_describe(const mk_plugin_path *sp)
+{
+    size_t len = 1;
+    for (size_t i = 0; i < sp->count; i++)
+        len += strlen(sp->dirs[i]) + 1;
+    char *s = malloc(len);
+    if (!s)
+        return NULL;
+    s[0] = '\0';
+    for (size_t i = 0; i < sp->count; i++) {
+        if (i)
+            strcat(s, ":");
+        strcat(s, sp->dirs[i]);
+    }
+    return s;
+}
+
+static int is_file(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+/* The file of plugin name in dir, into buf; 0 if found. */
+static int find_in_dir(const char *dir, const char *name, char *buf, size_t buflen)
+{
+    snprintf(buf, buflen, "%s/%s.so", dir, name);
+    if (is_file(buf))
+        return 0;
+    snprintf(buf, buflen, "%s/%s/.libs/%s.so", dir, name, name);
+    if (is_file(buf))
+        return 0;
+    return -1;
+}
+
+int mk_plugin_load_file(const char *path, mk_loaded_plugin *out, char *err, size_t errlen)
+{
+    memset(out, 0, sizeof(*out));
+    void *h = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+    if (!h) {
+        snprintf(err, errlen,
+                 "cannot load plugin %s: %s (run 'ldd %s' to see which library is missing)", path,
+                 dlerror(), path);
+        return -1;
+    }
+    mk_plugin_entry_fn entry;
+    *(void **)&entry = dlsym(h, MK_PLUGIN_ENTRY);
+    if (!entry) {
+        snprintf(err, errlen,
+                 "%s is not a mekong plugin: it does not export %s() (see docs/PLUGINS.md)", path,
+                 MK_PLUGIN_ENTRY);
+        dlclose(h);
+        return -1;
+    }
+    const mk_plugin *d = entry();
+    if (!d || d->magic != MK_ABI_MAGIC) {
+        snprintf(err, errlen, "%s is not a mekong plugin: bad magic 0x%08x (expected 0x%08x)", path,
+                 d ? d->magic : 0u, MK_ABI_MAGIC);
+        dlclose(h);
+        return -1;
+    }
+    if (d->abi_version != MK_ABI_VERSION) {
+        snprintf(err, errlen,
+                 "plugin %s was built for plugin ABI %u, but this mekong has ABI %u: rebuild it "
+                 "against this version's mekong.h",
+                 path, d->abi_version, MK_ABI_VERSION);
+        dlclose(h);
+        return -1;
+    }
+    if (d->size < sizeof(mk_plugin) || !d->name) {
+        snprintf(err, errlen, "plugin %s has a truncated descriptor (%u bytes, expected %zu)", path,
+                 d->size, sizeof(mk_plugin));
+        dlclose(h);
+        return -1;
+    }
+    out->desc = d;
+    out->handle = h;
+    out->path = strdup(path);
+    return 0;
+}
+
+int mk_plugin_load(const mk_plugin_path *sp, const char *name, mk_loaded_plugin *out, char *err,
+                   size_t errlen)
+{
+    char buf[PATH_MAX];
+    if (!*name || strchr(name, '/') || strchr(name, '.')) {
+        snprintf(err, errlen, "'%s' is not a plugin name (a plain word such as csv)", name);
+        return -1;
+    }
+    for (size_t i = 0; i < sp->count; i++) {
+        if (find_in_dir(sp->dirs[i], name, buf, sizeof buf) != 0)
+            continue;
+        if (mk_plugin_load_file(buf, out, err, errlen) != 0)
+            return -1;
+        if (strcmp(out->desc->name, name) != 0) {
+            snprintf(err, errlen, "%s calls itself '%s', not '%s'", buf, out->desc->name, name);
+            mk_plugin_unload(out);
+            return -1;
+        }
+        return 0;
+    }
+    char *where = mk_plugin_path_describe(sp);
+    snprintf(err, errlen,
+             "no plugin named '%s' (searched %s); 'mekong plugins' lists those found, "
+             "--plugin-dir or MEKONG_PLUGIN_PATH adds a folder",
+             name, where ? where : "?");
+    free(where);
+    return -1;
+}
+
+void mk_plugin_unload(mk_loaded_plugin *p)
+{
+    if (p->handle)
+        dlclose(p->handle);
+    free(p->path);
+    memset(p, 0, sizeof(*p));
+}
+
+typedef struct seen {
+    char **names;
+    size_t count;
+} seen;
+
+static int seen_add(seen *s, const char *name)
+{
+    for (size_t i = 0; i < s->count; i++)
+        if (strcmp(s->names[i], name) == 0)
+            return 0;
+    char **grown = realloc(s->names, (s->count + 1) * sizeof(char *));
+    if (!grown)
+        return 0;
+    s->names = grown;
+    s->names[s->count++] = strdup(name);
+    return 1;
+}
+
+static int by_name(const struct dirent **a, const struct dirent **b)
+{
+    return strcmp((*a)->d_name, (*b)->d_name);
+}
+
+void mk_plugin_each(const mk_plugin_path *sp, mk_plugin_visit_fn fn, void *data)
+{
+    seen s = {NULL, 0};
+    char buf[PATH_MAX];
+    for (size_t i = 0; i < sp->count; i++) {
+        struct dirent **list = NULL;
+        int n = scandir(sp->dirs[i], &list, NULL, by_name);
+        for (int k = 0; k < n; k++) {
+            char name[256];
+            const char *e = list[k]->d_name;
+            size_t len = strlen(e);
+            if (e[0] == '.') {
+                free(list[k]);
+                continue;
+            }
+            if (len > 3 && strcmp(e + len - 3, ".so") == 0)
+                snprintf(name, sizeof name, "%.*s", (int)(len - 3), e);
+            else
+                snprintf(name, sizeof name, "%s", e);
+            free(list[k]);
+            if (find_in_dir(sp->dirs[i], name, buf, sizeof buf) == 0 && seen_add(&s, name))
+                fn(name, buf, data);
+        }
+        free(list);
+    }
+    for (size_t i = 0; i < s.count; i++)
+        free(s.names[i]);
+    free(s.names);
+}

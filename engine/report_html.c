@@ -1,0 +1,175 @@
+/*
+ * report_html.c -- the quality report as one self-contained HTML page: no
+ * scripts, no fonts or images from the network, inline CSS only, so it
+ * opens the same from a mail attachment or a file share.
+ */
+#include "config.h"
+
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "log.h"
+#include "runstate.h"
+
+static void html_text(mk_outfile *f, const char *s)
+{
+    for (; s && *s; s++) {
+        switch (*s) {
+        case '<': mk_outfile_puts(f, "&lt;"); break;
+        case '>': mk_outfile_puts(f, "&gt;"); break;
+        case '&': mk_outfile_puts(f, "&amp;"); break;
+        case '"': mk_outfile_puts(f, "&quot;"); break;
+        default: mk_outfile_putc(f, *s);
+        }
+    }
+}
+
+static void printf_out(mk_outfile *f, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void printf_out(mk_outfile *f, const char *fmt, ...)
+{
+    char buf[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    mk_outfile_puts(f, buf);
+}
+
+static const char style[] =
+    "body{font-family:system-ui,sans-serif;margin:2em;color:#222;max-width:70em}"
+    "h1{font-size:1.5em}table{border-collapse:collapse;margin:1em 0}"
+    "td,th{border:1px solid #ccc;padding:.3em .6em;text-align:left;vertical-align:top}"
+    "td.n{text-align:right;font-variant-numeric:tabular-nums}"
+    ".bar{background:#eee;width:20em;height:1em}.bar span{display:block;height:1em;background:#c0392b}"
+    ".bar span.w{background:#e6a700}.ok{color:#1e7b34}.bad{color:#c0392b;font-weight:bold}"
+    "details{margin:.3em 0}code{font-size:.9em}";
+
+int mk_report_html(mk_run *run, const char *path)
+{
+    char err[1024];
+    mk_outfile *f = mk_outfile_open(path, err, sizeof err);
+    if (!f) {
+        mk_log(MK_LOG_ERROR, "html report: %s", err);
+        return -1;
+    }
+    mk_pipeline *p = run->p;
+    mk_outfile_puts(f, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>mekong: ");
+    html_text(f, p->name);
+    mk_outfile_puts(f, "</title><style>");
+    mk_outfile_puts(f, style);
+    mk_outfile_puts(f, "</style></head><body>\n<h1>Run report: ");
+    html_text(f, p->name);
+    mk_outfile_puts(f, "</h1>\n<p>Status: <span class=\"");
+    mk_outfile_puts(f, strcmp(run->status, "ok") == 0 ? "ok\">" : "bad\">");
+    html_text(f, run->status);
+    mk_outfile_puts(f, "</span>");
+    if (run->failure[0]) {
+        mk_outfile_puts(f, " &mdash; ");
+        html_text(f, run->failure);
+    }
+    printf_out(f, "</p>\n<p>%.2f s, %.0f rows/s. Accounts %s.</p>\n", run->elapsed,
+               run->elapsed > 0 ? (double)run->read / run->elapsed : 0.0,
+               run->balanced ? "add up" : "<span class=\"bad\">do not add up</span>");
+    for (size_t i = 0; i < run->nthreshold_failures; i++) {
+        mk_outfile_puts(f, "<p class=\"bad\">Threshold crossed: ");
+        html_text(f, run->threshold_failures[i]);
+        mk_outfile_puts(f, "</p>\n");
+    }
+    printf_out(f,
+               "<table><tr><th>read</th><th>written</th><th>rejected</th><th>dropped</th>"
+               "<th>warnings</th></tr><tr><td class=\"n\">%" PRIu64 "</td><td class=\"n\">%" PRIu64
+               "</td><td class=\"n\">%" PRIu64 "</td><td class=\"n\">%" PRIu64
+               "</td><td class=\"n\">%" PRIu64 "</td></tr></table>\n",
+               run->read, run->written, run->rejected, run->dropped, run->warned);
+
+    mk_outfile_puts(f, "<h2>Rules</h2>\n");
+    if (run->nrules == 0)
+        mk_outfile_puts(f, "<p>No rule rejected or warned about any row.</p>\n");
+    else
+        mk_outfile_puts(f, "<table><tr><th>rule</th><th>stage</th><th>checked</th><th>rejected</th>"
+                           "<th>warned</th><th>share</th></tr>\n");
+    for (size_t i = 0; i < run->nrules; i++) {
+        const mk_rule_stat *r = run->rules[i];
+        uint64_t base = r->checked ? r->checked : run->read;
+        double rs = base ? (double)r->rejected / (double)base : 0.0;
+        double ws = base ? (double)r->warned / (double)base : 0.0;
+        mk_outfile_puts(f, "<tr><td>");
+        html_text(f, r->name);
+        mk_outfile_puts(f, "</td><td>");
+        html_text(f, r->stage);
+        printf_out(f,
+                   "</td><td class=\"n\">%" PRIu64 "</td><td class=\"n\">%" PRIu64
+                   "</td><td class=\"n\">%" PRIu64 "</td><td><div class=\"bar\">"
+                   "<span style=\"width:%.1f%%\"></span><span class=\"w\" style=\"width:%.1f%%\">"
+                   "</span></div>%.2f%% rejected, %.2f%% warned</td></tr>\n",
+                   r->checked, r->rejected, r->warned, rs * 100, ws * 100, rs * 100, ws * 100);
+    }
+    if (run->nrules)
+        mk_outfile_puts(f, "</table>\n");
+
+    for (size_t i = 0; i < run->nrules; i++) {
+        const mk_rule_stat *r = run->rules[i];
+        if (!r->nsamples)
+            continue;
+        mk_outfile_puts(f, "<details><summary>Samples of ");
+        html_text(f, r->name);
+        printf_out(f, " (%zu)</summary><table><tr><th>source</th><th>position</th><th>kind</th>"
+                      "<th>message</th><th>values</th></tr>\n", r->nsamples);
+        for (size_t k = 0; k < r->nsamples; k++) {
+            const mk_sample *s = &r->samples[k];
+            mk_outfile_puts(f, "<tr><td>");
+            html_text(f, s->source);
+            printf_out(f, "</td><td class=\"n\">%" PRIu64 "</td><td>%s</td><td>", s->position,
+                       s->rejected ? "reject" : "warning");
+            html_text(f, s->message);
+            mk_outfile_puts(f, "</td><td><code>");
+            html_text(f, s->values);
+            mk_outfile_puts(f, "</code></td></tr>\n");
+        }
+        mk_outfile_puts(f, "</table></details>\n");
+    }
+
+    mk_outfile_puts(f, "<h2>Steps</h2>\n<table><tr><th>step</th><th>plugin</th><th>in</th>"
+                       "<th>out</th><th>rejected</th><th>dropped</th></tr>\n");
+    for (size_t i = 0; i < p->nsources; i++) {
+        const mk_context *s = &p->sources[i];
+        mk_outfile_puts(f, "<tr><td>source ");
+        html_text(f, s->name);
+        mk_outfile_puts(f, "</td><td>");
+        html_text(f, s->plugin_name);
+        printf_out(f, "</td><td class=\"n\">%" PRIu64 "</td><td class=\"n\">%" PRIu64
+                      "</td><td class=\"n\">%" PRIu64 "</td><td class=\"n\">0</td></tr>\n",
+                   s->rows_out + s->rows_rejected, s->rows_out, s->rows_rejected);
+    }
+    for (size_t i = 0; i < p->ntransforms; i++) {
+        const mk_context *t = &p->transforms[i];
+        mk_outfile_puts(f, "<tr><td>transform ");
+        html_text(f, t->name);
+        mk_outfile_puts(f, "</td><td>");
+        html_text(f, t->plugin_name);
+        printf_out(f, "</td><td class=\"n\">%" PRIu64 "</td><td class=\"n\">%" PRIu64
+                      "</td><td class=\"n\">%" PRIu64 "</td><td class=\"n\">%" PRIu64 "</td></tr>\n",
+                   t->rows_in, t->rows_out, t->rows_rejected, t->rows_dropped);
+    }
+    for (size_t i = 0; i < p->nsinks; i++) {
+        const mk_context *s = &p->sinks[i];
+        mk_outfile_puts(f, "<tr><td>sink ");
+        html_text(f, s->name);
+        mk_outfile_puts(f, "</td><td>");
+        html_text(f, s->plugin_name);
+        printf_out(f, "</td><td class=\"n\">%" PRIu64 "</td><td class=\"n\">%" PRIu64
+                      "</td><td class=\"n\">%" PRIu64 "</td><td class=\"n\">0</td></tr>\n",
+                   s->rows_written + s->rows_rejected, s->rows_written, s->rows_rejected);
+    }
+    mk_outfile_puts(f, "</table>\n<p>Rejected rows: <code>");
+    html_text(f, p->rejects_path);
+    mk_outfile_puts(f, "</code></p>\n</body></html>\n");
+    if (mk_outfile_commit(f, err, sizeof err) != 0) {
+        mk_log(MK_LOG_ERROR, "html report: %s", err);
+        return -1;
+    }
+    return 0;
+}

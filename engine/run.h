@@ -1,0 +1,37 @@
+/*
+ * run.h -- running a loaded pipeline: the batch loop, row accounting,
+ * rejects, the run report and the exit status.
+ *
+ * Rows flow one source batch at a time through the source's own
+ * transforms, the pipeline's transforms and every sink; then the next
+ * batch.  Values may point into the bytes of earlier batches of the same
+ * flow, which all stay alive until the sinks have written.
+ */
+#ifndef MEKONG_RUN_H
+#define MEKONG_RUN_H
+
+#include "pipeline.h"
+
+/* Exit codes of `mekong run` (documented in README.md and mekong.1). */
+enum {
+    MK_EXIT_OK = 0,
+    MK_EXIT_FAILED = 1,    /* the run failed: nothing was published */
+    MK_EXIT_USAGE = 2,     /* command line or pipeline file error */
+    MK_EXIT_THRESHOLD = 3, /* data quality below a threshold */
+};
+
+typedef struct mk_run_options {
+    const char *report_path; /* --report, overrides the pipeline's */
+    int progress;            /* show a progress line (stderr is a terminal) */
+} mk_run_options;
+
+/* Run; returns an exit code. */
+int mk_run_pipeline(mk_pipeline *p, const mk_run_options *o);
+
+/* The host table given to plugins. */
+extern const mk_host mk_host_table;
+
+/* Ask a running pipeline to stop (signal handlers). */
+void mk_run_request_stop(int signal_number);
+
+#endif

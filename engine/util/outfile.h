@@ -1,0 +1,66 @@
+/*
+ * outfile.h -- buffered output files that appear only when complete.
+ *
+ * An output is written to a temporary file beside its final name (same
+ * directory, so the rename is atomic) and renamed over the final name on
+ * commit.  A failed or interrupted run aborts: the temporary file is
+ * removed and an earlier output under the final name stays untouched.
+ * Writes go through a 256 KiB buffer: no syscall per row.
+ *
+ * Shared by the engine (rejects, report) and file sinks (linked in as a
+ * convenience library), so it knows nothing of plugins or rows.
+ */
+#ifndef MEKONG_OUTFILE_H
+#define MEKONG_OUTFILE_H
+
+#include <stddef.h>
+#include <string.h>
+
+typedef struct mk_outfile {
+    char *buf;
+    size_t len, cap;
+    int fd;
+    int err;          /* first errno of a failed write, 0 if none */
+    char *final_path;
+    char *tmp_path;
+} mk_outfile;
+
+/* Create the temporary file (and missing parent directories).  NULL with a
+ * message in err on failure. */
+mk_outfile *mk_outfile_open(const char *path, char *err, size_t errlen);
+/* Write out the buffer (when full). 0 or -1 (f->err set). */
+int mk_outfile_flush(mk_outfile *f);
+/* Flush, fsync and rename to the final name, then free f. 0 or -1. */
+int mk_outfile_commit(mk_outfile *f, char *err, size_t errlen);
+/* Remove the temporary file and free f.  NULL is fine. */
+void mk_outfile_abort(mk_outfile *f);
+/* Unbuffered write, for blocks larger than the buffer. */
+int mk_outfile_write_direct(mk_outfile *f, const void *p, size_t n);
+
+static inline int mk_outfile_write(mk_outfile *f, const void *p, size_t n)
+{
+    if (f->cap - f->len < n) {
+        if (mk_outfile_flush(f) != 0)
+            return -1;
+        if (n >= f->cap) /* larger than the buffer: write it through */
+            return mk_outfile_write_direct(f, p, n);
+    }
+    memcpy(f->buf + f->len, p, n);
+    f->len += n;
+    return 0;
+}
+
+static inline int mk_outfile_putc(mk_outfile *f, char c)
+{
+    if (f->len == f->cap && mk_outfile_flush(f) != 0)
+        return -1;
+    f->buf[f->len++] = c;
+    return 0;
+}
+
+static inline int mk_outfile_puts(mk_outfile *f, const char *s)
+{
+    return mk_outfile_write(f, s, strlen(s));
+}
+
+#endif

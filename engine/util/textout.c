@@ -1,0 +1,180 @@
+/*
+ * textout.c -- see textout.h.  These loops run once per field of every row
+ * written, so they scan bytes plainly and copy runs that need no escaping
+ * in one memcpy.
+ */
+#include "config.h"
+
+#include "textout.h"
+
+#include <stdint.h>
+
+int mk_csv_is_formula(const char *p, size_t len)
+{
+    if (len == 0)
+        return 0;
+    switch (p[0]) {
+    case '=':
+    case '@':
+    case '\t':
+    case '\r':
+    case '\n':
+        return 1;
+    case '+':
+    case '-':
+        break;
+    default:
+        return 0;
+    }
+    /* "+84912345678", "-5", "-1,5", "+84 91 234 5678" are data: a sign
+     * followed by digits, separators and blanks only, with a digit. */
+    int digits = 0;
+    for (size_t i = 1; i < len; i++) {
+        unsigned char c = (unsigned char)p[i];
+        if (c >= '0' && c <= '9')
+            digits = 1;
+        else if (c != '.' && c != ',' && c != ' ')
+            return 1;
+    }
+    return !digits && len > 1;
+}
+
+int mk_csv_write_field(mk_outfile *f, const mk_csv_style *st, const char *p, size_t len)
+{
+    if (!p)
+        return 0;
+    int guard = st->formula_guard && mk_csv_is_formula(p, len);
+    int needs_quotes = len == 0 || guard || p[0] == ' ' || p[0] == '\t' || p[len - 1] == ' ' ||
+                       p[len - 1] == '\t';
+    for (size_t i = 0; i < len && !needs_quotes; i++) {
+        char c = p[i];
+        needs_quotes = c == st->delimiter || c == st->quote || c == '\n' || c == '\r';
+    }
+    if (!needs_quotes)
+        return mk_outfile_write(f, p, len);
+    if (mk_outfile_putc(f, st->quote) != 0)
+        return -1;
+    if (guard && mk_outfile_putc(f, '\'') != 0)
+        return -1;
+    size_t run = 0;
+    for (size_t i = 0; i < len; i++) {
+        if (p[i] == st->quote) {
+            /* write the run including this quote, then the doubling quote */
+            if (mk_outfile_write(f, p + run, i + 1 - run) != 0 || mk_outfile_putc(f, st->quote) != 0)
+                return -1;
+            run = i + 1;
+        }
+    }
+    if (mk_outfile_write(f, p + run, len - run) != 0)
+        return -1;
+    return mk_outfile_putc(f, st->quote);
+}
+
+/* Length of the UTF-8 sequence starting at s[0] if valid, else 0. */
+static size_t utf8_seq(const unsigned char *s, size_t left)
+{
+    unsigned char c = s[0];
+    if (c < 0x80)
+        return 1;
+    if (c >= 0xc2 && c <= 0xdf) {
+        return left >= 2 && (s[1] & 0xc0) == 0x80 ? 2 : 0;
+    }
+    if (c >= 0xe0 && c <= 0xef) {
+        if (left < 3 || (s[1] & 0xc0) != 0x80 || (s[2] & 0xc0) != 0x80)
+            return 0;
+        if (c == 0xe0 && s[1] < 0xa0)
+            return 0; /* overlong */
+        if (c == 0xed && s[1] >= 0xa0)
+            return 0; /* surrogate */
+        return 3;
+    }
+    if (c >= 0xf0 && c <= 0xf4) {
+        if (left < 4 || (s[1] & 0xc0) != 0x80 || (s[2] & 0xc0) != 0x80 || (s[3] & 0xc0) != 0x80)
+            return 0;
+        if (c == 0xf0 && s[1] < 0x90)
+            return 0;
+        if (c == 0xf4 && s[1] >= 0x90)
+            return 0;
+        return 4;
+    }
+    return 0;
+}
+
+size_t mk_utf8_valid_prefix(const char *str, size_t len)
+{
+    const unsigned char *s = (const unsigned char *)str;
+    size_t i = 0;
+    while (i < len) {
+        if (s[i] < 0x80) {
+            i++;
+            continue;
+        }
+        size_t n = utf8_seq(s + i, len - i);
+        if (!n)
+            return i;
+        i += n;
+    }
+    return len;
+}
+
+static const char hex[] = "0123456789abcdef";
+
+int mk_json_write_string(mk_outfile *f, const char *str, size_t len, int replace,
+                         size_t *replaced)
+{
+    const unsigned char *s = (const unsigned char *)str;
+    if (!replace && mk_utf8_valid_prefix(str, len) != len)
+        return -2;
+    if (mk_outfile_putc(f, '"') != 0)
+        return -1;
+    size_t run = 0, i = 0;
+    while (i < len) {
+        unsigned char c = s[i];
+        size_t n = 1;
+        const char *esc = NULL;
+        char ubuf[7];
+        if (c >= 0x20 && c != '"' && c != '\\' && c < 0x7f) {
+            i++;
+            continue;
+        }
+        if (c >= 0x80) {
+            n = utf8_seq(s + i, len - i);
+            if (n == 2 && c == 0xc2 && s[i + 1] < 0xa0) { /* C1 control */
+                ubuf[0] = '\\', ubuf[1] = 'u', ubuf[2] = '0', ubuf[3] = '0';
+                ubuf[4] = hex[s[i + 1] >> 4], ubuf[5] = hex[s[i + 1] & 15], ubuf[6] = 0;
+                esc = ubuf;
+            } else if (n == 3 && c == 0xe2 && s[i + 1] == 0x80 && (s[i + 2] == 0xa8 || s[i + 2] == 0xa9)) {
+                esc = s[i + 2] == 0xa8 ? "\\u2028" : "\\u2029";
+            } else if (n == 0) {
+                esc = "\xef\xbf\xbd";
+                n = 1;
+                if (replaced)
+                    (*replaced)++;
+            } else {
+                i += n;
+                continue;
+            }
+        } else {
+            switch (c) {
+            case '"': esc = "\\\""; break;
+            case '\\': esc = "\\\\"; break;
+            case '\n': esc = "\\n"; break;
+            case '\r': esc = "\\r"; break;
+            case '\t': esc = "\\t"; break;
+            case '\b': esc = "\\b"; break;
+            case '\f': esc = "\\f"; break;
+            default:
+                ubuf[0] = '\\', ubuf[1] = 'u', ubuf[2] = '0', ubuf[3] = '0';
+                ubuf[4] = hex[c >> 4], ubuf[5] = hex[c & 15], ubuf[6] = 0;
+                esc = ubuf;
+            }
+        }
+        if (mk_outfile_write(f, s + run, i - run) != 0 || mk_outfile_puts(f, esc) != 0)
+            return -1;
+        i += n;
+        run = i;
+    }
+    if (mk_outfile_write(f, s + run, len - run) != 0)
+        return -1;
+    return mk_outfile_putc(f, '"');
+}

@@ -1,0 +1,38 @@
+/*
+ * textout.h -- writing fields as CSV and JSON text.
+ *
+ * Shared by the csv and jsonl sinks and the engine's rejects file, so the
+ * quoting rules live in one place.
+ */
+#ifndef MEKONG_TEXTOUT_H
+#define MEKONG_TEXTOUT_H
+
+#include <stddef.h>
+
+#include "outfile.h"
+
+typedef struct mk_csv_style {
+    char delimiter;     /* ',' */
+    char quote;         /* '"' */
+    int formula_guard;  /* make spreadsheet formulas inert (see csv sink docs) */
+} mk_csv_style;
+
+/* One field: NULL (ptr == NULL) as an empty unquoted field, the empty
+ * string as "", quoted when it holds the delimiter, the quote, CR, LF, or
+ * starts/ends with a blank. */
+int mk_csv_write_field(mk_outfile *f, const mk_csv_style *st, const char *ptr, size_t len);
+
+/* Nonzero when a spreadsheet would take the cell as a formula. */
+int mk_csv_is_formula(const char *ptr, size_t len);
+
+/* Length of the valid UTF-8 prefix of s (== len when all valid). */
+size_t mk_utf8_valid_prefix(const char *s, size_t len);
+
+/* A JSON string with quotes.  Control characters (C0, DEL, C1), quote,
+ * backslash, U+2028 and U+2029 are escaped.  Invalid UTF-8: replaced by
+ * U+FFFD when replace is nonzero (count added to *replaced), otherwise -2
+ * is returned and nothing is written. */
+int mk_json_write_string(mk_outfile *f, const char *ptr, size_t len, int replace,
+                         size_t *replaced);
+
+#endif

@@ -1,0 +1,48 @@
+/*
+ * csv.c -- the csv plugin's descriptor: a source (csv_source.c) and a sink
+ * (csv_sink.c), with their declared options.
+ */
+#include "config.h"
+
+#include "csv_plugin.h"
+
+static const mk_option_decl source_options[] = {
+    {"path", MK_OPT_PATH, 1, NULL, "file or glob to read (data/*.csv), relative to the pipeline"},
+    {"delimiter", MK_OPT_CHAR, 0, ",", "field delimiter (one byte, or \\t)"},
+    {"quote", MK_OPT_CHAR, 0, "\"", "quote character"},
+    {"header", MK_OPT_BOOL, 0, "true", "the first record holds the column names"},
+    {"columns", MK_OPT_LIST, 0, NULL, "column names (needed when header is false; replace the header's)"},
+    {"null", MK_OPT_STRING, 0, NULL, "an unquoted field equal to this is NULL too (e.g. NULL or \\N)"},
+    {"encoding", MK_OPT_STRING, 0, "utf-8", "text encoding of the file (see docs/ENCODINGS.md)"},
+    {"max_field_bytes", MK_OPT_INT, 0, "268435456", "longest field accepted before the run fails"},
+    {NULL, 0, 0, NULL, NULL},
+};
+
+static const mk_option_decl sink_options[] = {
+    {"path", MK_OPT_PATH, 1, NULL, "file to write (written atomically when the run succeeds)"},
+    {"delimiter", MK_OPT_CHAR, 0, ",", "field delimiter"},
+    {"header", MK_OPT_BOOL, 0, "true", "write a header row"},
+    {"formula_guard", MK_OPT_BOOL, 0, "false",
+     "make cells a spreadsheet would run as formulas inert (a leading ')"},
+    {NULL, 0, 0, NULL, NULL},
+};
+
+static const mk_plugin csv_plugin = {
+    MK_PLUGIN_HEAD,
+    "csv",
+    PACKAGE_VERSION,
+    "CSV files (RFC 4180): read with libcsv, written with exact quoting",
+    source_options,
+    &csv_source_ops,
+    NULL,
+    NULL,
+    sink_options,
+    &csv_sink_ops,
+};
+
+const mk_plugin *mekong_plugin(void);
+
+const mk_plugin *mekong_plugin(void)
+{
+    return &csv_plugin;
+}

@@ -1,0 +1,12 @@
+/*
+ * csv_plugin.h -- the parts of the csv plugin (source and sink).
+ */
+#ifndef MEKONG_CSV_PLUGIN_H
+#define MEKONG_CSV_PLUGIN_H
+
+#include "mekong.h"
+
+extern const mk_source_ops csv_source_ops;
+extern const mk_sink_ops csv_sink_ops;
+
+#endif

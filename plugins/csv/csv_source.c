@@ -1,0 +1,529 @@
+/*
+ * csv_source.c -- the csv source: RFC 4180 files read with libcsv.
+ *
+ * Field bytes are kept exactly: libcsv's trimming of blanks around unquoted
+ * fields is switched off (trimming is a rule's job).  An unquoted empty
+ * field is NULL, a quoted empty field the empty string (PostgreSQL's CSV
+ * convention), so csv -> csv round-trips.  The input is fed to libcsv one
+ * physical line at a time, which gives every record the line it starts on
+ * and lets a batch end between records without buffering more than one
+ * read block.  Records that cannot become rows (wrong field count, NUL
+ * byte, unterminated quote at end of file) are rejected with their line.
+ */
+#include "config.h"
+
+#include <csv.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <glob.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "csv_plugin.h"
+
+#define READ_BLOCK (1u << 20)
+
+/* libcsv's parser state while outside any record (ROW_NOT_BEGUN in csv.c). */
+#define LIBCSV_ROW_NOT_BEGUN 0
+
+typedef struct csv_source {
+    mk_context *ctx;
+    const mk_host *host;
+    struct csv_parser parser;
+    int parser_ready;
+
+    /* files */
+    glob_t files;
+    size_t file_index;   /* file being read */
+    int fd;
+    const char *path;    /* current file */
+
+    /* read buffer: [pos, len) not yet fed to libcsv */
+    char *buf;
+    size_t pos, len;
+    int eof;
+    uint64_t line;        /* line of the next byte to feed (1-based) */
+    uint64_t record_line; /* line the record being parsed started on */
+    size_t line_start;    /* buf offset where the current line began */
+
+    /* the record being assembled: fields point into the batch arena */
+    mk_value *fields;
+    size_t nfields, fields_cap;
+    char bad[512];        /* why the record must be rejected, "" if fine */
+    int header_pending;   /* the next record is the header */
+    int failed;
+
+    mk_batch *batch;      /* batch being filled (NULL while reading the header) */
+    const mk_schema *schema;
+    char **header;        /* column names of the first file */
+    size_t ncols;
+    const char *null_marker;
+    size_t null_marker_len;
+    long long max_field;
+    char delimiter, quote;
+    int header_wanted;
+    int columns_given;     /* names come from the columns option */
+    uint64_t file_offset;  /* bytes of the current file read so far */
+    size_t line_col_base;  /* bytes of the current line fed in earlier segments */
+} csv_source;
+
+static int no_space(unsigned char c)
+{
+    (void)c;
+    return 0;
+}
+
+static int is_term(unsigned char c)
+{
+    return c == '\n' || c == '\r';
+}
+
+/* A field ended (libcsv callback). */
+static void on_field(void *s, size_t len, void *data)
+{
+    csv_source *src = data;
+    if (src->failed)
+        return;
+    if (src->nfields == src->fields_cap) {
+        size_t cap = src->fields_cap ? src->fields_cap * 2 : 32;
+        mk_value *f = realloc(src->fields, cap * sizeof(*f));
+        if (!f) {
+            src->failed = 1;
+            src->host->error(src->ctx, "out of memory");
+            return;
+        }
+        src->fields = f;
+        src->fields_cap = cap;
+    }
+    mk_value *v = &src->fields[src->nfields++];
+    if (!s) {
+        v->ptr = NULL;
+        v->len = 0;
+        return;
+    }
+    if (src->null_marker && len == src->null_marker_len && !src->parser.quoted &&
+        memcmp(s, src->null_marker, len) == 0) {
+        v->ptr = NULL;
+        v->len = 0;
+        return;
+    }
+    if (!src->header_pending) {
+        char *p = src->host->batch_alloc(src->batch, len ? len : 1);
+        if (!p) {
+            src->failed = 1;
+            src->host->error(src->ctx, "out of memory");
+            return;
+        }
+        memcpy(p, s, len);
+        v->ptr = p;
+    } else {
+        /* header: kept until open() copies the names */
+        char *p = malloc(len + 1);
+        if (!p) {
+            src->failed = 1;
+            return;
+        }
+        memcpy(p, s, len);
+        p[len] = '\0';
+        v->ptr = p;
+    }
+    v->len = len;
+}
+
+static void free_header_fields(csv_source *src)
+{
+    for (size_t i = 0; i < src->nfields; i++)
+            free((char *)src->fields[i].ptr);
+}
+
+static int take_header(csv_source *src);
+
+/* A record ended (libcsv callback). */
+static void on_record(int c, void *data)
+{
+    (void)c;
+    csv_source *src = data;
+    if (src->failed)
+        return;
+    if (src->header_pending) {
+        src->header_pending = 0;
+        if (take_header(src) != 0)
+            src->failed = 1;
+        free_header_fields(src);
+        src->nfields = 0;
+        return;
+    }
+    const mk_host *h = src->host;
+    if (!src->bad[0] && src->nfields != src->ncols)
+        snprintf(src->bad, sizeof src->bad, "record has %zu field%s, the header has %zu",
+                 src->nfields, src->nfields == 1 ? "" : "s", src->ncols);
+    if (src->bad[0]) {
+        const char *rule = src->nfields != src->ncols && !strstr(src->bad, "NUL")
+                               ? "csv.field_count"
+                               : "csv.nul_byte";
+        if (h->source_reject(src->ctx, src->fields, src->nfields, src->record_line, rule,
+                             src->bad) != MK_OK)
+            src->failed = 1;
+    } else {
+        size_t r = h->batch_add_row(src->batch);
+        if (r == (size_t)-1) {
+            src->failed = 1;
+            h->error(src->ctx, "out of memory");
+            return;
+        }
+        memcpy(&MK_CELL(src->batch, r, 0), src->fields, src->ncols * sizeof(mk_value));
+        src->batch->info[r].position = src->record_line;
+        src->batch->info[r].part = (uint32_t)src->file_index;
+    }
+    src->nfields = 0;
+    src->bad[0] = '\0';
+}
+
+/* The header record is in src->fields (malloc'd strings). */
+static int take_header(csv_source *src)
+{
+    const mk_host *h = src->host;
+    size_t n = src->nfields;
+    if (src->file_index > 0) {
+        /* every file of the source must have the first file's columns */
+        int same = n == src->ncols;
+        for (size_t i = 0; same && !src->columns_given && i < n; i++)
+            same = src->fields[i].ptr && strcmp(src->fields[i].ptr, src->header[i]) == 0;
+        if (!same) {
+            h->error(src->ctx,
+                     "%s:%llu: the header differs from the first file's (%s): files of one "
+                     "source must have the same columns; give them sources of their own",
+                     src->path, (unsigned long long)src->record_line, src->files.gl_pathv[0]);
+            return -1;
+        }
+        return 0;
+    }
+    if (src->ncols) /* names given by the columns: option; the header line is skipped */
+        return n == src->ncols ? 0 : (h->error(src->ctx,
+                                               "%s:%llu: the header has %zu columns but "
+                                               "'columns' names %zu",
+                                               src->path, (unsigned long long)src->record_line, n,
+                                               src->ncols),
+                                      -1);
+    src->header = calloc(n ? n : 1, sizeof(char *));
+    if (!src->header)
+        return -1;
+    for (size_t i = 0; i < n; i++) {
+        const char *name = src->fields[i].ptr;
+        if (!name || !*name) {
+            h->error(src->ctx, "%s:%llu: column %zu of the header has no name: name it, or give "
+                               "the names with the 'columns' option",
+                     src->path, (unsigned long long)src->record_line, i + 1);
+            src->ncols = i;
+            return -1;
+        }
+        for (size_t k = 0; k < i; k++) {
+            if (strcmp(src->header[k], name) == 0) {
+                h->error(src->ctx, "%s:%llu: column name '%s' appears twice in the header (columns %zu and %zu)",
+                         src->path, (unsigned long long)src->record_line, name, k + 1, i + 1);
+                src->ncols = i;
+                return -1;
+            }
+        }
+        src->header[i] = strdup(name);
+        src->ncols = i + 1;
+    }
+    src->schema = h->schema_intern(src->ctx, (const char *const *)src->header, n);
+    return src->schema ? 0 : -1;
+}
+
+static int open_file(csv_source *src)
+{
+    src->path = src->files.gl_pathv[src->file_index];
+    struct stat st;
+    if (stat(src->path, &st) != 0) {
+        src->host->error(src->ctx, "cannot open %s: %s", src->path, strerror(errno));
+        return -1;
+    }
+    if (S_ISDIR(st.st_mode)) {
+        src->host->error(src->ctx, "%s is a directory: give a file or a glob such as %s/*.csv",
+                         src->path, src->path);
+        return -1;
+    }
+    src->fd = open(src->path, O_RDONLY | O_CLOEXEC);
+    if (src->fd < 0) {
+        src->host->error(src->ctx, "cannot open %s: %s (check the path and its permissions)",
+                         src->path, strerror(errno));
+        return -1;
+    }
+    src->pos = src->len = 0;
+    src->eof = 0;
+    src->line = 1;
+    src->record_line = 1;
+    src->line_start = 0;
+    src->header_pending = src->header_wanted;
+    src->bad[0] = '\0';
+    src->nfields = 0;
+    if (src->parser_ready)
+        csv_free(&src->parser);
+    if (csv_init(&src->parser, CSV_STRICT_FINI | CSV_EMPTY_IS_NULL) != 0) {
+        src->host->error(src->ctx, "out of memory");
+        return -1;
+    }
+    src->parser_ready = 1;
+    csv_set_delim(&src->parser, (unsigned char)src->delimiter);
+    csv_set_quote(&src->parser, (unsigned char)src->quote);
+    csv_set_space_func(&src->parser, no_space);
+    csv_set_term_func(&src->parser, is_term);
+    csv_set_blk_size(&src->parser, 1u << 16);
+    src->host->source_part(src->ctx, (uint32_t)src->file_index, src->path);
+    return 0;
+}
+
+/* End of the current file: flush libcsv; an unterminated quote rejects
+ * the record it was in. */
+static int finish_file(csv_source *src)
+{
+    if (csv_fini(&src->parser, on_field, on_record, src) != 0 && !src->failed) {
+        /* the open field's bytes are still in libcsv's buffer */
+        if (!src->header_pending) {
+            on_field(src->parser.entry_buf, src->parser.entry_pos, src);
+            snprintf(src->bad, sizeof src->bad,
+                     "a quoted field opened in the record starting at line %llu is never "
+                     "closed (end of file reached): close the quote",
+                     (unsigned long long)src->record_line);
+            if (!src->failed &&
+                src->host->source_reject(src->ctx, src->fields, src->nfields, src->record_line,
+                                         "csv.unterminated_quote", src->bad) != MK_OK)
+                src->failed = 1;
+        } else {
+            free_header_fields(src);
+            src->host->error(src->ctx, "%s: the header has a quote that is never closed",
+                             src->path);
+            src->failed = 1;
+        }
+        src->nfields = 0;
+        src->bad[0] = '\0';
+    }
+    close(src->fd);
+    src->fd = -1;
+    return src->failed ? -1 : 0;
+}
+
+static int read_block(csv_source *src)
+{
+    ssize_t n;
+    do
+        n = read(src->fd, src->buf, READ_BLOCK);
+    while (n < 0 && errno == EINTR);
+    if (n < 0) {
+        src->host->error(src->ctx, "cannot read %s: %s", src->path, strerror(errno));
+        return -1;
+    }
+    src->pos = 0;
+    src->len = (size_t)n;
+    if (n == 0)
+        src->eof = 1;
+    if (src->file_offset == 0 && n >= 2) {
+        const unsigned char *u = (const unsigned char *)src->buf;
+        if (n >= 3 && u[0] == 0xef && u[1] == 0xbb && u[2] == 0xbf) {
+            src->pos = 3; /* UTF-8 byte-order mark */
+        } else if ((u[0] == 0xff && u[1] == 0xfe) || (u[0] == 0xfe && u[1] == 0xff)) {
+            src->host->error(src->ctx,
+                             "%s starts with a UTF-16 byte-order mark: set 'encoding: utf-16'",
+                             src->path);
+            return -1;
+        }
+    }
+    src->file_offset += (uint64_t)n;
+    return 0;
+}
+
+/* Feed lines to libcsv until the batch is full (or, while reading the
+ * header, until the header is read) or the file ends.  Returns 0 when it
+ * stopped for the batch, 1 at end of file, -1 on error. */
+static int feed(csv_source *src)
+{
+    for (;;) {
+        if (src->header_pending == 0 && (!src->batch || src->batch->nrows >= src->batch->cap))
+            return 0;
+        if (src->pos == src->len) {
+            if (src->eof)
+                return finish_file(src) == 0 ? 1 : -1;
+            if (read_block(src) != 0)
+                return -1;
+            continue;
+        }
+        const char *start = src->buf + src->pos;
+        size_t avail = src->len - src->pos;
+        const char *nl = memchr(start, '\n', avail);
+        size_t seg = nl ? (size_t)(nl - start) + 1 : avail;
+        if (src->parser.pstate == LIBCSV_ROW_NOT_BEGUN)
+            src->record_line = src->line;
+        const char *nul = memchr(start, '\0', seg);
+        if (nul && !src->bad[0])
+            snprintf(src->bad, sizeof src->bad,
+                     "NUL byte at line %llu, column %zu: the file may be binary or UTF-16 "
+                     "(then set encoding)",
+                     (unsigned long long)src->line, src->line_col_base + (size_t)(nul - start) + 1);
+        if (csv_parse(&src->parser, start, seg, on_field, on_record, src) != seg) {
+            src->host->error(src->ctx, "%s:%llu: %s", src->path, (unsigned long long)src->line,
+                             csv_strerror(csv_error(&src->parser)));
+            return -1;
+        }
+        if (src->failed)
+            return -1;
+        src->pos += seg;
+        if (nl) {
+            src->line++;
+            src->line_col_base = 0;
+        } else {
+            src->line_col_base += seg;
+        }
+        if ((long long)src->parser.entry_pos > src->max_field) {
+            src->host->error(src->ctx,
+                             "%s:%llu: a field of the record starting here is longer than "
+                             "max_field_bytes (%lld): an unterminated quote? If the data is "
+                             "right, raise max_field_bytes",
+                             src->path, (unsigned long long)src->record_line, src->max_field);
+            return -1;
+        }
+    }
+}
+
+/* Open files in turn until one yields a header (or all are read). */
+static int read_header(csv_source *src)
+{
+    while (src->file_index < src->files.gl_pathc) {
+        if (open_file(src) != 0)
+            return -1;
+        if (!src->header_wanted)
+            return 0;
+        int rc = feed(src);
+        if (rc < 0)
+            return -1;
+        if (!src->header_pending)
+            return 0;
+        src->host->log(src->ctx, MK_LOG_WARN, "%s is empty: no header, no rows", src->path);
+        src->file_index++;
+    }
+    return 0;
+}
+
+static int set_columns(csv_source *src)
+{
+    const mk_host *h = src->host;
+    size_t n = h->opt_count(src->ctx, "columns");
+    if (n == 0) {
+        if (!src->header_wanted) {
+            h->error(src->ctx, "header: false needs the column names: columns: [a, b, ...]");
+            return -1;
+        }
+        return 0;
+    }
+    src->header = calloc(n, sizeof(char *));
+    if (!src->header)
+        return -1;
+    src->columns_given = 1;
+    for (size_t i = 0; i < n; i++) {
+        const char *name;
+        h->opt_entry(src->ctx, "columns", i, NULL, &name);
+        src->header[i] = strdup(name);
+        src->ncols = i + 1;
+    }
+    src->schema = h->schema_intern(src->ctx, (const char *const *)src->header, n);
+    return src->schema ? 0 : -1;
+}
+
+static int csv_source_open(mk_context *ctx, const mk_host *host, void **state)
+{
+    csv_source *src = calloc(1, sizeof(*src));
+    if (!src)
+        return MK_NOMEM;
+    *state = src;
+    src->ctx = ctx;
+    src->host = host;
+    src->fd = -1;
+    src->delimiter = host->opt_string(ctx, "delimiter")[0];
+    src->quote = host->opt_string(ctx, "quote")[0];
+    src->header_wanted = host->opt_bool(ctx, "header");
+    src->null_marker = host->opt_string(ctx, "null");
+    src->null_marker_len = src->null_marker ? strlen(src->null_marker) : 0;
+    src->max_field = host->opt_int(ctx, "max_field_bytes");
+    if (src->delimiter == src->quote || src->delimiter == '\n' || src->delimiter == '\r') {
+        host->error(ctx, "delimiter and quote must differ and not be a line break");
+        return MK_ERROR;
+    }
+    const char *pattern = host->opt_string(ctx, "path");
+    int g = glob(pattern, GLOB_ERR, NULL, &src->files);
+    if (g == GLOB_NOMATCH) {
+        host->error(ctx, "no file matches %s (paths are relative to the pipeline file)", pattern);
+        return MK_ERROR;
+    }
+    if (g != 0) {
+        host->error(ctx, "cannot read the files of %s: %s", pattern, strerror(errno));
+        return MK_ERROR;
+    }
+    src->buf = malloc(READ_BLOCK);
+    if (!src->buf)
+        return MK_NOMEM;
+    if (set_columns(src) != 0 || read_header(src) != 0)
+        return MK_ERROR;
+    if (!src->schema) /* every file empty */
+        src->schema = host->schema_intern(ctx, NULL, 0);
+    return MK_OK;
+}
+
+static const mk_schema *csv_source_schema(void *state)
+{
+    csv_source *src = state;
+    return src->schema;
+}
+
+static int csv_source_next_batch(void *state, mk_batch *b)
+{
+    csv_source *src = state;
+    src->batch = b;
+    while (src->file_index < src->files.gl_pathc) {
+        if (src->fd < 0) {
+            if (src->host->stopping())
+                return MK_STOPPED;
+            if (open_file(src) != 0)
+                return MK_ERROR;
+        }
+        int rc = feed(src);
+        if (rc < 0)
+            return MK_ERROR;
+        if (rc == 0)
+            return MK_OK; /* batch full */
+        if (src->header_pending) /* a later file was empty */
+            src->host->log(src->ctx, MK_LOG_WARN, "%s is empty: no header, no rows", src->path);
+        src->file_index++;
+    }
+    return MK_DONE;
+}
+
+static void csv_source_close(void *state)
+{
+    csv_source *src = state;
+    if (!src)
+        return;
+    if (src->fd >= 0)
+        close(src->fd);
+    if (src->parser_ready)
+        csv_free(&src->parser);
+    if (src->header_pending)
+        free_header_fields(src);
+    for (size_t i = 0; src->header && i < src->ncols; i++)
+        free(src->header[i]);
+    free(src->header);
+    free(src->fields);
+    free(src->buf);
+    globfree(&src->files);
+    free(src);
+}
+
+const mk_source_ops csv_source_ops = {
+    csv_source_open,
+    csv_source_schema,
+    csv_source_next_batch,
+    csv_source_close,
+};

@@ -1,0 +1,291 @@
+/*
+ * test_engine.c -- unit tests of the engine's modules: arena, batches and
+ * schemas, pipeline-file parsing and its errors, the plugin loader's ABI
+ * check, and the output helpers.
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "arena.h"
+#include "batch.h"
+#include "log.h"
+#include "pipefile.h"
+#include "pipeline.h"
+#include "plugin.h"
+#include "unit.h"
+#include "util/outfile.h"
+#include "util/textout.h"
+
+static char tmpdir[256];
+
+static const char *write_tmp(const char *name, const char *text)
+{
+    static char path[512];
+    snprintf(path, sizeof path, "%s/%s", tmpdir, name);
+    FILE *f = fopen(path, "w");
+    fputs(text, f);
+    fclose(f);
+    return path;
+}
+
+TEST(arena_reuses_chunks)
+{
+    mk_arena *a = mk_arena_new();
+    for (int round = 0; round < 50; round++) {
+        for (int i = 0; i < 10000; i++) {
+            char *p = mk_arena_dup(a, "Nguyễn Văn A", 14);
+            CHECK(p != NULL);
+        }
+        mk_arena_reset(a);
+    }
+    /* 10000 * 14 bytes fit in a bounded number of chunks, reused each round */
+    CHECK(mk_arena_footprint(a) <= 2 * 10000 * 14 + MK_ARENA_CHUNK);
+    mk_arena_free(a);
+}
+
+TEST(arena_big_allocation_is_released_at_reset)
+{
+    mk_arena *a = mk_arena_new();
+    char *small = mk_arena_alloc(a, 10);
+    char *big = mk_arena_alloc(a, 10u << 20);
+    CHECK(small && big);
+    memset(big, 'x', 10u << 20);
+    CHECK(mk_arena_footprint(a) >= 10u << 20);
+    mk_arena_reset(a);
+    CHECK(mk_arena_footprint(a) < (10u << 20));
+    mk_arena_free(a);
+}
+
+TEST(batch_rows_null_and_empty_differ)
+{
+    mk_schema_registry *r = mk_schema_registry_new();
+    const char *names[] = {"a", "b"};
+    const mk_schema *s = mk_schema_intern(r, names, 2);
+    CHECK(s == mk_schema_intern(r, names, 2)); /* interned */
+    mk_batch *b = mk_batch_new(s);
+    for (int i = 0; i < 5000; i++) {
+        size_t row = mk_batch_add_row(b);
+        CHECK_INT_EQ(row, i);
+        CHECK_INT_EQ(mk_batch_set(b, row, 1, "", 0), MK_OK);
+    }
+    CHECK(MK_IS_NULL(MK_CELL(b, 4999, 0)));
+    CHECK(!MK_IS_NULL(MK_CELL(b, 4999, 1)));
+    CHECK_INT_EQ(MK_CELL(b, 4999, 1).len, 0);
+    CHECK_INT_EQ(mk_schema_find(s, "b"), 1);
+    CHECK_INT_EQ(mk_schema_find(s, "c"), -1);
+    mk_batch_reset(b, NULL);
+    CHECK_INT_EQ(b->nrows, 0);
+    mk_batch_free(b);
+    mk_schema_registry_free(r);
+}
+
+TEST(batch_widening_schema_keeps_room)
+{
+    mk_schema_registry *r = mk_schema_registry_new();
+    const char *one[] = {"a"};
+    const char *many[] = {"a", "b", "c", "d", "e", "f", "g", "h"};
+    mk_batch *b = mk_batch_new(mk_schema_intern(r, one, 1));
+    for (int i = 0; i < 100; i++)
+        mk_batch_add_row(b);
+    mk_batch_reset(b, mk_schema_intern(r, many, 8));
+    for (int i = 0; i < 100; i++) {
+        size_t row = mk_batch_add_row(b);
+        CHECK_INT_EQ(mk_batch_set(b, row, 7, "x", 1), MK_OK);
+    }
+    CHECK(b->vcap >= 100 * 8);
+    mk_batch_free(b);
+    mk_schema_registry_free(r);
+}
+
+static char *load_error(const char *yaml, const cfg_vars *vars)
+{
+    static char err[2048];
+    const char *path = write_tmp("p.yaml", yaml);
+    cfg_node *n = cfg_load(path, vars, err, sizeof err);
+    if (n) {
+        cfg_free(n);
+        return NULL;
+    }
+    /* drop the directory so the checks read well */
+    char *slash = strstr(err, "p.yaml");
+    return slash ? slash : err;
+}
+
+TEST(pipefile_syntax_error_has_position)
+{
+    const char *e = load_error("name: x\nsources:\n  - plugin: csv\n   path: [oops\n", NULL);
+    CHECK(e != NULL);
+    CHECK(e && strncmp(e, "p.yaml:4:", 9) == 0);
+    CHECK(e && strstr(e, "YAML syntax error"));
+}
+
+TEST(pipefile_variables_expand)
+{
+    setenv("MK_TEST_DIR", "/data/hanoi", 1);
+    const char *names[] = {"WHO"};
+    const char *values[] = {"so-tu-phap"};
+    cfg_vars vars = {names, values, 1};
+    char err[1024];
+    const char *path = write_tmp("v.yaml", "a: ${MK_TEST_DIR}/x.csv\nb: ${UNSET_MK_VAR:-fallback}\n"
+                                           "c: ${WHO}\nd: cost $$5\n");
+    cfg_node *n = cfg_load(path, &vars, err, sizeof err);
+    CHECK(n != NULL);
+    if (!n)
+        return;
+    CHECK_STR_EQ(cfg_get(n, "a")->value, "/data/hanoi/x.csv");
+    CHECK_STR_EQ(cfg_get(n, "b")->value, "fallback");
+    CHECK_STR_EQ(cfg_get(n, "c")->value, "so-tu-phap");
+    CHECK_STR_EQ(cfg_get(n, "d")->value, "cost $5");
+    cfg_free(n);
+}
+
+TEST(pipefile_undefined_variable_is_an_error)
+{
+    unsetenv("MK_SURELY_UNSET");
+    const char *e = load_error("name: x\npassword: ${MK_SURELY_UNSET}\n", NULL);
+    CHECK(e && strncmp(e, "p.yaml:2:11:", 12) == 0);
+    CHECK(e && strstr(e, "${MK_SURELY_UNSET} is not set"));
+}
+
+TEST(pipefile_duplicate_key)
+{
+    const char *e = load_error("name: a\nname: b\n", NULL);
+    CHECK(e && strstr(e, "appears twice"));
+}
+
+TEST(suggestions)
+{
+    const char *keys[] = {"path", "delimiter", "quote", "header", "columns"};
+    CHECK_STR_EQ(cfg_suggest("pth", keys, 5), "path");
+    CHECK_STR_EQ(cfg_suggest("delimeter", keys, 5), "delimiter");
+    CHECK_STR_EQ(cfg_suggest("colums", keys, 5), "columns");
+    CHECK(cfg_suggest("encoding", keys, 5) == NULL);
+    CHECK_INT_EQ(cfg_edit_distance("kitten", "sitting"), 3);
+}
+
+TEST(plugin_of_another_abi_is_refused)
+{
+    mk_loaded_plugin lp;
+    char err[2048];
+    int rc = mk_plugin_load_file(MK_TOP_BUILDDIR "/tests/plugins/.libs/oldabi.so", &lp, err,
+                                 sizeof err);
+    CHECK_INT_EQ(rc, -1);
+    CHECK(strstr(err, "built for plugin ABI 100") != NULL);
+    CHECK(strstr(err, "this mekong has ABI 1") != NULL);
+}
+
+TEST(plugin_dlopen_failure_names_file_and_ldd)
+{
+    mk_loaded_plugin lp;
+    char err[2048];
+    const char *path = write_tmp("broken.so", "not an ELF file");
+    CHECK_INT_EQ(mk_plugin_load_file(path, &lp, err, sizeof err), -1);
+    CHECK(strstr(err, path) != NULL);
+    CHECK(strstr(err, "ldd") != NULL);
+}
+
+static const char *read_file(const char *path)
+{
+    static char buf[4096];
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return NULL;
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    buf[n] = '\0';
+    fclose(f);
+    return buf;
+}
+
+TEST(outfile_is_atomic)
+{
+    char path[512], err[256];
+    snprintf(path, sizeof path, "%s/sub/out.csv", tmpdir);
+    mk_outfile *f = mk_outfile_open(path, err, sizeof err);
+    CHECK(f != NULL);
+    mk_outfile_puts(f, "first\n");
+    CHECK(access(path, F_OK) != 0); /* nothing under the final name yet */
+    CHECK_INT_EQ(mk_outfile_commit(f, err, sizeof err), 0);
+    CHECK_STR_EQ(read_file(path), "first\n");
+    f = mk_outfile_open(path, err, sizeof err);
+    mk_outfile_puts(f, "second\n");
+    mk_outfile_abort(f);
+    CHECK_STR_EQ(read_file(path), "first\n"); /* an aborted run leaves it alone */
+}
+
+TEST(csv_quoting_and_formula_guard)
+{
+    char path[512], err[256];
+    snprintf(path, sizeof path, "%s/q.csv", tmpdir);
+    mk_outfile *f = mk_outfile_open(path, err, sizeof err);
+    mk_csv_style st = {',', '"', 1};
+    const char *cells[] = {"plain", "a,b", "say \"hi\"", "", "=SUM(A1)", "-5", "+84912345678",
+                           "@cmd", "-x", " lead"};
+    for (size_t i = 0; i < sizeof cells / sizeof cells[0]; i++) {
+        mk_csv_write_field(f, &st, cells[i], strlen(cells[i]));
+        mk_outfile_putc(f, ',');
+    }
+    mk_csv_write_field(f, &st, NULL, 0);
+    mk_outfile_putc(f, '\n');
+    mk_outfile_commit(f, err, sizeof err);
+    CHECK_STR_EQ(read_file(path), "plain,\"a,b\",\"say \"\"hi\"\"\",\"\",\"'=SUM(A1)\",-5,"
+                                  "+84912345678,\"'@cmd\",\"'-x\",\" lead\",\n");
+}
+
+TEST(json_escapes_controls_and_handles_invalid_utf8)
+{
+    char path[512], err[256];
+    snprintf(path, sizeof path, "%s/j.json", tmpdir);
+    mk_outfile *f = mk_outfile_open(path, err, sizeof err);
+    size_t replaced = 0;
+    CHECK_INT_EQ(mk_json_write_string(f, "a\"\\\n\t\x01\x7f" "\xc2\x85" "đ", 12, 0, NULL), 0);
+    mk_outfile_putc(f, ' ');
+    CHECK_INT_EQ(mk_json_write_string(f, "x\xffy", 3, 0, NULL), -2);
+    CHECK_INT_EQ(mk_json_write_string(f, "x\xffy\xe1\xba", 5, 1, &replaced), 0);
+    mk_outfile_commit(f, err, sizeof err);
+    CHECK_INT_EQ(replaced, 2);
+    CHECK_STR_EQ(read_file(path), "\"a\\\"\\\\\\n\\t\\u0001\\u007f\\u0085đ\" "
+                                  "\"x\xef\xbf\xbdy\xef\xbf\xbd\xef\xbf\xbd\"");
+}
+
+TEST(utf8_validation)
+{
+    CHECK_INT_EQ(mk_utf8_valid_prefix("Hà Nội", strlen("Hà Nội")), strlen("Hà Nội"));
+    CHECK_INT_EQ(mk_utf8_valid_prefix("ab\xc0\xaf", 4), 2);        /* overlong */
+    CHECK_INT_EQ(mk_utf8_valid_prefix("ab\xed\xa0\x80", 5), 2);    /* surrogate */
+    CHECK_INT_EQ(mk_utf8_valid_prefix("ab\xe1\xba", 4), 2);        /* truncated */
+    CHECK_INT_EQ(mk_utf8_valid_prefix("\xf4\x90\x80\x80", 4), 0);  /* > U+10FFFF */
+}
+
+int main(void)
+{
+    snprintf(tmpdir, sizeof tmpdir, "/tmp/mekong-unit-XXXXXX");
+    if (!mkdtemp(tmpdir)) {
+        perror("mkdtemp");
+        return 1;
+    }
+    mk_log_threshold = -1; /* the tests read messages from err buffers */
+    RUN(arena_reuses_chunks);
+    RUN(arena_big_allocation_is_released_at_reset);
+    RUN(batch_rows_null_and_empty_differ);
+    RUN(batch_widening_schema_keeps_room);
+    RUN(pipefile_syntax_error_has_position);
+    RUN(pipefile_variables_expand);
+    RUN(pipefile_undefined_variable_is_an_error);
+    RUN(pipefile_duplicate_key);
+    RUN(suggestions);
+    RUN(plugin_of_another_abi_is_refused);
+    RUN(plugin_dlopen_failure_names_file_and_ldd);
+    RUN(outfile_is_atomic);
+    RUN(csv_quoting_and_formula_guard);
+    RUN(json_escapes_controls_and_handles_invalid_utf8);
+    RUN(utf8_validation);
+    char cmd[300];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", tmpdir);
+    if (system(cmd) != 0)
+        return 1;
+    UNIT_EXIT();
+}
