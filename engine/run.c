@@ -586,10 +586,11 @@ static int transform_batch(mk_run *run, mk_context *t, const mk_batch *in, mk_ba
     return MK_OK;
 }
 
-/* Write a batch to every sink. */
+/* Write a batch to every sink.  An empty batch reaches them only when no
+ * row did (see announce_columns). */
 static int sinks_write(mk_run *run, const mk_batch *b)
 {
-    if (b->nrows == 0)
+    if (b->nrows == 0 && run->reached_sinks > 0)
         return MK_OK;
     run->reached_sinks += b->nrows;
     for (size_t i = 0; i < run->p->nsinks; i++) {
@@ -673,6 +674,25 @@ static int read_source(mk_run *run, mk_context *src)
         if (r == MK_DONE)
             break;
     }
+    free(stages);
+    return rc;
+}
+
+/* When no row reached the sinks, send them one empty batch with the
+ * columns the first source's rows would have had, so a header-only input
+ * still gives a file with a header. */
+static int announce_columns(mk_run *run)
+{
+    mk_pipeline *p = run->p;
+    if (run->reached_sinks > 0 || p->nsources == 0)
+        return MK_OK;
+    mk_context *src = &p->sources[0];
+    size_t n;
+    mk_context **stages = stages_of(run, src, &n);
+    if (!stages)
+        return fail(run, "out of memory");
+    mk_batch_reset(run->source_batch, src->plugin.desc->source->schema(src->state));
+    int rc = flow(run, stages, n, 0, run->source_batch);
     free(stages);
     return rc;
 }
@@ -980,6 +1000,8 @@ int mk_run_pipeline(mk_pipeline *p, const mk_run_options *o)
         ok = read_source(&run, &p->sources[i]) == MK_OK;
     if (ok)
         ok = finish_all(&run) == MK_OK;
+    if (ok)
+        ok = announce_columns(&run) == MK_OK;
     show_progress(&run, 1);
 
     run.balanced = accounts_balance(&run);

@@ -26,8 +26,9 @@
 
 #define READ_BLOCK (1u << 20)
 
-/* libcsv's parser state while outside any record (ROW_NOT_BEGUN in csv.c). */
+/* libcsv's parser states (csv.c): outside any record, and inside a field. */
 #define LIBCSV_ROW_NOT_BEGUN 0
+#define LIBCSV_FIELD_BEGUN 2
 
 typedef struct csv_source {
     mk_context *ctx;
@@ -282,7 +283,11 @@ static int open_file(csv_source *src)
  * the record it was in. */
 static int finish_file(csv_source *src)
 {
-    if (csv_fini(&src->parser, on_field, on_record, src) != 0 && !src->failed) {
+    /* libcsv reports an open quote at the end only in strict mode, which
+     * would also refuse a stray quote inside an unquoted field (data we
+     * keep), so look at its state ourselves. */
+    int unterminated = src->parser.pstate == LIBCSV_FIELD_BEGUN && src->parser.quoted;
+    if (unterminated && !src->failed) {
         /* the open field's bytes are still in libcsv's buffer */
         if (!src->header_pending) {
             on_field(src->parser.entry_buf, src->parser.entry_pos, src);
@@ -302,6 +307,10 @@ static int finish_file(csv_source *src)
         }
         src->nfields = 0;
         src->bad[0] = '\0';
+        csv_free(&src->parser);
+        src->parser_ready = 0;
+    } else {
+        csv_fini(&src->parser, on_field, on_record, src);
     }
     close(src->fd);
     src->fd = -1;

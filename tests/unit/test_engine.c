@@ -241,12 +241,13 @@ TEST(json_escapes_controls_and_handles_invalid_utf8)
     snprintf(path, sizeof path, "%s/j.json", tmpdir);
     mk_outfile *f = mk_outfile_open(path, err, sizeof err);
     size_t replaced = 0;
-    CHECK_INT_EQ(mk_json_write_string(f, "a\"\\\n\t\x01\x7f" "\xc2\x85" "đ", 12, 0, NULL), 0);
+    const char *controls = "a\"\\\n\t\x01\x7f" "\xc2\x85" "đ";
+    CHECK_INT_EQ(mk_json_write_string(f, controls, strlen(controls), 0, NULL), 0);
     mk_outfile_putc(f, ' ');
     CHECK_INT_EQ(mk_json_write_string(f, "x\xffy", 3, 0, NULL), -2);
     CHECK_INT_EQ(mk_json_write_string(f, "x\xffy\xe1\xba", 5, 1, &replaced), 0);
     mk_outfile_commit(f, err, sizeof err);
-    CHECK_INT_EQ(replaced, 2);
+    CHECK_INT_EQ(replaced, 3); /* one U+FFFD per bad byte */
     CHECK_STR_EQ(read_file(path), "\"a\\\"\\\\\\n\\t\\u0001\\u007f\\u0085đ\" "
                                   "\"x\xef\xbf\xbdy\xef\xbf\xbd\xef\xbf\xbd\"");
 }
