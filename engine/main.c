@@ -239,8 +239,14 @@ static void list_plugin(const char *name, const char *path, void *data)
         return;
     }
     const mk_plugin *d = lp.desc;
-    printf("%s %s  [%s%s%s]  %s\n  %s\n", d->name, d->version, d->source ? "source " : "",
-           d->transform ? "transform " : "", d->sink ? "sink" : "", path,
+    char roles[64] = "";
+    if (d->source)
+        strcat(roles, " source");
+    if (d->transform)
+        strcat(roles, " transform");
+    if (d->sink)
+        strcat(roles, " sink");
+    printf("%s %s  [%s]  %s\n  %s\n", d->name, d->version, roles + (roles[0] == ' '), path,
            d->summary ? d->summary : "");
     if (d->source)
         print_options("source", d->source_options);
