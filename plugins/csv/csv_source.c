@@ -68,7 +68,6 @@ typedef struct csv_source {
     int header_wanted;
     int columns_given;     /* names come from the columns option */
     uint64_t file_offset;  /* bytes of the current file read so far */
-    size_t line_col_base;  /* bytes of the current line fed in earlier segments */
 } csv_source;
 
 static int no_space(unsigned char c)
@@ -100,6 +99,12 @@ static void on_field(void *s, size_t len, void *data)
         src->fields_cap = cap;
     }
     mk_value *v = &src->fields[src->nfields++];
+    const char *nul = s ? memchr(s, '\0', len) : NULL;
+    if (nul && !src->bad[0])
+        snprintf(src->bad, sizeof src->bad,
+                 "NUL byte in field %zu (byte %zu of the field): the file may be binary or "
+                 "UTF-16 (then set encoding)",
+                 src->nfields, (size_t)(nul - (const char *)s) + 1);
     if (!s) {
         v->ptr = NULL;
         v->len = 0;
@@ -367,12 +372,6 @@ static int feed(csv_source *src)
         size_t seg = nl ? (size_t)(nl - start) + 1 : avail;
         if (src->parser.pstate == LIBCSV_ROW_NOT_BEGUN)
             src->record_line = src->line;
-        const char *nul = memchr(start, '\0', seg);
-        if (nul && !src->bad[0])
-            snprintf(src->bad, sizeof src->bad,
-                     "NUL byte at line %llu, column %zu: the file may be binary or UTF-16 "
-                     "(then set encoding)",
-                     (unsigned long long)src->line, src->line_col_base + (size_t)(nul - start) + 1);
         if (csv_parse(&src->parser, start, seg, on_field, on_record, src) != seg) {
             src->host->error(src->ctx, "%s:%llu: %s", src->path, (unsigned long long)src->line,
                              csv_strerror(csv_error(&src->parser)));
@@ -381,12 +380,8 @@ static int feed(csv_source *src)
         if (src->failed)
             return -1;
         src->pos += seg;
-        if (nl) {
+        if (nl)
             src->line++;
-            src->line_col_base = 0;
-        } else {
-            src->line_col_base += seg;
-        }
         if ((long long)src->parser.entry_pos > src->max_field) {
             src->host->error(src->ctx,
                              "%s:%llu: a field of the record starting here is longer than "
