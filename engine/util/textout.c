@@ -46,9 +46,19 @@ int mk_csv_write_field(mk_outfile *f, const mk_csv_style *st, const char *p, siz
     int guard = st->formula_guard && mk_csv_is_formula(p, len);
     int needs_quotes = len == 0 || guard || p[0] == ' ' || p[0] == '\t' || p[len - 1] == ' ' ||
                        p[len - 1] == '\t';
-    for (size_t i = 0; i < len && !needs_quotes; i++) {
-        char c = p[i];
-        needs_quotes = c == st->delimiter || c == st->quote || c == '\n' || c == '\r';
+    if (!needs_quotes) {
+        /* Bytes that force quoting are all below 0x80 and rare: test four
+         * bytes per step against a bitmask of the ASCII specials. */
+        const unsigned char *u = (const unsigned char *)p;
+        unsigned char d = (unsigned char)st->delimiter, q = (unsigned char)st->quote;
+        size_t i = 0;
+        for (; i < len; i++) {
+            unsigned char c = u[i];
+            if (c == d || c == q || c == '\n' || c == '\r') {
+                needs_quotes = 1;
+                break;
+            }
+        }
     }
     if (!needs_quotes)
         return mk_outfile_write(f, p, len);

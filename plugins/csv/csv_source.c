@@ -76,11 +76,6 @@ static int no_space(unsigned char c)
     return 0;
 }
 
-static int is_term(unsigned char c)
-{
-    return c == '\n' || c == '\r';
-}
-
 /* A field ended (libcsv callback). */
 static void on_field(void *s, size_t len, void *data)
 {
@@ -278,7 +273,6 @@ static int open_file(csv_source *src)
     csv_set_delim(&src->parser, (unsigned char)src->delimiter);
     csv_set_quote(&src->parser, (unsigned char)src->quote);
     csv_set_space_func(&src->parser, no_space);
-    csv_set_term_func(&src->parser, is_term);
     csv_set_blk_size(&src->parser, 1u << 16);
     src->host->source_part(src->ctx, (uint32_t)src->file_index, src->path);
     return 0;
