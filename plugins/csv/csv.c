@@ -13,7 +13,13 @@ static const mk_option_decl source_options[] = {
     {"header", MK_OPT_BOOL, 0, "true", "the first record holds the column names"},
     {"columns", MK_OPT_LIST, 0, NULL, "column names (needed when header is false; replace the header's)"},
     {"null", MK_OPT_STRING, 0, NULL, "an unquoted field equal to this is NULL too (e.g. NULL or \\N)"},
-    {"encoding", MK_OPT_STRING, 0, "utf-8", "text encoding of the file (see docs/ENCODINGS.md)"},
+    {"encoding", MK_OPT_STRING, 0, "utf-8",
+     "utf-8, utf-16, cp1258, viscii, tcvn3, vni, vps, tcvn5712-1, latin1, cp1252, auto, or bytes "
+     "(no decoding); see docs/ENCODINGS.md"},
+    {"on_invalid", MK_OPT_STRING, 0, "reject",
+     "bytes invalid in the encoding: reject (the row) or replace (with U+FFFD, counted)"},
+    {"per_row_utf8", MK_OPT_BOOL, 0, "false",
+     "rows may be UTF-8 instead of the legacy encoding: decide row by row"},
     {"max_field_bytes", MK_OPT_INT, 0, "268435456", "longest field accepted before the run fails"},
     {NULL, 0, 0, NULL, NULL},
 };

@@ -9,6 +9,12 @@
  * and lets a batch end between records without buffering more than one
  * read block.  Records that cannot become rows (wrong field count, NUL
  * byte, unterminated quote at end of file) are rejected with their line.
+ *
+ * Text is decoded once per field, after parsing, to UTF-8 NFC (vntext.h):
+ * the delimiter, quote and line ends are ASCII in every supported
+ * single-byte encoding, so fields can be cut before they are decoded.
+ * UTF-16 is the exception: it is converted to UTF-8 block by block before
+ * libcsv sees it.
  */
 #include "config.h"
 
@@ -19,10 +25,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "csv_plugin.h"
+#include "vntext/vntext.h"
 
 #define READ_BLOCK (1u << 20)
 
@@ -42,8 +50,10 @@ typedef struct csv_source {
     int fd;
     const char *path;    /* current file */
 
-    /* read buffer: [pos, len) not yet fed to libcsv */
+    /* read buffer: data[pos, len) not yet fed to libcsv; data is buf, or
+     * utf8.data after UTF-16 conversion */
     char *buf;
+    const char *data;
     size_t pos, len;
     int eof;
     uint64_t line;        /* line of the next byte to feed (1-based) */
@@ -66,6 +76,16 @@ typedef struct csv_source {
     long long max_field;
     char delimiter, quote;
     int header_wanted;
+
+    /* decoding (see vntext.h) */
+    vn_decoder *decoder;      /* NULL for encoding: bytes */
+    vn_decoder *utf8;         /* per_row_utf8: the UTF-8 reading of a row */
+    int utf16;                /* the stream is UTF-16: convert before parsing */
+    int on_invalid;
+    vn_utf16_stream u16;
+    vn_buf utf8_block;        /* UTF-16 converted to UTF-8 */
+    vn_buf scratch;           /* decoded field */
+    uint64_t replacements;    /* U+FFFD, reported at the end of each batch */
     int columns_given;     /* names come from the columns option */
     uint64_t file_offset;  /* bytes of the current file read so far */
 } csv_source;
@@ -142,6 +162,69 @@ static void free_header_fields(csv_source *src)
 
 static int take_header(csv_source *src);
 
+/* Which decoder reads this record: with per_row_utf8, a row that reads as
+ * UTF-8 (and not clearly as the legacy encoding) is UTF-8. */
+static vn_decoder *record_decoder(csv_source *src)
+{
+    if (!src->utf8)
+        return src->decoder;
+    int legacy = 0;
+    for (size_t i = 0; i < src->nfields && !legacy; i++) {
+        const mk_value *v = &src->fields[i];
+        if (v->ptr)
+            legacy = vn_detect_row(src->decoder, v->ptr, v->len, &src->scratch) == VN_ROW_LEGACY;
+    }
+    return legacy ? src->decoder : src->utf8;
+}
+
+/* Decode every field of the record to UTF-8 NFC, in place (into the batch
+ * arena, or malloc'd strings for the header).  0, or -1 with src->bad set
+ * (the row is rejected with its original bytes) or src->failed. */
+static int decode_record(csv_source *src, int header)
+{
+    vn_decoder *d = record_decoder(src);
+    if (!d)
+        return 0;
+    for (size_t i = 0; i < src->nfields; i++) {
+        mk_value *v = &src->fields[i];
+        if (!v->ptr)
+            continue;
+        const char *out;
+        size_t out_len;
+        vn_error e;
+        e.replacements = 0;
+        int rc = vn_decode_field(d, v->ptr, v->len, &out, &out_len, &src->scratch, &e);
+        src->replacements += e.replacements;
+        if (rc == VN_EINVALID) {
+            const char *col = !header && i < src->ncols ? src->header[i] : NULL;
+            snprintf(src->bad, sizeof src->bad, "field %zu%s%s%s: %s (encoding %s)", i + 1,
+                     col ? " (" : "", col ? col : "", col ? ")" : "", e.message,
+                     vn_decoder_name(d));
+            return -1;
+        }
+        if (rc != VN_OK) {
+            src->host->error(src->ctx, "out of memory decoding a field");
+            src->failed = 1;
+            return -1;
+        }
+        if (out == v->ptr)
+            continue;
+        char *copy = header ? malloc(out_len + 1) : src->host->batch_alloc(src->batch, out_len + 1);
+        if (!copy) {
+            src->host->error(src->ctx, "out of memory");
+            src->failed = 1;
+            return -1;
+        }
+        memcpy(copy, out, out_len);
+        copy[out_len] = '\0';
+        if (header)
+            free((char *)v->ptr);
+        v->ptr = copy;
+        v->len = out_len;
+    }
+    return 0;
+}
+
 /* A record ended (libcsv callback). */
 static void on_record(int c, void *data)
 {
@@ -151,20 +234,31 @@ static void on_record(int c, void *data)
         return;
     if (src->header_pending) {
         src->header_pending = 0;
-        if (take_header(src) != 0)
+        if (decode_record(src, 1) != 0) {
+            if (!src->failed)
+                src->host->error(src->ctx, "%s:%llu: the header cannot be decoded: %s", src->path,
+                                 (unsigned long long)src->record_line, src->bad);
             src->failed = 1;
+        } else if (take_header(src) != 0) {
+            src->failed = 1;
+        }
         free_header_fields(src);
         src->nfields = 0;
         return;
     }
     const mk_host *h = src->host;
-    if (!src->bad[0] && src->nfields != src->ncols)
+    const char *rule = "csv.nul_byte";
+    if (!src->bad[0] && src->nfields != src->ncols) {
         snprintf(src->bad, sizeof src->bad, "record has %zu field%s, the header has %zu",
                  src->nfields, src->nfields == 1 ? "" : "s", src->ncols);
+        rule = "csv.field_count";
+    }
+    if (!src->bad[0] && decode_record(src, 0) != 0) {
+        if (src->failed)
+            return;
+        rule = "encoding.invalid";
+    }
     if (src->bad[0]) {
-        const char *rule = src->nfields != src->ncols && !strstr(src->bad, "NUL")
-                               ? "csv.field_count"
-                               : "csv.nul_byte";
         if (h->source_reject(src->ctx, src->fields, src->nfields, src->record_line, rule,
                              src->bad) != MK_OK)
             src->failed = 1;
@@ -257,6 +351,11 @@ static int open_file(csv_source *src)
     }
     src->pos = src->len = 0;
     src->eof = 0;
+    src->file_offset = 0;
+    if (src->utf16 && vn_utf16_init(&src->u16, vn_decoder_name(src->decoder), src->on_invalid) != VN_OK) {
+        src->host->error(src->ctx, "cannot start UTF-16 decoding");
+        return -1;
+    }
     src->line = 1;
     src->record_line = 1;
     src->line_start = 0;
@@ -316,6 +415,25 @@ static int finish_file(csv_source *src)
     return src->failed ? -1 : 0;
 }
 
+/* UTF-16: convert the block just read to UTF-8 and read from that. */
+static int convert_utf16_block(csv_source *src, size_t n)
+{
+    vn_error e;
+    src->utf8_block.len = 0;
+    int rc = n ? vn_utf16_feed(&src->u16, src->buf, n, &src->utf8_block, &e)
+               : vn_utf16_finish(&src->u16, &src->utf8_block, &e);
+    if (rc != VN_OK) {
+        src->host->error(src->ctx, "%s: %s; set on_invalid: replace to read it anyway", src->path,
+                         rc == VN_ENOMEM ? "out of memory" : e.message);
+        return -1;
+    }
+    src->replacements += src->u16.replacements;
+    src->u16.replacements = 0;
+    src->data = src->utf8_block.data;
+    src->len = src->utf8_block.len;
+    return 0;
+}
+
 static int read_block(csv_source *src)
 {
     ssize_t n;
@@ -328,13 +446,22 @@ static int read_block(csv_source *src)
     }
     src->pos = 0;
     src->len = (size_t)n;
+    src->data = src->buf;
+    if (src->utf16) {
+        src->file_offset += (uint64_t)n;
+        if (convert_utf16_block(src, (size_t)n) != 0)
+            return -1;
+        if (n == 0)
+            src->eof = 1;
+        return 0;
+    }
     if (n == 0)
         src->eof = 1;
     if (src->file_offset == 0 && n >= 2) {
         const unsigned char *u = (const unsigned char *)src->buf;
         if (n >= 3 && u[0] == 0xef && u[1] == 0xbb && u[2] == 0xbf) {
             src->pos = 3; /* UTF-8 byte-order mark */
-        } else if ((u[0] == 0xff && u[1] == 0xfe) || (u[0] == 0xfe && u[1] == 0xff)) {
+        } else if (src->decoder && ((u[0] == 0xff && u[1] == 0xfe) || (u[0] == 0xfe && u[1] == 0xff))) {
             src->host->error(src->ctx,
                              "%s starts with a UTF-16 byte-order mark: set 'encoding: utf-16'",
                              src->path);
@@ -360,7 +487,7 @@ static int feed(csv_source *src)
                 return -1;
             continue;
         }
-        const char *start = src->buf + src->pos;
+        const char *start = src->data + src->pos;
         size_t avail = src->len - src->pos;
         const char *nl = memchr(start, '\n', avail);
         size_t seg = nl ? (size_t)(nl - start) + 1 : avail;
@@ -431,6 +558,74 @@ static int set_columns(csv_source *src)
     return src->schema ? 0 : -1;
 }
 
+/* encoding: auto -- decide from the first megabyte of the first file. */
+static const char *detect_encoding(csv_source *src)
+{
+    const mk_host *h = src->host;
+    const char *path = src->files.gl_pathv[0];
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        h->error(src->ctx, "cannot open %s: %s", path, strerror(errno));
+        return NULL;
+    }
+    size_t got = 0;
+    ssize_t n;
+    while (got < READ_BLOCK && (n = read(fd, src->buf + got, READ_BLOCK - got)) > 0)
+        got += (size_t)n;
+    close(fd);
+    vn_detection det;
+    if (vn_detect(src->buf, got, &det) != VN_OK) {
+        h->error(src->ctx, "encoding: auto: %s: %s", path, det.message);
+        return NULL;
+    }
+    char conf[32];
+    snprintf(conf, sizeof conf, "%.2f", det.confidence);
+    h->report_set(src->ctx, "encoding_detected", det.encoding);
+    h->report_set(src->ctx, "encoding_confidence", conf);
+    h->report_set(src->ctx, "encoding_detection", det.message);
+    h->log(src->ctx, MK_LOG_INFO, "encoding: auto: %s", det.message);
+    return strcmp(det.encoding, "ascii") == 0 ? "utf-8" : det.encoding;
+}
+
+static int set_encoding(csv_source *src)
+{
+    const mk_host *h = src->host;
+    const char *name = h->opt_string(src->ctx, "encoding");
+    const char *mode = h->opt_string(src->ctx, "on_invalid");
+    if (strcmp(mode, "replace") == 0) {
+        src->on_invalid = VN_REPLACE;
+    } else if (strcmp(mode, "reject") == 0) {
+        src->on_invalid = VN_REJECT;
+    } else {
+        h->error(src->ctx, "on_invalid must be 'reject' or 'replace', not '%s'", mode);
+        return -1;
+    }
+    vn_buf_init(&src->scratch);
+    vn_buf_init(&src->utf8_block);
+    if (strcmp(name, "bytes") == 0)
+        return 0; /* no decoding, no validation */
+    if (strcasecmp(name, "auto") == 0 && !(name = detect_encoding(src)))
+        return -1;
+    char err[512];
+    src->decoder = vn_decoder_new(name, src->on_invalid, err, sizeof err);
+    if (!src->decoder) {
+        h->error(src->ctx, "encoding: %s; or bytes (no decoding at all)", err);
+        return -1;
+    }
+    src->utf16 = vn_encoding_is_stream(name);
+    h->report_set(src->ctx, "encoding", vn_decoder_name(src->decoder));
+    if (h->opt_bool(src->ctx, "per_row_utf8")) {
+        if (src->utf16 || strcmp(vn_decoder_name(src->decoder), "utf-8") == 0) {
+            h->error(src->ctx, "per_row_utf8 needs a legacy encoding (e.g. encoding: tcvn3)");
+            return -1;
+        }
+        src->utf8 = vn_decoder_new("utf-8", src->on_invalid, err, sizeof err);
+        if (!src->utf8)
+            return -1;
+    }
+    return 0;
+}
+
 static int csv_source_open(mk_context *ctx, const mk_host *host, void **state)
 {
     csv_source *src = calloc(1, sizeof(*src));
@@ -463,7 +658,7 @@ static int csv_source_open(mk_context *ctx, const mk_host *host, void **state)
     src->buf = malloc(READ_BLOCK);
     if (!src->buf)
         return MK_NOMEM;
-    if (set_columns(src) != 0 || read_header(src) != 0)
+    if (set_encoding(src) != 0 || set_columns(src) != 0 || read_header(src) != 0)
         return MK_ERROR;
     if (!src->schema) /* every file empty */
         src->schema = host->schema_intern(ctx, NULL, 0);
@@ -488,6 +683,10 @@ static int csv_source_next_batch(void *state, mk_batch *b)
                 return MK_ERROR;
         }
         int rc = feed(src);
+        if (src->replacements) {
+            src->host->report_add(src->ctx, "replacements", (int64_t)src->replacements);
+            src->replacements = 0;
+        }
         if (rc < 0)
             return MK_ERROR;
         if (rc == 0)
@@ -515,6 +714,10 @@ static void csv_source_close(void *state)
     free(src->header);
     free(src->fields);
     free(src->buf);
+    vn_decoder_free(src->decoder);
+    vn_decoder_free(src->utf8);
+    vn_buf_free(&src->scratch);
+    vn_buf_free(&src->utf8_block);
     globfree(&src->files);
     free(src);
 }
