@@ -142,10 +142,18 @@ int vn_utf8_scan(const char *str, size_t len, size_t *bad)
             *bad = i;
             return 2;
         }
-        size_t adv;
-        uint32_t cp = vn_utf8_get(s + i, n, &adv);
-        if (!result && needs_nfc(cp))
-            result = 1;
+        /* decoded here rather than by vn_utf8_get: this loop runs over
+         * every non-ASCII letter of every field */
+        uint32_t cp;
+        if (n == 2)
+            cp = ((uint32_t)(s[i] & 0x1F) << 6) | (s[i + 1] & 0x3F);
+        else if (n == 3)
+            cp = ((uint32_t)(s[i] & 0x0F) << 12) | ((uint32_t)(s[i + 1] & 0x3F) << 6) |
+                 (s[i + 2] & 0x3F);
+        else
+            cp = ((uint32_t)(s[i] & 0x07) << 18) | ((uint32_t)(s[i + 1] & 0x3F) << 12) |
+                 ((uint32_t)(s[i + 2] & 0x3F) << 6) | (s[i + 3] & 0x3F);
+        result |= needs_nfc(cp);
         i += n;
     }
     return result;
