@@ -222,6 +222,8 @@ static void print_options(const char *role, const mk_option_decl *d)
     for (; d && d->name; d++) {
         printf("    %-16s %-6s %s%s", d->name, option_type_name(d->type),
                d->required ? "required. " : "", d->help);
+        if (d->choices)
+            printf(" [%s]", d->choices);
         if (d->default_value)
             printf(" (default: %s)", d->default_value);
         putchar('\n');

@@ -114,6 +114,7 @@ typedef struct mk_option_decl {
     int required;
     const char *default_value; /* NULL: no default */
     const char *help;          /* one line */
+    const char *choices;       /* MK_OPT_STRING: allowed values "a|b|c", or NULL */
 } mk_option_decl;
 
 /* The option values of one pipeline step, already checked by the host

@@ -140,6 +140,28 @@ static int scalar_fits(const mk_option_decl *d, const char *v)
     }
 }
 
+/* Split "a|b|c" into words (in buf); returns how many. */
+static size_t split_choices(const char *choices, char *buf, size_t buflen, const char **out,
+                            size_t max)
+{
+    snprintf(buf, buflen, "%s", choices);
+    size_t n = 0;
+    for (char *tok = strtok(buf, "|"); tok && n < max; tok = strtok(NULL, "|"))
+        out[n++] = tok;
+    return n;
+}
+
+static int choice_allowed(const char *choices, const char *value)
+{
+    char buf[256];
+    const char *words[16];
+    size_t n = split_choices(choices, buf, sizeof buf, words, 16);
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(words[i], value) == 0)
+            return 1;
+    return 0;
+}
+
 static size_t count_decls(const mk_option_decl *decls)
 {
     size_t n = 0;
@@ -208,6 +230,16 @@ static void set_option(builder *b, mk_context *ctx, mk_optval *ov, const cfg_nod
     if (v->kind != CFG_SCALAR) {
         problem(b, v, "option '%s' of %s '%s' must be %s, not %s", d->name,
                 mk_role_name(ctx->role), ctx->name, type_name(d->type), cfg_kind_name(v->kind));
+        return;
+    }
+    if (d->choices && !choice_allowed(d->choices, v->value)) {
+        char list[256];
+        const char *cands[16];
+        size_t n = split_choices(d->choices, list, sizeof list, cands, 16);
+        const char *near = cfg_suggest(v->value, cands, n);
+        problem(b, v, "option '%s' of %s '%s' must be one of %s, not '%s'%s%s%s", d->name,
+                mk_role_name(ctx->role), ctx->name, d->choices, v->value,
+                near ? "; did you mean '" : "", near ? near : "", near ? "'?" : "");
         return;
     }
     if (scalar_fits(d, v->value) != 0) {

@@ -17,7 +17,8 @@ static const mk_option_decl source_options[] = {
      "utf-8, utf-16, cp1258, viscii, tcvn3, vni, vps, tcvn5712-1, latin1, cp1252, auto, or bytes "
      "(no decoding); see docs/ENCODINGS.md"},
     {"on_invalid", MK_OPT_STRING, 0, "reject",
-     "bytes invalid in the encoding: reject (the row) or replace (with U+FFFD, counted)"},
+     "bytes invalid in the encoding: reject (the row) or replace (with U+FFFD, counted)",
+     "reject|replace"},
     {"per_row_utf8", MK_OPT_BOOL, 0, "false",
      "rows may be UTF-8 instead of the legacy encoding: decide row by row"},
     {"max_field_bytes", MK_OPT_INT, 0, "268435456", "longest field accepted before the run fails"},

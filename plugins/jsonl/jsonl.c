@@ -31,7 +31,8 @@ typedef struct jsonl_sink {
 static const mk_option_decl sink_options[] = {
     {"path", MK_OPT_PATH, 1, NULL, "file to write (written atomically when the run succeeds)"},
     {"invalid_utf8", MK_OPT_STRING, 0, "reject",
-     "what to do with a value that is not valid UTF-8: reject (the row) or replace (with U+FFFD)"},
+     "what to do with a value that is not valid UTF-8: reject (the row) or replace (with U+FFFD)",
+     "reject|replace"},
     {NULL, 0, 0, NULL, NULL},
 };
 
