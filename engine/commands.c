@@ -7,6 +7,6 @@
 #include "commands.h"
 
 const mk_command mk_extra_commands[] = {
-    {"", 0},
+    {"test", mk_cmd_test},
 };
-const size_t mk_extra_command_count = 0;
+const size_t mk_extra_command_count = sizeof mk_extra_commands / sizeof mk_extra_commands[0];

@@ -15,4 +15,7 @@ typedef struct mk_command {
 extern const mk_command mk_extra_commands[];
 extern const size_t mk_extra_command_count;
 
+/* mekong test (cmd_test.c) */
+int mk_cmd_test(int argc, char **argv);
+
 #endif

@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# bench/lua.sh [CSV] -- Lua rule benchmarks on the 13-column benchmark file
+# (national_id,full_name,birth_date,sex,phone,email,province,district,ward,
+# address,ethnicity,occupation,registered_at).  Without CSV, 200 000 rows
+# are generated (bench/lua-gen.awk).
+#   (a) mekong with a Lua step (trim full_name, upper-case province, keep
+#       12-digit national_id) next to Miller doing the same; goal >= 5x.
+#   (b) a six-rule script on 1 thread and on all threads; goal: 2 threads
+#       >= 1.6x one thread.
+# Environment: MEKONG (default: the build tree's engine/mekong).
+set -u
+here=$(cd "$(dirname "$0")" && pwd)
+MEKONG=${MEKONG:-$here/../engine/mekong}
+cores=$(nproc 2>/dev/null || echo 2)
+work=$(mktemp -d "${TMPDIR:-/tmp}/mekong-bench-lua.XXXXXX")
+trap 'rm -rf "$work"' EXIT
+csv=${1:-}
+if [ -z "$csv" ]; then
+    csv=$work/bench.csv
+    awk -v n=200000 -f "$here/lua-gen.awk" > "$csv"
+fi
+csv=$(cd "$(dirname "$csv")" && pwd)/$(basename "$csv")
+rows=$(($(wc -l < "$csv") - 1))
+echo "bench lua: $rows rows, $(wc -c < "$csv") bytes, $cores cores"
+
+now() { date +%s.%N; }
+rate() { awk -v r="$rows" -v a="$1" -v b="$2" 'BEGIN { printf "%.0f", r / (b - a) }'; }
+
+pipeline() { # name script threads
+    cat > "$work/$1.yaml" <<YAML
+sources: [ { name: bench, plugin: csv, path: "$csv" } ]
+transforms: [ { plugin: lua, script: "$here/lua/$2", threads: $3 } ]
+sinks: [ { plugin: csv, path: out-$1/rows.csv } ]
+rejects: out-$1/rejects.csv
+report: out-$1/report.json
+YAML
+}
+run() { # name -> rows/s
+    local t0 t1
+    t0=$(now)
+    "$MEKONG" run "$work/$1.yaml" -q 2> "$work/$1.err" || { cat "$work/$1.err" >&2; echo 0; return; }
+    t1=$(now)
+    rate "$t0" "$t1"
+}
+
+# (a) next to Miller
+pipeline filter filter.lua 0
+(cd "$work" && "$MEKONG" run filter.yaml -q 2>&1 | grep -m1 'text helpers' | sed 's/^/  /')
+mk=$(cd "$work" && run filter)
+if command -v mlr > /dev/null; then
+    t0=$(now)
+    mlr --icsv --ocsv filter '$national_id =~ "^[0-9]{12}$"' then \
+        put '$full_name = strip($full_name); $province = toupper($province)' "$csv" > "$work/mlr.csv"
+    t1=$(now)
+    ml=$(rate "$t0" "$t1")
+    kept_mk=$(($(wc -l < "$work/out-filter/rows.csv") - 1))
+    kept_ml=$(($(wc -l < "$work/mlr.csv") - 1))
+    echo "(a) filter+trim+upper: mekong lua $mk rows/s, miller $ml rows/s, ratio $(awk -v a="$mk" -v b="$ml" 'BEGIN { printf "%.2f", a / b }')x (goal >= 5x); rows kept: mekong $kept_mk, miller $kept_ml"
+else
+    echo "(a) filter+trim+upper: mekong lua $mk rows/s; miller not installed (apt-get install miller)"
+fi
+
+# (b) six rules, one thread and all threads
+pipeline six1 six.lua 1
+pipeline sixn six.lua "$cores"
+one=$(cd "$work" && run six1)
+all=$(cd "$work" && run sixn)
+if cmp -s "$work/out-six1/rows.csv" "$work/out-sixn/rows.csv"; then same=identical; else same=DIFFERENT; fi
+echo "(b) six rules: 1 thread $one rows/s, $cores threads $all rows/s, speedup $(awk -v a="$all" -v b="$one" 'BEGIN { printf "%.2f", a / b }')x (goal >= 1.6x); outputs $same"

@@ -1,0 +1,569 @@
+/*
+ * lua.c -- the lua transform: rules written in Lua 5.4 (see docs/RULES.md).
+ *
+ *   - plugin: lua
+ *     script: rules/citizens.lua
+ *     params: { year: "2025" }
+ *     threads: 2            # default: number of cores
+ *     on_error: reject      # or fail
+ *
+ * One Lua state per thread; the batch is cut into one contiguous slice per
+ * thread, the slices run at the same time, and the main thread replays what
+ * happened to each row in input order (lua_plugin.h).  The calling thread
+ * runs the first slice itself, so threads: 1 starts no thread at all.
+ */
+#include "config.h"
+
+#include <dlfcn.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <lauxlib.h>
+
+#include "lua_plugin.h"
+
+static const mk_option_decl options[] = {
+    {"script", MK_OPT_PATH, 1, NULL, "the rule file (Lua 5.4)"},
+    {"params", MK_OPT_MAP, 0, NULL, "values handed to the rule file: setup(params) and params"},
+    {"threads", MK_OPT_INT, 0, "0", "Lua states working in parallel (0: one per core)"},
+    {"on_error", MK_OPT_STRING, 0, "reject",
+     "a Lua error on a row: reject (the row, rule lua.error) or fail (the run)"},
+    {"instruction_budget", MK_OPT_INT, 0, "1000000",
+     "Lua instructions allowed per row (0: no limit); more ends the run"},
+    {"memory_mb", MK_OPT_INT, 0, "256", "memory cap of each Lua state, in MB; more ends the run"},
+    {"row", MK_OPT_STRING, 0, "proxy", "how rows reach Lua: proxy or table (for measurement)"},
+    {NULL, 0, 0, NULL, NULL},
+};
+
+/* ---- the rule library folder ------------------------------------------- */
+
+/* lua/ of the source tree when this plugin was loaded from the build tree,
+ * the installed copy otherwise; MEKONG_LUA_DIR overrides both. */
+static char *library_dir(void)
+{
+    const char *env = getenv("MEKONG_LUA_DIR");
+    if (env && *env)
+        return strdup(env);
+    Dl_info info;
+    if (dladdr((void *)library_dir, &info) && info.dli_fname) {
+        size_t bl = strlen(MK_BUILD_DIR);
+        if (strncmp(info.dli_fname, MK_BUILD_DIR, bl) == 0 && info.dli_fname[bl] == '/')
+            return strdup(MK_LUA_SRC_DIR);
+    }
+    return strdup(MK_LUA_DIR);
+}
+
+static char *dir_of(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    if (!slash)
+        return strdup(".");
+    if (slash == path)
+        return strdup("/");
+    return strndup(path, (size_t)(slash - path));
+}
+
+static int read_file(const char *path, char **out, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return -1;
+    size_t cap = 8192, n = 0;
+    char *buf = malloc(cap);
+    while (buf) {
+        size_t got = fread(buf + n, 1, cap - n, f);
+        n += got;
+        if (n < cap)
+            break;
+        char *grown = realloc(buf, cap * 2);
+        if (!grown) {
+            free(buf);
+            buf = NULL;
+            break;
+        }
+        buf = grown;
+        cap *= 2;
+    }
+    int bad = ferror(f);
+    fclose(f);
+    if (!buf || bad) {
+        free(buf);
+        errno = bad ? EIO : ENOMEM;
+        return -1;
+    }
+    *out = buf;
+    *len = n;
+    return 0;
+}
+
+/* ---- declared columns --------------------------------------------------- */
+
+/* Read columns = { add = {...}, remove = {...} } from worker 0's state. */
+static int read_columns(lp_plugin *lp, char *err, size_t errlen)
+{
+    lua_State *L = lp->workers[0].L;
+    int rc = MK_OK;
+    if (lua_getglobal(L, "columns") == LUA_TNIL) {
+        lua_pop(L, 1);
+        return MK_OK;
+    }
+    if (!lua_istable(L, -1)) {
+        snprintf(err, errlen, "%s: 'columns' must be a table: columns = { add = {...}, remove = {...} }",
+                 lp->script_name);
+        lua_pop(L, 1);
+        return MK_ERROR;
+    }
+    static const char *const which[2] = {"add", "remove"};
+    for (int k = 0; k < 2 && rc == MK_OK; k++) {
+        char ***list = k ? &lp->remove_columns : &lp->add_columns;
+        size_t *n = k ? &lp->nremove : &lp->nadd;
+        int t = lua_getfield(L, -1, which[k]);
+        if (t == LUA_TTABLE) {
+            size_t len = (size_t)luaL_len(L, -1);
+            *list = calloc(len + 1, sizeof(char *));
+            for (size_t i = 0; *list && i < len; i++) {
+                lua_rawgeti(L, -1, (lua_Integer)i + 1);
+                if (lua_type(L, -1) != LUA_TSTRING) {
+                    snprintf(err, errlen, "%s: columns.%s[%zu] is not a column name (a string)",
+                             lp->script_name, which[k], i + 1);
+                    rc = MK_ERROR;
+                    lua_pop(L, 1);
+                    break;
+                }
+                (*list)[(*n)++] = strdup(lua_tostring(L, -1));
+                lua_pop(L, 1);
+            }
+            if (!*list)
+                rc = MK_NOMEM;
+        } else if (t != LUA_TNIL) {
+            snprintf(err, errlen, "%s: columns.%s must be a list of column names", lp->script_name,
+                     which[k]);
+            rc = MK_ERROR;
+        }
+        lua_pop(L, 1);
+    }
+    lua_pop(L, 1);
+    return rc;
+}
+
+static int listed(char *const *list, size_t n, const char *name)
+{
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(list[i], name) == 0)
+            return 1;
+    return 0;
+}
+
+static int has_column(const mk_schema *s, const char *name)
+{
+    for (size_t i = 0; i < s->ncols; i++)
+        if (strcmp(s->names[i], name) == 0)
+            return 1;
+    return 0;
+}
+
+static const lp_plan *plan_for(lp_plugin *lp, const mk_schema *in)
+{
+    for (lp_plan *p = lp->plans; p; p = p->next)
+        if (p->in == in)
+            return p;
+    const mk_host *h = lp->host;
+    for (size_t i = 0; i < lp->nremove; i++) {
+        if (!has_column(in, lp->remove_columns[i])) {
+            h->error(lp->ctx, "%s: columns.remove names '%s', but the rows have no such column",
+                     lp->script_name, lp->remove_columns[i]);
+            return NULL;
+        }
+    }
+    size_t cap = in->ncols + lp->nadd;
+    lp_plan *p = calloc(1, sizeof(*p));
+    const char **names = calloc(cap ? cap : 1, sizeof(char *));
+    if (p) {
+        p->source = calloc(cap ? cap : 1, sizeof(long));
+        p->removed = calloc(in->ncols ? in->ncols : 1, sizeof(long));
+    }
+    if (!p || !names || !p->source || !p->removed) {
+        free(names);
+        if (p) {
+            free(p->source);
+            free(p->removed);
+        }
+        free(p);
+        return NULL;
+    }
+    size_t n = 0;
+    for (size_t c = 0; c < in->ncols; c++) {
+        if (listed(lp->remove_columns, lp->nremove, in->names[c])) {
+            p->removed[p->nremoved++] = (long)c;
+            continue;
+        }
+        names[n] = in->names[c];
+        p->source[n++] = (long)c;
+    }
+    for (size_t i = 0; i < lp->nadd; i++) {
+        int have = 0;
+        for (size_t c = 0; c < n && !have; c++)
+            have = strcmp(names[c], lp->add_columns[i]) == 0;
+        if (have)
+            continue;
+        names[n] = lp->add_columns[i];
+        p->source[n++] = -1;
+    }
+    p->in = in;
+    p->out = h->schema_intern(lp->ctx, names, n);
+    free(names);
+    if (!p->out) {
+        free(p->source);
+        free(p->removed);
+        free(p);
+        return NULL;
+    }
+    p->next = lp->plans;
+    lp->plans = p;
+    return p;
+}
+
+/* ---- the thread pool ---------------------------------------------------- */
+
+static void *worker_main(void *arg)
+{
+    lp_worker *w = arg;
+    lp_plugin *lp = w->lp;
+    for (;;) {
+        pthread_mutex_lock(&lp->mutex);
+        while (!lp->quit && w->seen_gen == lp->gen)
+            pthread_cond_wait(&lp->work_cv, &lp->mutex);
+        if (lp->quit) {
+            pthread_mutex_unlock(&lp->mutex);
+            return NULL;
+        }
+        w->seen_gen = lp->gen;
+        pthread_mutex_unlock(&lp->mutex);
+        if (w->count)
+            lp_worker_run(w);
+        pthread_mutex_lock(&lp->mutex);
+        if (--lp->pending == 0)
+            pthread_cond_signal(&lp->done_cv);
+        pthread_mutex_unlock(&lp->mutex);
+    }
+}
+
+static int pool_start(lp_plugin *lp)
+{
+    if (pthread_mutex_init(&lp->mutex, NULL) != 0)
+        return -1;
+    if (pthread_cond_init(&lp->work_cv, NULL) != 0 || pthread_cond_init(&lp->done_cv, NULL) != 0)
+        return -1;
+    lp->pool_ready = 1;
+    for (int i = 1; i < lp->nworkers; i++) {
+        if (pthread_create(&lp->workers[i].thread, NULL, worker_main, &lp->workers[i]) != 0)
+            return -1;
+        lp->workers[i].started = 1;
+    }
+    return 0;
+}
+
+static void pool_stop(lp_plugin *lp)
+{
+    if (!lp->pool_ready)
+        return;
+    pthread_mutex_lock(&lp->mutex);
+    lp->quit = 1;
+    pthread_cond_broadcast(&lp->work_cv);
+    pthread_mutex_unlock(&lp->mutex);
+    for (int i = 1; i < lp->nworkers; i++)
+        if (lp->workers[i].started)
+            pthread_join(lp->workers[i].thread, NULL);
+    pthread_cond_destroy(&lp->work_cv);
+    pthread_cond_destroy(&lp->done_cv);
+    pthread_mutex_destroy(&lp->mutex);
+    lp->pool_ready = 0;
+}
+
+/* Run every worker's job; the calling thread does worker 0's. */
+static void pool_run(lp_plugin *lp)
+{
+    if (lp->nworkers > 1) {
+        pthread_mutex_lock(&lp->mutex);
+        lp->pending = lp->nworkers - 1;
+        lp->gen++;
+        pthread_cond_broadcast(&lp->work_cv);
+        pthread_mutex_unlock(&lp->mutex);
+    }
+    if (lp->workers[0].count)
+        lp_worker_run(&lp->workers[0]);
+    if (lp->nworkers > 1) {
+        pthread_mutex_lock(&lp->mutex);
+        while (lp->pending > 0)
+            pthread_cond_wait(&lp->done_cv, &lp->mutex);
+        pthread_mutex_unlock(&lp->mutex);
+    }
+}
+
+/* ---- open / process / finish / close ----------------------------------- */
+
+static void lua_transform_close(void *state);
+
+static int fail_open(lp_plugin *lp, int rc, const char *fmt, const char *what)
+{
+    lp->host->error(lp->ctx, fmt, what);
+    return rc;
+}
+
+static int lua_transform_open(mk_context *ctx, const mk_host *host, void **state)
+{
+    lp_plugin *lp = calloc(1, sizeof(*lp));
+    if (!lp)
+        return MK_NOMEM;
+    *state = lp;
+    lp->ctx = ctx;
+    lp->host = host;
+    const char *script = host->opt_string(ctx, "script");
+    const char *pdir = host->pipeline_dir(ctx);
+    lp->script_path = strdup(script);
+    lp->pipeline_dir = strdup(pdir ? pdir : ".");
+    lp->script_dir = dir_of(script);
+    lp->lua_dir = library_dir();
+    size_t pl = strlen(lp->pipeline_dir);
+    if (strncmp(script, lp->pipeline_dir, pl) == 0 && script[pl] == '/')
+        lp->script_name = strdup(script + pl + 1);
+    else
+        lp->script_name = strdup(script);
+    if (!lp->script_path || !lp->pipeline_dir || !lp->script_dir || !lp->lua_dir ||
+        !lp->script_name)
+        return MK_NOMEM;
+
+    const char *on_error = host->opt_string(ctx, "on_error");
+    if (strcmp(on_error, "fail") == 0)
+        lp->on_error_fail = 1;
+    else if (strcmp(on_error, "reject") != 0)
+        return fail_open(lp, MK_ERROR, "on_error is '%s'; it must be reject or fail", on_error);
+    const char *row = host->opt_string(ctx, "row");
+    if (strcmp(row, "table") == 0)
+        lp->table_rows = 1;
+    else if (strcmp(row, "proxy") != 0)
+        return fail_open(lp, MK_ERROR, "row is '%s'; it must be proxy or table", row);
+    lp->budget = host->opt_int(ctx, "instruction_budget");
+    long long mb = host->opt_int(ctx, "memory_mb");
+    if (mb < 1 || mb > (1 << 20))
+        return fail_open(lp, MK_ERROR, "memory_mb is %s; give a number of MB from 1 to 1048576",
+                         host->opt_string(ctx, "memory_mb"));
+    lp->memory_cap = (size_t)mb << 20;
+    long long threads = host->opt_int(ctx, "threads");
+    if (threads <= 0) {
+        long cores = sysconf(_SC_NPROCESSORS_ONLN);
+        threads = cores > 0 ? cores : 1;
+    }
+    if (threads > 256)
+        return fail_open(lp, MK_ERROR, "threads is %s; give at most 256",
+                         host->opt_string(ctx, "threads"));
+    lp->nworkers = (int)threads;
+
+    if (read_file(script, &lp->code, &lp->code_len) != 0)
+        return fail_open(lp, MK_ERROR, "cannot read the rule file %s; check the script: path",
+                         script);
+    lp->workers = calloc((size_t)lp->nworkers, sizeof(lp_worker));
+    if (!lp->workers)
+        return MK_NOMEM;
+    for (int i = 0; i < lp->nworkers; i++) {
+        lp_worker *w = &lp->workers[i];
+        w->lp = lp;
+        w->index = i;
+        w->out_row = -1;
+        w->scratch = host->batch_new(NULL);
+        if (!w->scratch)
+            return MK_NOMEM;
+        char err[1200];
+        int rc = lp_state_open(w, err, sizeof err);
+        if (rc != MK_OK) {
+            host->error(ctx, "%s (while loading the rule file and running setup)", err);
+            return rc;
+        }
+    }
+    char err[600];
+    int rc = read_columns(lp, err, sizeof err);
+    if (rc != MK_OK) {
+        if (rc == MK_ERROR)
+            host->error(ctx, "%s", err);
+        return rc;
+    }
+    if (pool_start(lp) != 0)
+        return fail_open(lp, MK_ERROR, "cannot start %s threads", host->opt_string(ctx, "threads"));
+    return MK_OK;
+}
+
+/* Give the host what worker w recorded for its slice, in row order. */
+static int replay(lp_plugin *lp, lp_worker *w, const mk_batch *in, mk_batch *out)
+{
+    const mk_host *h = lp->host;
+    mk_context *ctx = lp->ctx;
+    size_t ncols = out->schema->ncols;
+    for (size_t i = 0; i < w->count; i++) {
+        const lp_outcome *o = &w->outcomes[i];
+        size_t row = w->first + i;
+        for (uint32_t e = 0; e < o->nevents; e++) {
+            const lp_event *ev = &w->events[o->first_event + e];
+            if (h->row_warn(ctx, in, row, w->text + ev->rule, w->text + ev->message) != MK_OK)
+                return MK_ERROR;
+        }
+        switch (o->fate) {
+        case LP_PASS:
+            for (uint32_t k = 0; k < o->nout; k++) {
+                size_t r = h->row_emit(ctx, in, row, out);
+                if (r == (size_t)-1)
+                    return MK_ERROR;
+                memcpy(&MK_CELL(out, r, 0), &MK_CELL(w->scratch, o->first_out + k, 0),
+                       ncols * sizeof(mk_value));
+            }
+            break;
+        case LP_DROP:
+            if (h->row_drop(ctx, in, row) != MK_OK)
+                return MK_ERROR;
+            break;
+        case LP_ERROR:
+            if (lp->on_error_fail) {
+                h->error(ctx,
+                         "%s (input line %llu); on_error: fail ends the run on a rule error "
+                         "(on_error: reject would reject the row instead)",
+                         w->text + o->message, (unsigned long long)in->info[row].position);
+                return MK_ERROR;
+            }
+            /* fall through */
+        default:
+            if (h->row_reject(ctx, in, row, w->text + o->rule, w->text + o->message) != MK_OK)
+                return MK_ERROR;
+            break;
+        }
+    }
+    for (size_t i = 0; i < w->checked.n; i++) {
+        if (w->checked.v[i].n)
+            h->rule_checked(ctx, w->checked.v[i].name, w->checked.v[i].n);
+        w->checked.v[i].n = 0;
+    }
+    return MK_OK;
+}
+
+static int lua_transform_process(void *state, const mk_batch *in, mk_batch *out)
+{
+    lp_plugin *lp = state;
+    const lp_plan *p = plan_for(lp, in->schema);
+    if (!p)
+        return MK_ERROR;
+    lp->last_plan = p;
+    out->schema = p->out;
+    /* small batches are not worth waking threads for */
+    size_t n = in->nrows;
+    size_t parts = (size_t)lp->nworkers;
+    if (parts > 1 && n < parts * 64)
+        parts = n / 64 ? n / 64 : 1;
+    for (int i = 0; i < lp->nworkers; i++) {
+        lp_worker *w = &lp->workers[i];
+        w->in = in;
+        w->plan = p;
+        w->first = (size_t)i < parts ? n * (size_t)i / parts : n;
+        w->count = (size_t)i < parts ? n * ((size_t)i + 1) / parts - w->first : 0;
+    }
+    pool_run(lp);
+    for (int i = 0; i < lp->nworkers; i++) {
+        lp_worker *w = &lp->workers[i];
+        if (w->fatal[0]) {
+            lp->host->error(lp->ctx, "%s (input line %llu)", w->fatal,
+                            (unsigned long long)in->info[w->row].position);
+            return MK_ERROR;
+        }
+    }
+    for (int i = 0; i < lp->nworkers; i++)
+        if (replay(lp, &lp->workers[i], in, out) != MK_OK)
+            return MK_ERROR;
+    return MK_OK;
+}
+
+static int lua_transform_finish(void *state, mk_batch *out)
+{
+    lp_plugin *lp = state;
+    const mk_host *h = lp->host;
+    /* count() totals go to the run report */
+    for (int i = 0; i < lp->nworkers; i++) {
+        lp_counters *t = &lp->workers[i].totals;
+        for (size_t k = 0; k < t->n; k++)
+            h->report_add(lp->ctx, t->v[k].name, (int64_t)t->v[k].n);
+    }
+    if (!lp->has_finish)
+        return MK_OK;
+    lp_worker *w = &lp->workers[0];
+    w->plan = lp->last_plan;
+    char err[1200];
+    if (lp_worker_finish(w, err, sizeof err) != MK_OK) {
+        h->error(lp->ctx, "%s (in finish())", err);
+        return MK_ERROR;
+    }
+    if (!w->plan || w->scratch->nrows == 0)
+        return MK_OK;
+    out->schema = w->plan->out;
+    size_t ncols = out->schema->ncols;
+    for (size_t r = 0; r < w->scratch->nrows; r++) {
+        size_t o = h->batch_add_row(out);
+        if (o == (size_t)-1)
+            return MK_NOMEM;
+        memcpy(&MK_CELL(out, o, 0), &MK_CELL(w->scratch, r, 0), ncols * sizeof(mk_value));
+    }
+    return MK_OK;
+}
+
+static void lua_transform_close(void *state)
+{
+    lp_plugin *lp = state;
+    if (!lp)
+        return;
+    pool_stop(lp);
+    for (int i = 0; lp->workers && i < lp->nworkers; i++) {
+        lp_worker *w = &lp->workers[i];
+        lp_state_close(w);
+        if (w->scratch)
+            lp->host->batch_free(w->scratch);
+        free(w->outcomes);
+        free(w->events);
+        free(w->text);
+        lp_counters_free(&w->checked);
+        lp_counters_free(&w->totals);
+    }
+    free(lp->workers);
+    for (lp_plan *p = lp->plans, *next; p; p = next) {
+        next = p->next;
+        free(p->source);
+        free(p->removed);
+        free(p);
+    }
+    for (size_t i = 0; i < lp->nadd; i++)
+        free(lp->add_columns[i]);
+    for (size_t i = 0; i < lp->nremove; i++)
+        free(lp->remove_columns[i]);
+    free(lp->add_columns);
+    free(lp->remove_columns);
+    free(lp->code);
+    free(lp->script_path);
+    free(lp->script_name);
+    free(lp->script_dir);
+    free(lp->pipeline_dir);
+    free(lp->lua_dir);
+    free(lp);
+}
+
+static const mk_transform_ops lua_ops = {lua_transform_open, lua_transform_process,
+                                         lua_transform_finish, lua_transform_close};
+
+static const mk_plugin lua_plugin = {
+    MK_PLUGIN_HEAD, "lua", PACKAGE_VERSION,
+    "cleaning and validation rules written in Lua 5.4 (docs/RULES.md)",
+    NULL, NULL, options, &lua_ops, NULL, NULL,
+};
+
+const mk_plugin *mekong_plugin(void);
+
+const mk_plugin *mekong_plugin(void)
+{
+    return &lua_plugin;
+}

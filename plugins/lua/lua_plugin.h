@@ -1,0 +1,149 @@
+/*
+ * lua_plugin.h -- internals shared by the files of the lua transform.
+ *
+ * The plugin keeps one Lua state per worker.  process() splits a batch into
+ * contiguous slices, one per worker; a worker runs the rule on its slice and
+ * writes what happened to each row (its fate, the rows it became, its
+ * warnings) into storage of its own: a scratch batch for the output rows, an
+ * outcome per input row and a text buffer for rule names and messages.  The
+ * main thread then replays the outcomes in input order through the host, so
+ * the output order equals the input order whatever the number of threads,
+ * and no host function is ever called from a worker.
+ */
+#ifndef MK_LUA_PLUGIN_H
+#define MK_LUA_PLUGIN_H
+
+#include <pthread.h>
+#include <stdint.h>
+
+#include <lua.h>
+
+#include "mekong.h"
+
+/* What became of one input row. */
+enum { LP_PASS = 0, LP_DROP, LP_REJECT, LP_ERROR };
+
+typedef struct lp_outcome {
+    uint8_t fate;
+    uint32_t first_out, nout;        /* rows in the worker's scratch batch */
+    uint32_t first_event, nevents;   /* warnings, in lp_worker.events */
+    size_t rule, message;            /* reject/error: offsets in the text buffer */
+} lp_outcome;
+
+typedef struct lp_event {
+    size_t rule, message;
+} lp_event;
+
+/* A named counter: rule checks, or count() totals. */
+typedef struct lp_counter {
+    char *name;
+    uint64_t n;
+} lp_counter;
+
+typedef struct lp_counters {
+    lp_counter *v;
+    size_t n, cap;
+} lp_counters;
+
+/* Input schema -> output schema, and where each output column comes from. */
+typedef struct lp_plan {
+    struct lp_plan *next;
+    const mk_schema *in;
+    const mk_schema *out;
+    long *source;      /* per output column: input column, or -1 (added) */
+    long *removed;     /* input columns not in the output (readable only) */
+    size_t nremoved;
+} lp_plan;
+
+struct lp_plugin;
+
+typedef struct lp_worker {
+    struct lp_plugin *lp;
+    int index;
+    lua_State *L;
+
+    /* memory cap (bytes): soft is memory_mb, hard a little above */
+    size_t mem, soft_cap, hard_cap;
+    int over_cap, mem_refused;
+    char mem_where[256];
+
+    /* instruction budget of the current call */
+    long long budget_left, budget_total;
+    int budget_step;
+
+    /* the job: rows [first, first + count) of in */
+    const mk_batch *in;
+    size_t first, count;
+    const lp_plan *plan;
+
+    /* the row being processed */
+    size_t row;        /* index in in */
+    long out_row;      /* its row in scratch, -1 in finish() */
+    lp_outcome *cur;
+    int row_live;      /* the row proxy may be used */
+
+    /* results of the job */
+    mk_batch *scratch;
+    lp_outcome *outcomes;
+    size_t outcomes_cap;
+    lp_event *events;
+    size_t nevents, events_cap;
+    char *text;
+    size_t text_len, text_cap;
+    lp_counters checked, totals;
+
+    /* a problem that ends the run (budget, memory, setup error) */
+    char fatal[1024];
+
+    pthread_t thread;
+    int started;
+    unsigned seen_gen;
+} lp_worker;
+
+typedef struct lp_plugin {
+    mk_context *ctx;
+    const mk_host *host;
+    char *script_path;     /* as resolved by the host */
+    char *script_name;     /* for messages: relative to the pipeline folder */
+    char *script_dir, *pipeline_dir, *lua_dir;
+    char *code;            /* the rule file, read once */
+    size_t code_len;
+    int on_error_fail;
+    int table_rows;        /* row: table (measurement mode) */
+    long long budget;      /* instructions per row, 0: no limit */
+    size_t memory_cap;
+    char **add_columns, **remove_columns;
+    size_t nadd, nremove;
+    lp_plan *plans;
+    const lp_plan *last_plan;
+    int has_process, has_finish;
+
+    int nworkers;
+    lp_worker *workers;
+    pthread_mutex_t mutex;
+    pthread_cond_t work_cv, done_cv;
+    unsigned gen;
+    int pending, quit, pool_ready;
+} lp_plugin;
+
+/* lua_sandbox.c: make a worker's Lua state, load the rule file, run setup. */
+int lp_state_open(lp_worker *w, char *err, size_t errlen);
+void lp_state_close(lp_worker *w);
+/* Start the instruction budget for one call (budget 0: none). */
+void lp_budget_start(lp_worker *w, long long budget);
+/* After a failed pcall: describe a budget/memory stop in w->fatal; 1 if so. */
+int lp_runaway(lp_worker *w, int status);
+
+/* lua_rows.c: the row API and the per-slice work. */
+void lp_rows_register(lua_State *L);
+void lp_worker_run(lp_worker *w);
+/* Run finish() in worker 0's state; emitted rows land in its scratch. */
+int lp_worker_finish(lp_worker *w, char *err, size_t errlen);
+/* Append bytes + NUL to the worker's text buffer; offset or (size_t)-1. */
+size_t lp_text_add(lp_worker *w, const char *s, size_t len);
+int lp_counter_add(lp_counters *c, const char *name, uint64_t n);
+void lp_counters_free(lp_counters *c);
+
+#define LP_WORKER(L) (*(lp_worker **)lua_getextraspace(L))
+
+#endif
