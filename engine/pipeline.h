@@ -55,6 +55,7 @@ struct mk_context {
     char **part_names;
     size_t nparts;
     uint32_t current_part;
+    struct mk_readahead *readahead; /* while the source reads on its own thread */
 
     /* per-source transforms (sources only) */
     struct mk_context *chain;

@@ -9,6 +9,7 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -18,10 +19,15 @@
 
 #include "arena.h"
 #include "log.h"
+#include "readahead.h"
 #include "runstate.h"
 #include "util/textout.h"
 
 static volatile sig_atomic_t stop_signal;
+
+/* Guards what a source's read-ahead thread shares with the main thread:
+ * the schema registry and the names of a source's files. */
+static pthread_mutex_t shared_mu = PTHREAD_MUTEX_INITIALIZER;
 
 void mk_run_request_stop(int signal_number)
 {
@@ -120,7 +126,10 @@ static const char *host_pipeline_dir(mk_context *ctx)
 
 static const mk_schema *host_schema_intern(mk_context *ctx, const char *const *names, size_t n)
 {
-    return mk_schema_intern(ctx->run->schemas, names, n);
+    pthread_mutex_lock(&shared_mu);
+    const mk_schema *s = mk_schema_intern(ctx->run->schemas, names, n);
+    pthread_mutex_unlock(&shared_mu);
+    return s;
 }
 
 static mk_batch *host_batch_new(const mk_schema *schema)
@@ -179,14 +188,14 @@ static const char *source_name(mk_run *run, uint32_t source)
 static void source_label(mk_run *run, uint32_t source, uint32_t part, char *buf, size_t len)
 {
     const char *name = source_name(run, source);
+    snprintf(buf, len, "%s", name);
     if (source < run->p->nsources) {
         const mk_context *s = &run->p->sources[source];
-        if (part < s->nparts && s->part_names[part] && s->nparts > 1) {
+        pthread_mutex_lock(&shared_mu);
+        if (part < s->nparts && s->part_names[part] && s->nparts > 1)
             snprintf(buf, len, "%s/%s", name, s->part_names[part]);
-            return;
-        }
+        pthread_mutex_unlock(&shared_mu);
     }
-    snprintf(buf, len, "%s", name);
 }
 
 static void add_sample(mk_run *run, mk_rule_stat *r, const mk_batch *b, size_t row,
@@ -361,8 +370,11 @@ static size_t host_row_emit(mk_context *ctx, const mk_batch *in, size_t row, mk_
     return r;
 }
 
-static int host_source_reject(mk_context *ctx, const mk_value *fields, size_t nfields,
-                              uint64_t position, const char *rule, const char *reason)
+/* A source's record that cannot be a row goes to the rejects file now (on
+ * the main thread). */
+static int source_reject_now(mk_context *ctx, const mk_value *fields, size_t nfields,
+                             uint64_t position, uint32_t part, const char *rule,
+                             const char *reason)
 {
     mk_run *run = ctx->run;
     const mk_schema *schema = ctx->plugin.desc->source->schema(ctx->state);
@@ -378,7 +390,7 @@ static int host_source_reject(mk_context *ctx, const mk_value *fields, size_t nf
         reason = why;
     }
     uint32_t source = (uint32_t)ctx->index;
-    mk_rowinfo info = {source, 0, position, ctx->current_part};
+    mk_rowinfo info = {source, 0, position, part};
     int rc = rejects_write(run, NULL, fields, nfields < ncols ? nfields : ncols, &info, ctx->name,
                            rule, reason);
     mk_rule_stat *r = rule_stat(run, ctx, rule);
@@ -392,13 +404,27 @@ static int host_source_reject(mk_context *ctx, const mk_value *fields, size_t nf
     return rc == 0 ? MK_OK : MK_ERROR;
 }
 
+/* While a source reads on its read-ahead thread, its rejects wait with
+ * their batch (see readahead.h). */
+static int host_source_reject(mk_context *ctx, const mk_value *fields, size_t nfields,
+                              uint64_t position, const char *rule, const char *reason)
+{
+    if (ctx->readahead)
+        return mk_readahead_defer(ctx->readahead, fields, nfields, position, ctx->current_part,
+                                  rule, reason);
+    return source_reject_now(ctx, fields, nfields, position, ctx->current_part, rule, reason);
+}
+
 static void host_source_part(mk_context *ctx, uint32_t part, const char *name)
 {
     ctx->current_part = part;
+    pthread_mutex_lock(&shared_mu);
     if (part >= ctx->nparts) {
         char **grown = realloc(ctx->part_names, (part + 1) * sizeof(char *));
-        if (!grown)
+        if (!grown) {
+            pthread_mutex_unlock(&shared_mu);
             return;
+        }
         for (size_t i = ctx->nparts; i <= part; i++)
             grown[i] = NULL;
         ctx->part_names = grown;
@@ -407,6 +433,7 @@ static void host_source_part(mk_context *ctx, uint32_t part, const char *name)
     free(ctx->part_names[part]);
     const char *base = strrchr(name, '/');
     ctx->part_names[part] = strdup(base ? base + 1 : name);
+    pthread_mutex_unlock(&shared_mu);
 }
 
 static void report_entry(mk_context *ctx, const char *key, const char *value, int64_t delta,
@@ -641,24 +668,31 @@ static int read_source(mk_run *run, mk_context *src)
     if (!stages)
         return fail(run, "out of memory");
     const mk_schema *schema = src->plugin.desc->source->schema(src->state);
-    mk_batch *b = run->source_batch;
-    mk_batch_reset(b, schema);
-    if (mk_batch_reserve(b, run->p->batch_rows) != 0) {
+    mk_readahead *ra = mk_readahead_start(src, src->plugin.desc->source, src->state, schema,
+                                          run->p->batch_rows);
+    if (!ra) {
         free(stages);
-        return fail(run, "out of memory");
+        return fail(run, "cannot start reading %s: out of memory or threads", src->name);
     }
+    src->readahead = ra;
     int rc = MK_OK;
     for (;;) {
-        mk_batch_reset(b, schema);
-        int r = src->plugin.desc->source->next_batch(src->state, b);
-        if (r != MK_OK && r != MK_DONE) {
+        mk_readahead_batch *rb = mk_readahead_next(ra);
+        mk_batch *b = rb->batch;
+        run->source_batch = b;
+        for (size_t i = 0; i < rb->nrejects && rc == MK_OK; i++) {
+            mk_deferred_reject *d = &rb->rejects[i];
+            if (source_reject_now(src, d->fields, d->nfields, d->position, d->part, d->rule,
+                                  d->reason) != MK_OK)
+                rc = fail(run, "cannot write the rejects file");
+        }
+        int r = rb->status;
+        if (rc == MK_OK && r != MK_OK && r != MK_DONE)
             rc = step_failed(run, src, "reading", r);
+        if (rc != MK_OK)
             break;
-        }
-        for (size_t i = 0; i < b->nrows; i++) {
+        for (size_t i = 0; i < b->nrows; i++)
             b->info[i].source = (uint32_t)src->index;
-            b->info[i].origin = (uint32_t)i;
-        }
         src->rows_out += b->nrows;
         run->read += b->nrows;
         if (flow(run, stages, nstages, 0, b) != MK_OK) {
@@ -667,6 +701,7 @@ static int read_source(mk_run *run, mk_context *src)
         }
         run->written = run->reached_sinks - run->sink_rejected;
         show_progress(run, 0);
+        mk_readahead_release(ra);
         if (stop_signal) {
             rc = fail(run, "interrupted by %s", stop_signal == SIGINT ? "SIGINT" : "SIGTERM");
             break;
@@ -674,6 +709,9 @@ static int read_source(mk_run *run, mk_context *src)
         if (r == MK_DONE)
             break;
     }
+    mk_readahead_stop(ra);
+    src->readahead = NULL;
+    run->source_batch = run->own_source_batch;
     free(stages);
     return rc;
 }
@@ -956,7 +994,7 @@ static int accounts_balance(mk_run *run)
 
 static void free_run(mk_run *run)
 {
-    mk_batch_free(run->source_batch);
+    mk_batch_free(run->own_source_batch);
     for (size_t i = 0; i < run->stage_out_count; i++)
         mk_batch_free(run->stage_out[i]);
     free(run->stage_out);
@@ -986,7 +1024,7 @@ int mk_run_pipeline(mk_pipeline *p, const mk_run_options *o)
     run.p = p;
     run.show_progress = o->progress;
     run.schemas = mk_schema_registry_new();
-    run.source_batch = mk_batch_new(NULL);
+    run.source_batch = run.own_source_batch = mk_batch_new(NULL);
     clock_gettime(CLOCK_MONOTONIC, &run.started);
     run.started_wall = time(NULL);
     if (!run.schemas || !run.source_batch) {

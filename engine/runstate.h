@@ -38,6 +38,7 @@ typedef struct mk_run {
     mk_pipeline *p;
     mk_schema_registry *schemas;
     mk_batch *source_batch;       /* the batch of the flow being processed */
+    mk_batch *own_source_batch;   /* used when no source is being read */
     mk_batch **stage_out;         /* one output batch per transform depth */
     size_t stage_out_count;
 
