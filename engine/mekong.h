@@ -23,8 +23,13 @@
  * row of a batch got exactly one fate and fails the run otherwise.
  *
  * Plugins call the host only through the mk_host table handed to them.
- * Host calls are not thread-safe, except the batch functions on batches
- * that a thread owns alone.
+ * Threads: open/close of every role, transforms and sinks run on the main
+ * thread.  A source's next_batch runs on a read-ahead thread of its own
+ * (while the main thread works on the previous batch); from there it may
+ * call the batch functions on its batch, source_reject, source_part,
+ * schema_intern, report_set/report_add, log, error and stopping -- nothing
+ * else.  A plugin that runs threads of its own may call only the batch
+ * functions from them, on batches each thread owns alone.
  *
  * The descriptor can grow without breaking old plugins: new members are
  * added at the end and the host reads them only when plugin->size says they
