@@ -7,6 +7,7 @@
 #include "commands.h"
 
 const mk_command mk_extra_commands[] = {
+    {"detect", mk_cmd_detect},
     {"test", mk_cmd_test},
 };
 const size_t mk_extra_command_count = sizeof mk_extra_commands / sizeof mk_extra_commands[0];

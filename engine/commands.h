@@ -15,6 +15,9 @@ typedef struct mk_command {
 extern const mk_command mk_extra_commands[];
 extern const size_t mk_extra_command_count;
 
+/* mekong detect FILE (cmd_detect.c) */
+int mk_cmd_detect(int argc, char **argv);
+
 /* mekong test (cmd_test.c) */
 int mk_cmd_test(int argc, char **argv);
 

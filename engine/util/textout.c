@@ -8,6 +8,7 @@
 #include "textout.h"
 
 #include <stdint.h>
+#include <string.h>
 
 int mk_csv_is_formula(const char *p, size_t len)
 {
@@ -39,27 +40,37 @@ int mk_csv_is_formula(const char *p, size_t len)
     return !digits && len > 1;
 }
 
+/* Nonzero when the field holds the delimiter, the quote, CR or LF.  These
+ * are rare and all below 0x80: eight bytes are tested per step. */
+static int has_special(const unsigned char *u, size_t len, unsigned char d, unsigned char q)
+{
+    const uint64_t pd = MK_BYTE_PATTERN(d), pq = MK_BYTE_PATTERN(q);
+    const uint64_t pn = MK_BYTE_PATTERN('\n'), pr = MK_BYTE_PATTERN('\r');
+    size_t i = 0;
+    for (; i + 8 <= len; i += 8) {
+        uint64_t w;
+        memcpy(&w, u + i, 8);
+        if (mk_word_has_byte(w, pd) | mk_word_has_byte(w, pq) | mk_word_has_byte(w, pn) |
+            mk_word_has_byte(w, pr))
+            return 1;
+    }
+    for (; i < len; i++) {
+        unsigned char c = u[i];
+        if (c == d || c == q || c == '\n' || c == '\r')
+            return 1;
+    }
+    return 0;
+}
+
 int mk_csv_write_field(mk_outfile *f, const mk_csv_style *st, const char *p, size_t len)
 {
     if (!p)
         return 0;
     int guard = st->formula_guard && mk_csv_is_formula(p, len);
     int needs_quotes = len == 0 || guard || p[0] == ' ' || p[0] == '\t' || p[len - 1] == ' ' ||
-                       p[len - 1] == '\t';
-    if (!needs_quotes) {
-        /* Bytes that force quoting are all below 0x80 and rare: test four
-         * bytes per step against a bitmask of the ASCII specials. */
-        const unsigned char *u = (const unsigned char *)p;
-        unsigned char d = (unsigned char)st->delimiter, q = (unsigned char)st->quote;
-        size_t i = 0;
-        for (; i < len; i++) {
-            unsigned char c = u[i];
-            if (c == d || c == q || c == '\n' || c == '\r') {
-                needs_quotes = 1;
-                break;
-            }
-        }
-    }
+                       p[len - 1] == '\t' ||
+                       has_special((const unsigned char *)p, len, (unsigned char)st->delimiter,
+                                   (unsigned char)st->quote);
     if (!needs_quotes)
         return mk_outfile_write(f, p, len);
     if (mk_outfile_putc(f, st->quote) != 0)

@@ -11,6 +11,19 @@
 
 #include "outfile.h"
 
+#include <stdint.h>
+
+/* Nonzero when one of the eight bytes of w equals the byte repeated in
+ * pattern (ones * byte): the "has zero byte" test on w ^ pattern.  The hot
+ * loops that look for a few rare ASCII bytes test eight bytes a step. */
+static inline uint64_t mk_word_has_byte(uint64_t w, uint64_t pattern)
+{
+    uint64_t x = w ^ pattern;
+    return (x - 0x0101010101010101u) & ~x & 0x8080808080808080u;
+}
+
+#define MK_BYTE_PATTERN(c) (0x0101010101010101u * (unsigned char)(c))
+
 typedef struct mk_csv_style {
     char delimiter;     /* ',' */
     char quote;         /* '"' */

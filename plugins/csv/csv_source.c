@@ -30,6 +30,7 @@
 #include <unistd.h>
 
 #include "csv_plugin.h"
+#include "util/textout.h"
 #include "vntext/vntext.h"
 
 #define READ_BLOCK (1u << 20)
@@ -86,6 +87,10 @@ typedef struct csv_source {
     vn_buf utf8_block;        /* UTF-16 converted to UTF-8 */
     vn_buf scratch;           /* decoded field */
     uint64_t replacements;    /* U+FFFD, reported at the end of each batch */
+    int plain_utf8;           /* encoding utf-8 (no UTF-16, no per_row_utf8) */
+    int record_clean;         /* the fast path found the record valid UTF-8 NFC */
+    char *unquoted;           /* fast path: a field with its doubled quotes undone */
+    size_t unquoted_cap;
     int columns_given;     /* names come from the columns option */
     uint64_t file_offset;  /* bytes of the current file read so far */
 } csv_source;
@@ -96,10 +101,10 @@ static int no_space(unsigned char c)
     return 0;
 }
 
-/* A field ended (libcsv callback). */
-static void on_field(void *s, size_t len, void *data)
+/* A field ended: keep its bytes (quoted: it was in quotes, so it is never
+ * the NULL marker). */
+static void add_field(csv_source *src, const char *s, size_t len, int quoted, int check_nul)
 {
-    csv_source *src = data;
     if (src->failed)
         return;
     if (src->nfields == src->fields_cap) {
@@ -114,7 +119,7 @@ static void on_field(void *s, size_t len, void *data)
         src->fields_cap = cap;
     }
     mk_value *v = &src->fields[src->nfields++];
-    const char *nul = s ? memchr(s, '\0', len) : NULL;
+    const char *nul = s && check_nul ? memchr(s, '\0', len) : NULL;
     if (nul && !src->bad[0])
         snprintf(src->bad, sizeof src->bad,
                  "NUL byte in field %zu (byte %zu of the field): the file may be binary or "
@@ -125,7 +130,7 @@ static void on_field(void *s, size_t len, void *data)
         v->len = 0;
         return;
     }
-    if (src->null_marker && len == src->null_marker_len && !src->parser.quoted &&
+    if (src->null_marker && len == src->null_marker_len && !quoted &&
         memcmp(s, src->null_marker, len) == 0) {
         v->ptr = NULL;
         v->len = 0;
@@ -152,6 +157,13 @@ static void on_field(void *s, size_t len, void *data)
         v->ptr = p;
     }
     v->len = len;
+}
+
+/* A field ended (libcsv callback). */
+static void on_field(void *s, size_t len, void *data)
+{
+    csv_source *src = data;
+    add_field(src, s, len, src->parser.quoted, 1);
 }
 
 static void free_header_fields(csv_source *src)
@@ -183,7 +195,7 @@ static vn_decoder *record_decoder(csv_source *src)
 static int decode_record(csv_source *src, int header)
 {
     vn_decoder *d = record_decoder(src);
-    if (!d)
+    if (!d || src->record_clean)
         return 0;
     for (size_t i = 0; i < src->nfields; i++) {
         mk_value *v = &src->fields[i];
@@ -275,6 +287,7 @@ static void on_record(int c, void *data)
     }
     src->nfields = 0;
     src->bad[0] = '\0';
+    src->record_clean = 0;
 }
 
 /* The header record is in src->fields (malloc'd strings). */
@@ -472,6 +485,146 @@ static int read_block(csv_source *src)
     return 0;
 }
 
+/* ---- the fast path ----------------------------------------------------
+ *
+ * Most records are one line whose quoted fields open and close on it.
+ * Such a line is split here and handed to the same callbacks, with the
+ * results libcsv would give: bytes kept, an unquoted empty field NULL, ""
+ * the empty string, doubled quotes undone.  Anything else -- a quote
+ * inside an unquoted field or after a closing quote, a CR before the end
+ * of the line, a quoted field that goes on to the next line, an empty
+ * line, more than FAST_MAX_FIELDS fields, a line longer than
+ * max_field_bytes -- goes to libcsv.  libcsv costs about 2.5 ns a byte (it
+ * copies every byte and calls the space test for each); on the benchmark
+ * file this path made csv -> csv about twice as fast.
+ */
+#define FAST_MAX_FIELDS 256
+
+typedef struct fast_field {
+    const char *ptr;
+    size_t len;
+    int quoted;  /* in quotes */
+    int doubled; /* holds doubled quotes to undo */
+} fast_field;
+
+/* Split line [line, line + len) (without its LF) into fields; 0 when it is
+ * not a simple line. */
+static size_t split_simple_line(const csv_source *src, const char *line, size_t len,
+                                fast_field *f)
+{
+    const char *p = line, *end = line + len;
+    const char d = src->delimiter, q = src->quote;
+    if (len > 0 && end[-1] == '\r')
+        end--; /* CRLF */
+    if (p == end || (long long)len > src->max_field || memchr(line, '\0', len))
+        return 0; /* NUL bytes: libcsv's path reports them */
+    const uint64_t pd = MK_BYTE_PATTERN(d), pq = MK_BYTE_PATTERN(q), pr = MK_BYTE_PATTERN('\r');
+    size_t n = 0;
+    for (;;) {
+        if (n == FAST_MAX_FIELDS)
+            return 0;
+        fast_field *field = &f[n++];
+        if (p < end && *p == q) {
+            const char *s = p + 1;
+            field->doubled = 0;
+            for (;;) {
+                const char *c = memchr(s, q, (size_t)(end - s));
+                if (!c)
+                    return 0; /* the field goes on past this line */
+                if (c + 1 < end && c[1] == q) {
+                    field->doubled = 1;
+                    s = c + 2;
+                    continue;
+                }
+                field->ptr = p + 1;
+                field->len = (size_t)(c - (p + 1));
+                field->quoted = 1;
+                p = c + 1;
+                break;
+            }
+            if (p == end)
+                return n;
+            if (*p != d)
+                return 0; /* "abc"def: libcsv's business */
+            p++;
+        } else {
+            const char *s = p;
+            /* eight bytes a step up to the delimiter, a quote or a CR */
+            while (end - p >= 8) {
+                uint64_t w;
+                memcpy(&w, p, 8);
+                if (mk_word_has_byte(w, pd) | mk_word_has_byte(w, pq) | mk_word_has_byte(w, pr))
+                    break;
+                p += 8;
+            }
+            while (p < end && *p != d) {
+                if (*p == q || *p == '\r')
+                    return 0;
+                p++;
+            }
+            field->ptr = s;
+            field->len = (size_t)(p - s);
+            field->quoted = 0;
+            field->doubled = 0;
+            if (p == end)
+                return n;
+            p++;
+        }
+    }
+}
+
+/* Undo the doubled quotes of a quoted field into src->unquoted. */
+static const char *undouble_quotes(csv_source *src, const fast_field *f, size_t *len)
+{
+    if (f->len > src->unquoted_cap) {
+        char *grown = realloc(src->unquoted, f->len);
+        if (!grown)
+            return NULL;
+        src->unquoted = grown;
+        src->unquoted_cap = f->len;
+    }
+    size_t o = 0;
+    for (size_t i = 0; i < f->len; i++) {
+        src->unquoted[o++] = f->ptr[i];
+        if (f->ptr[i] == src->quote)
+            i++; /* the second of the pair */
+    }
+    *len = o;
+    return src->unquoted;
+}
+
+/* One line as one record, when it is simple; 0 when libcsv must read it,
+ * 1 when done (src->failed may be set). */
+static int feed_simple_line(csv_source *src, const char *line, size_t len)
+{
+    fast_field f[FAST_MAX_FIELDS];
+    size_t n = split_simple_line(src, line, len, f);
+    if (n == 0)
+        return 0;
+    for (size_t i = 0; i < n && !src->failed; i++) {
+        if (!f[i].quoted && f[i].len == 0) {
+            add_field(src, NULL, 0, 0, 0);
+        } else if (f[i].doubled) {
+            size_t ulen;
+            const char *u = undouble_quotes(src, &f[i], &ulen);
+            if (!u) {
+                src->host->error(src->ctx, "out of memory");
+                src->failed = 1;
+                return 1;
+            }
+            add_field(src, u, ulen, 1, 0);
+        } else {
+            add_field(src, f[i].ptr, f[i].len, f[i].quoted, 0);
+        }
+    }
+    /* valid UTF-8 in NFC as a whole line is valid NFC field by field (the
+     * fields are split at ASCII bytes): one scan instead of one per field */
+    if (src->plain_utf8 && vn_is_nfc_quick(line, len))
+        src->record_clean = 1;
+    on_record('\n', src);
+    return 1;
+}
+
 /* Feed lines to libcsv until the batch is full (or, while reading the
  * header, until the header is read) or the file ends.  Returns 0 when it
  * stopped for the batch, 1 at end of file, -1 on error. */
@@ -491,8 +644,16 @@ static int feed(csv_source *src)
         size_t avail = src->len - src->pos;
         const char *nl = memchr(start, '\n', avail);
         size_t seg = nl ? (size_t)(nl - start) + 1 : avail;
-        if (src->parser.pstate == LIBCSV_ROW_NOT_BEGUN)
+        if (src->parser.pstate == LIBCSV_ROW_NOT_BEGUN) {
             src->record_line = src->line;
+            if (nl && !src->header_pending && feed_simple_line(src, start, seg - 1)) {
+                if (src->failed)
+                    return -1;
+                src->pos += seg;
+                src->line++;
+                continue;
+            }
+        }
         if (csv_parse(&src->parser, start, seg, on_field, on_record, src) != seg) {
             src->host->error(src->ctx, "%s:%llu: %s", src->path, (unsigned long long)src->line,
                              csv_strerror(csv_error(&src->parser)));
@@ -613,6 +774,7 @@ static int set_encoding(csv_source *src)
         return -1;
     }
     src->utf16 = vn_encoding_is_stream(name);
+    src->plain_utf8 = !src->utf16 && strcmp(vn_decoder_name(src->decoder), "utf-8") == 0;
     h->report_set(src->ctx, "encoding", vn_decoder_name(src->decoder));
     if (h->opt_bool(src->ctx, "per_row_utf8")) {
         if (src->utf16 || strcmp(vn_decoder_name(src->decoder), "utf-8") == 0) {
@@ -622,6 +784,7 @@ static int set_encoding(csv_source *src)
         src->utf8 = vn_decoder_new("utf-8", src->on_invalid, err, sizeof err);
         if (!src->utf8)
             return -1;
+        src->plain_utf8 = 0;
     }
     return 0;
 }
@@ -713,6 +876,7 @@ static void csv_source_close(void *state)
         free(src->header[i]);
     free(src->header);
     free(src->fields);
+    free(src->unquoted);
     free(src->buf);
     vn_decoder_free(src->decoder);
     vn_decoder_free(src->utf8);

@@ -36,9 +36,7 @@
 #include <lualib.h>
 
 #include "lua_plugin.h"
-
-/* The rule library's C part (lua/vnlib.c), linked into this plugin. */
-int luaopen_mekong_vn(lua_State *L) __attribute__((weak));
+#include "vnlib.h" /* the rule library's C part (lua/vnlib.c), linked into this plugin */
 
 /* ---- memory ------------------------------------------------------------- */
 
@@ -380,10 +378,8 @@ static void make_sandbox(lua_State *L)
     lua_setfield(L, pkg, "searchers");
     lua_pop(L, 1); /* old searchers */
     lua_getfield(L, pkg, "preload");
-    if (luaopen_mekong_vn) {
-        lua_pushcfunction(L, luaopen_mekong_vn);
-        lua_setfield(L, -2, "mekong.vn");
-    }
+    lua_pushcfunction(L, luaopen_mekong_vn);
+    lua_setfield(L, -2, "mekong.vn");
     lua_pop(L, 2);
     lua_pop(L, 1); /* globals */
 }
