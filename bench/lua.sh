@@ -45,7 +45,7 @@ run() { # name -> rows/s
 
 # (a) next to Miller
 pipeline filter filter.lua 0
-(cd "$work" && "$MEKONG" run filter.yaml -q 2>&1 | grep -m1 'text helpers' | sed 's/^/  /')
+
 mk=$(cd "$work" && run filter)
 if command -v mlr > /dev/null; then
     t0=$(now)

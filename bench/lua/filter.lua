@@ -1,8 +1,8 @@
 -- bench/lua/filter.lua -- benchmark (a): trim full_name, upper-case the
--- province (Vietnamese letters too), keep rows whose national_id has 12 digits.
-local vn = require "vncase"
-local upper, trim = vn.upper, vn.trim
-function setup() print("bench: text helpers: " .. vn.source) end
+-- province (Vietnamese letters too, through the rule library), keep rows
+-- whose national_id has 12 digits.
+local text = require "mekong.text"
+local upper, trim = text.upper, text.trim
 function process(row)
   local id = row.national_id
   if not (id and #id == 12 and id:find("^%d+$")) then drop() end

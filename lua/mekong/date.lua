@@ -19,6 +19,10 @@ local vn = require "mekong.vn"
 
 local M = {}
 
+-- The default dmy2 pivot, read once per Lua state (os.date per row would
+-- take libc's time-zone lock, shared by the worker threads).
+local this_yy = tonumber(os.date("%y"))
+
 local known_forms = { dmy = true, dmy2 = true, iso = true, vn_words = true, year = true }
 local default_forms = { "iso", "dmy", "vn_words" }
 
@@ -55,7 +59,7 @@ end
 function parsers.dmy2(s, forms)
   local d, _, m, yy = s:match("^(%d%d?)([/%-%.])(%d%d?)%2(%d%d)$")
   if not d then return end
-  local pivot = forms.pivot and tonumber(forms.pivot) or tonumber(os.date("%y"))
+  local pivot = forms.pivot and tonumber(forms.pivot) or this_yy
   local y = tonumber(yy) <= pivot and 2000 + tonumber(yy) or 1900 + tonumber(yy)
   return make(tostring(y), m, d, s)
 end

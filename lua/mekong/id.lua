@@ -13,8 +13,11 @@ local vn = require "mekong.vn"
 
 local M = {}
 
+-- The year, read once per Lua state: os.date per row would take libc's
+-- time-zone lock, which the worker threads share.
+local this_year = tonumber(os.date("%Y"))
 local function current_year()
-  return tonumber(os.date("%Y"))
+  return this_year
 end
 
 -- "male"/"female" from the ways a sex column is written (nil if unknown).

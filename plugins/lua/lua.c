@@ -283,8 +283,8 @@ static void pool_stop(lp_plugin *lp)
     lp->pool_ready = 0;
 }
 
-/* Run every worker's job; the calling thread does worker 0's. */
-static void pool_run(lp_plugin *lp)
+/* Wake workers 1.. for their slices of the current batch. */
+static void pool_start_batch(lp_plugin *lp)
 {
     if (lp->nworkers > 1) {
         pthread_mutex_lock(&lp->mutex);
@@ -293,14 +293,21 @@ static void pool_run(lp_plugin *lp)
         pthread_cond_broadcast(&lp->work_cv);
         pthread_mutex_unlock(&lp->mutex);
     }
-    if (lp->workers[0].count)
-        lp_worker_run(&lp->workers[0]);
+}
+
+/* Wait until workers 1.. are done; returns 1 if the caller had to wait. */
+static int pool_wait(lp_plugin *lp)
+{
+    int waited = 0;
     if (lp->nworkers > 1) {
         pthread_mutex_lock(&lp->mutex);
-        while (lp->pending > 0)
+        while (lp->pending > 0) {
+            waited = 1;
             pthread_cond_wait(&lp->done_cv, &lp->mutex);
+        }
         pthread_mutex_unlock(&lp->mutex);
     }
+    return waited;
 }
 
 /* ---- open / process / finish / close ----------------------------------- */
@@ -361,6 +368,7 @@ static int lua_transform_open(mk_context *ctx, const mk_host *host, void **state
         return fail_open(lp, MK_ERROR, "threads is %s; give at most 256",
                          host->opt_string(ctx, "threads"));
     lp->nworkers = (int)threads;
+    lp->main_share = 1.0 / (double)lp->nworkers;
 
     if (read_file(script, &lp->code, &lp->code_len) != 0)
         return fail_open(lp, MK_ERROR, "cannot read the rule file %s; check the script: path",
@@ -454,31 +462,64 @@ static int lua_transform_process(void *state, const mk_batch *in, mk_batch *out)
         return MK_ERROR;
     lp->last_plan = p;
     out->schema = p->out;
-    /* small batches are not worth waking threads for */
+    /*
+     * The calling thread runs slice 0 and replays it while the other workers
+     * still run theirs; then it waits and replays the rest.  It also has the
+     * replay (and, between batches, the sinks) to do, so its slice is smaller:
+     * main_share adapts batch by batch -- larger when it had to wait for the
+     * workers, smaller when they were done first.  Small batches are not
+     * worth waking threads for.
+     */
     size_t n = in->nrows;
     size_t parts = (size_t)lp->nworkers;
     if (parts > 1 && n < parts * 64)
         parts = n / 64 ? n / 64 : 1;
+    size_t n0 = parts > 1 ? (size_t)((double)n * lp->main_share) : n;
     for (int i = 0; i < lp->nworkers; i++) {
         lp_worker *w = &lp->workers[i];
         w->in = in;
         w->plan = p;
-        w->first = (size_t)i < parts ? n * (size_t)i / parts : n;
-        w->count = (size_t)i < parts ? n * ((size_t)i + 1) / parts - w->first : 0;
+        if (i == 0) {
+            w->first = 0;
+            w->count = n0;
+        } else if ((size_t)i < parts) {
+            size_t rest = n - n0, k = (size_t)i - 1, m = parts - 1;
+            w->first = n0 + rest * k / m;
+            w->count = n0 + rest * (k + 1) / m - w->first;
+        } else {
+            w->first = n;
+            w->count = 0;
+        }
     }
-    pool_run(lp);
-    for (int i = 0; i < lp->nworkers; i++) {
+    pool_start_batch(lp);
+    lp_worker *w0 = &lp->workers[0];
+    if (w0->count)
+        lp_worker_run(w0);
+    int rc = MK_OK;
+    if (w0->fatal[0]) {
+        lp->host->error(lp->ctx, "%s (input line %llu)", w0->fatal,
+                        (unsigned long long)in->info[w0->row].position);
+        rc = MK_ERROR;
+    } else {
+        rc = replay(lp, w0, in, out);
+    }
+    int waited = pool_wait(lp); /* always: the workers read in */
+    if (parts > 1) {
+        double step = 0.005, top = 0.9, bottom = 0.02;
+        lp->main_share += waited ? step : -step;
+        lp->main_share = lp->main_share > top ? top : lp->main_share < bottom ? bottom : lp->main_share;
+    }
+    for (int i = 1; rc == MK_OK && i < lp->nworkers; i++) {
         lp_worker *w = &lp->workers[i];
         if (w->fatal[0]) {
             lp->host->error(lp->ctx, "%s (input line %llu)", w->fatal,
                             (unsigned long long)in->info[w->row].position);
-            return MK_ERROR;
+            rc = MK_ERROR;
+        } else {
+            rc = replay(lp, w, in, out);
         }
     }
-    for (int i = 0; i < lp->nworkers; i++)
-        if (replay(lp, &lp->workers[i], in, out) != MK_OK)
-            return MK_ERROR;
-    return MK_OK;
+    return rc;
 }
 
 static int lua_transform_finish(void *state, mk_batch *out)

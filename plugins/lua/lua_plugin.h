@@ -124,6 +124,7 @@ typedef struct lp_plugin {
     pthread_cond_t work_cv, done_cv;
     unsigned gen;
     int pending, quit, pool_ready;
+    double main_share;     /* of each batch, for the calling thread (adapts) */
 } lp_plugin;
 
 /* lua_sandbox.c: make a worker's Lua state, load the rule file, run setup. */
