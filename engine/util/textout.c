@@ -126,6 +126,18 @@ size_t mk_utf8_valid_prefix(const char *str, size_t len)
     const unsigned char *s = (const unsigned char *)str;
     size_t i = 0;
     while (i < len) {
+        if (i + 8 <= len) { /* ASCII eight bytes a step; jump to the first byte >= 0x80 */
+            uint64_t w;
+            memcpy(&w, s + i, 8);
+            uint64_t high = w & 0x8080808080808080u;
+            if (!high) {
+                i += 8;
+                continue;
+            }
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+            i += (size_t)__builtin_ctzll(high) >> 3;
+#endif
+        }
         if (s[i] < 0x80) {
             i++;
             continue;
@@ -138,6 +150,17 @@ size_t mk_utf8_valid_prefix(const char *str, size_t len)
     return len;
 }
 
+/* Flags (lowest exact) the bytes of w that JSON output must look at when
+ * the text is known to be valid UTF-8: controls, '"', '\\', DEL, and the
+ * lead bytes 0xC2 (C1 controls) and 0xE2 (U+2028, U+2029). */
+static inline uint64_t json_attention(uint64_t w)
+{
+    uint64_t ctl = (w - 0x2020202020202020u) & ~w & 0x8080808080808080u; /* bytes < 0x20 */
+    return ctl | mk_word_has_byte(w, MK_BYTE_PATTERN('"')) |
+           mk_word_has_byte(w, MK_BYTE_PATTERN('\\')) | mk_word_has_byte(w, MK_BYTE_PATTERN(0x7f)) |
+           mk_word_has_byte(w, MK_BYTE_PATTERN(0xc2)) | mk_word_has_byte(w, MK_BYTE_PATTERN(0xe2));
+}
+
 static const char hex[] = "0123456789abcdef";
 
 int mk_json_write_string(mk_outfile *f, const char *str, size_t len, int replace,
@@ -148,14 +171,31 @@ int mk_json_write_string(mk_outfile *f, const char *str, size_t len, int replace
         return -2;
     if (mk_outfile_putc(f, '"') != 0)
         return -1;
+    int valid = !replace; /* checked above: no byte can be invalid */
     size_t run = 0, i = 0;
     while (i < len) {
+        if (valid && i + 8 <= len) {
+            uint64_t w;
+            memcpy(&w, s + i, 8);
+            uint64_t m = json_attention(w);
+            if (!m) {
+                i += 8;
+                continue;
+            }
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+            i += (size_t)__builtin_ctzll(m) >> 3;
+#endif
+        }
         unsigned char c = s[i];
         size_t n = 1;
         const char *esc = NULL;
         char ubuf[7];
         if (c >= 0x20 && c != '"' && c != '\\' && c < 0x7f) {
             i++;
+            continue;
+        }
+        if (valid && c >= 0x80 && c != 0xc2 && c != 0xe2) {
+            i++; /* valid text: a letter, or the inside of one after a word step */
             continue;
         }
         if (c >= 0x80) {

@@ -123,17 +123,23 @@ int vn_utf8_scan(const char *str, size_t len, size_t *bad)
     size_t i = 0;
     int result = 0;
     while (i < len) {
-        /* ASCII fast path, eight bytes at a time. */
-        while (i + 8 <= len) {
+        /* ASCII, eight bytes at a time: skip to the first byte >= 0x80
+         * (little-endian: the lowest set high bit is the first such byte). */
+        if (i + 8 <= len) {
             uint64_t w;
             memcpy(&w, s + i, 8);
-            if (w & 0x8080808080808080ull)
-                break;
-            i += 8;
-        }
-        if (i >= len)
-            break;
-        if (s[i] < 0x80) {
+            uint64_t high = w & 0x8080808080808080ull;
+            if (!high) {
+                i += 8;
+                continue;
+            }
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+            i += (size_t)__builtin_ctzll(high) >> 3;
+#else
+            while (s[i] < 0x80)
+                i++;
+#endif
+        } else if (s[i] < 0x80) {
             i++;
             continue;
         }

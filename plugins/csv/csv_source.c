@@ -553,8 +553,15 @@ static size_t split_simple_line(const csv_source *src, const char *line, size_t 
             while (end - p >= 8) {
                 uint64_t w;
                 memcpy(&w, p, 8);
-                if (mk_word_has_byte(w, pd) | mk_word_has_byte(w, pq) | mk_word_has_byte(w, pr))
+                uint64_t m = mk_word_has_byte(w, pd) | mk_word_has_byte(w, pq) |
+                             mk_word_has_byte(w, pr);
+                if (m) {
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+                    /* the lowest flag is exact (false flags only follow a match) */
+                    p += __builtin_ctzll(m) >> 3;
+#endif
                     break;
+                }
                 p += 8;
             }
             while (p < end && *p != d) {

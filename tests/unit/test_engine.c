@@ -252,6 +252,66 @@ TEST(json_escapes_controls_and_handles_invalid_utf8)
                                   "\"x\xef\xbf\xbdy\xef\xbf\xbd\xef\xbf\xbd\"");
 }
 
+/* The byte-at-a-time escaping that mk_json_write_string's word steps must
+ * agree with (input: valid UTF-8). */
+static size_t json_reference(const char *in, char *out)
+{
+    const unsigned char *s = (const unsigned char *)in;
+    size_t o = 0;
+    out[o++] = '"';
+    for (size_t i = 0; s[i];) {
+        unsigned c = s[i];
+        size_t n = c < 0x80 ? 1 : c < 0xe0 ? 2 : c < 0xf0 ? 3 : 4;
+        unsigned cp = n == 1 ? c : n == 2 ? ((c & 0x1fu) << 6) | (s[i + 1] & 0x3fu)
+                    : n == 3 ? ((c & 0x0fu) << 12) | ((s[i + 1] & 0x3fu) << 6) | (s[i + 2] & 0x3fu)
+                             : 0x10000;
+        const char *named = cp == '"' ? "\\\"" : cp == '\\' ? "\\\\" : cp == '\n' ? "\\n"
+                          : cp == '\r' ? "\\r" : cp == '\t' ? "\\t" : cp == '\b' ? "\\b"
+                          : cp == '\f' ? "\\f" : NULL;
+        if (named)
+            o += (size_t)sprintf(out + o, "%s", named);
+        else if (cp < 0x20 || (cp >= 0x7f && cp <= 0x9f) || cp == 0x2028 || cp == 0x2029)
+            o += (size_t)sprintf(out + o, "\\u%04x", cp);
+        else
+            for (size_t k = 0; k < n; k++)
+                out[o++] = (char)s[i + k];
+        i += n;
+    }
+    out[o++] = '"';
+    out[o] = '\0';
+    return o;
+}
+
+TEST(json_and_utf8_word_steps_agree_at_every_alignment)
+{
+    static const char *const pieces[] = {
+        "Nguyễn Thị Hương", "\xc2\x85", "\xe2\x80\xa8", "\xe2\x80\xa9", "\xe2\x80\x94",
+        "\"", "\\", "\x01", "\x1f", "\x7f", "\n", "ễễễễ", "\xf0\x9f\x98\x80", "\xc2\xa0", "~ ",
+    };
+    char path[512], err[256], in[128], want[1024];
+    snprintf(path, sizeof path, "%s/align.json", tmpdir);
+    for (size_t p = 0; p < sizeof pieces / sizeof pieces[0]; p++) {
+        for (size_t k = 0; k < 17; k++) {
+            size_t n = 0;
+            for (size_t i = 0; i < k; i++)
+                in[n++] = (char)('a' + i);
+            n += (size_t)sprintf(in + n, "%s%s", pieces[p], "xyzxyzxyz" + k % 9);
+            mk_outfile *f = mk_outfile_open(path, err, sizeof err);
+            CHECK(f != NULL);
+            CHECK_INT_EQ(mk_json_write_string(f, in, n, 0, NULL), 0);
+            mk_outfile_commit(f, err, sizeof err);
+            json_reference(in, want);
+            CHECK_STR_EQ(read_file(path), want);
+            /* a bad byte after the same prefix is found exactly where it is */
+            CHECK_INT_EQ(mk_utf8_valid_prefix(in, n), n);
+            in[n] = '\xff';
+            CHECK_INT_EQ(mk_utf8_valid_prefix(in, n + 1), n);
+            in[k] = '\x80';
+            CHECK_INT_EQ(mk_utf8_valid_prefix(in, n), k);
+        }
+    }
+}
+
 TEST(utf8_validation)
 {
     CHECK_INT_EQ(mk_utf8_valid_prefix("Hà Nội", strlen("Hà Nội")), strlen("Hà Nội"));
@@ -284,6 +344,7 @@ int main(void)
     RUN(csv_quoting_and_formula_guard);
     RUN(json_escapes_controls_and_handles_invalid_utf8);
     RUN(utf8_validation);
+    RUN(json_and_utf8_word_steps_agree_at_every_alignment);
     char cmd[300];
     snprintf(cmd, sizeof cmd, "rm -rf %s", tmpdir);
     if (system(cmd) != 0)

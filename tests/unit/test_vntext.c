@@ -382,6 +382,38 @@ TEST(test_empty_field_every_encoding)
     vn_buf_free(&scratch);
 }
 
+/* The quick check steps over ASCII eight bytes at a time: what it finds must
+ * not depend on where a letter falls in the word. */
+TEST(test_quick_check_at_every_alignment)
+{
+    vn_buf scratch;
+    vn_buf_init(&scratch);
+    vn_decoder *u = vn_decoder_new("utf-8", VN_REJECT, NULL, 0);
+    char in[96];
+    const char *o;
+    size_t ol;
+    vn_error e;
+    for (size_t k = 0; k < 17; k++) {
+        memset(in, 'a', k);
+        /* NFC letters: certainly NFC, passed through as they are */
+        size_t n = k + (size_t)sprintf(in + k, "Nguy\xE1\xBB\x85n Th\xE1\xBB\x8B %s", "xyzxyzxyz" + k % 9);
+        CHECK(vn_is_nfc_quick(in, n));
+        CHECK_INT_EQ(vn_decode_field(u, in, n, &o, &ol, &scratch, &e), VN_OK);
+        CHECK(o == in);
+        /* a combining tone mark after k letters is found and composed */
+        n = k + (size_t)sprintf(in + k, "e\xCC\x81%s", "xyzxyzxyz" + k % 9);
+        CHECK(!vn_is_nfc_quick(in, n));
+        CHECK_INT_EQ(vn_decode_field(u, in, n, &o, &ol, &scratch, &e), VN_OK);
+        CHECK(ol == n - 1 && memcmp(o + k, "\xC3\xA9", 2) == 0);
+        /* a bad byte after k letters is reported at its offset */
+        n = k + (size_t)sprintf(in + k, "\xE1\xBB\x85\xFF%s", "xyzxyzxyz" + k % 9);
+        CHECK_INT_EQ(vn_decode_field(u, in, n, &o, &ol, &scratch, &e), VN_EINVALID);
+        CHECK_INT_EQ(vn_utf8_validate(in, n), k + 3);
+    }
+    vn_decoder_free(u);
+    vn_buf_free(&scratch);
+}
+
 TEST(test_zero_copy_fast_paths)
 {
     vn_buf scratch;
@@ -1211,6 +1243,7 @@ int main(void)
     RUN(test_names_and_unknown_encoding);
     RUN(test_empty_field_every_encoding);
     RUN(test_zero_copy_fast_paths);
+    RUN(test_quick_check_at_every_alignment);
     RUN_SHARED(test_table_cp1258);
     RUN_SHARED(test_table_tcvn3);
     RUN_SHARED(test_table_tcvn3_encode);
