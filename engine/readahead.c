@@ -8,6 +8,11 @@
 #include "readahead.h"
 
 #include <pthread.h>
+#ifdef __linux__
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#endif
 #include <stdlib.h>
 #include <string.h>
 
@@ -48,6 +53,16 @@ static void *reader_main(void *arg)
 {
     mk_readahead *ra = arg;
     size_t tail = 0;
+#ifdef __linux__
+    /* A little below the threads that consume the batches (nice +5, this
+     * thread only): when cores are short -- a Lua step on every core -- the
+     * consumers win the CPU, and this thread runs when they wait for it.
+     * Measured on 2 cores, a light Lua step on 2 threads: 1.18 s -> 1.04 s;
+     * csv -> csv, where this thread is the slower one: no change.  Best
+     * effort: a failure changes nothing else. */
+    (void)setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), 5);
+#endif
+
     for (;;) {
         pthread_mutex_lock(&ra->mu);
         while (!ra->stop && ra->filled == SLOTS)

@@ -81,6 +81,7 @@ typedef struct lp_worker {
     long out_row;      /* its row in scratch, -1 in finish() */
     lp_outcome *cur;
     int row_live;      /* the row proxy may be used */
+    char proxy_key;    /* its address keys the worker's row proxy in the registry */
 
     /* results of the job */
     mk_batch *scratch;

@@ -158,6 +158,20 @@ static lua_Integer column_of(lua_State *L, lp_worker *w, int key)
     return k;
 }
 
+/* column_of for the row proxy at index 1, whose user value is the column
+ * table of the current plan (set for every batch: see lp_worker_run): one
+ * lookup instead of a registry lookup and then one. */
+static lua_Integer proxy_column_of(lua_State *L, lp_worker *w, int key)
+{
+    lua_getiuservalue(L, 1, 1);
+    lua_pushvalue(L, key);
+    lua_Integer k = lua_rawget(L, -2) == LUA_TNUMBER ? lua_tointeger(L, -1) : 0;
+    lua_pop(L, 2);
+    if (k == 0)
+        no_such_column(L, w, key);
+    return k;
+}
+
 /* Turn the Lua value at idx into cell bytes in the scratch arena. */
 static mk_value to_cell(lua_State *L, lp_worker *w, int idx, const char *column)
 {
@@ -210,7 +224,7 @@ static int row_index(lua_State *L)
     lp_worker *w = LP_WORKER(L);
     if (!w->row_live)
         return luaL_error(L, "a row can only be used while process() runs for it");
-    lua_Integer k = column_of(L, w, 2);
+    lua_Integer k = proxy_column_of(L, w, 2);
     mk_value v = k > 0 ? MK_CELL(w->scratch, (size_t)w->out_row, (size_t)(k - 1))
                        : MK_CELL(w->in, w->row, (size_t)(-k - 1));
     if (v.ptr)
@@ -225,7 +239,7 @@ static int row_newindex(lua_State *L)
     lp_worker *w = LP_WORKER(L);
     if (!w->row_live)
         return luaL_error(L, "a row can only be used while process() runs for it");
-    lua_Integer k = column_of(L, w, 2);
+    lua_Integer k = proxy_column_of(L, w, 2);
     if (k < 0)
         return luaL_error(L, "column '%s' is removed (columns.remove): it can be read, not set",
                           lua_tostring(L, 2));
@@ -560,8 +574,16 @@ void lp_worker_run(lp_worker *w)
         push_names(L, p);
         arg = base + 2;
     } else {
-        lua_newuserdatauv(L, 0, 0);
-        luaL_setmetatable(L, ROW_META);
+        /* one proxy per worker, whose user value follows the plan */
+        if (lua_rawgetp(L, LUA_REGISTRYINDEX, &w->proxy_key) != LUA_TUSERDATA) {
+            lua_pop(L, 1);
+            lua_newuserdatauv(L, 0, 1);
+            luaL_setmetatable(L, ROW_META);
+            lua_pushvalue(L, -1);
+            lua_rawsetp(L, LUA_REGISTRYINDEX, &w->proxy_key);
+        }
+        push_columns(L, p);
+        lua_setiuservalue(L, -2, 1);
         arg = base + 2;
     }
     for (size_t i = 0; i < w->count; i++) {
