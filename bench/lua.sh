@@ -20,8 +20,17 @@ if [ -z "$csv" ]; then
     awk -v n=200000 -f "$here/lua-gen.awk" > "$csv"
 fi
 csv=$(cd "$(dirname "$csv")" && pwd)/$(basename "$csv")
-rows=$(($(wc -l < "$csv") - 1))
-echo "bench lua: $rows rows, $(wc -c < "$csv") bytes, $cores cores"
+# records, not lines: quoted fields may hold line breaks (the csv -> csv
+# run's report counts them)
+cat > "$work/count.yaml" <<YAML
+sources: [ { name: bench, plugin: csv, path: "$csv" } ]
+sinks: [ { plugin: csv, path: /dev/null } ]
+rejects: /dev/null
+YAML
+rows=$("$MEKONG" run "$work/count.yaml" -q --report "$work/count.json" 2>/dev/null &&
+    grep -o '"read":[0-9]*' "$work/count.json" | head -1 | cut -d: -f2)
+[ -n "$rows" ] || { echo "bench lua: cannot count the records of $csv" >&2; exit 1; }
+echo "bench lua: $rows records, $(wc -c < "$csv") bytes, $cores cores"
 
 now() { date +%s.%N; }
 rate() { awk -v r="$rows" -v a="$1" -v b="$2" 'BEGIN { printf "%.0f", r / (b - a) }'; }

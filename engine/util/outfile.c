@@ -59,6 +59,20 @@ mk_outfile *mk_outfile_open(const char *path, char *err, size_t errlen)
         mk_outfile_abort(f);
         return NULL;
     }
+    if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
+        /* /dev/null, /dev/stdout, a FIFO: written directly (renaming a
+         * file over a device would replace it) */
+        free(f->tmp_path);
+        f->tmp_path = NULL;
+        f->direct = 1;
+        f->fd = open(path, O_WRONLY | O_CLOEXEC);
+        if (f->fd < 0) {
+            snprintf(err, errlen, "cannot open %s for writing: %s", path, strerror(errno));
+            mk_outfile_abort(f);
+            return NULL;
+        }
+        return f;
+    }
     make_parent_dirs(f->tmp_path);
     f->fd = mkstemp(f->tmp_path);
     if (f->fd < 0) {
@@ -114,6 +128,18 @@ int mk_outfile_write_direct(mk_outfile *f, const void *p, size_t n)
 
 int mk_outfile_commit(mk_outfile *f, char *err, size_t errlen)
 {
+    if (f->direct) {
+        int rc = mk_outfile_flush(f);
+        if (rc != 0)
+            snprintf(err, errlen, "cannot write %s: %s", f->final_path, strerror(f->err));
+        else if (close(f->fd) != 0) {
+            snprintf(err, errlen, "cannot write %s: %s", f->final_path, strerror(errno));
+            rc = -1;
+        }
+        f->fd = -1;
+        mk_outfile_abort(f);
+        return rc;
+    }
     if (mk_outfile_flush(f) != 0 || fsync(f->fd) != 0) {
         if (!f->err)
             f->err = errno;

@@ -7,6 +7,10 @@
  * removed and an earlier output under the final name stays untouched.
  * Writes go through a 256 KiB buffer: no syscall per row.
  *
+ * A final name that exists and is not a regular file (/dev/null,
+ * /dev/stdout, a FIFO) is opened and written directly: there is nothing to
+ * rename over, and renaming a file over a device would replace the device.
+ *
  * Shared by the engine (rejects, report) and file sinks (linked in as a
  * convenience library), so it knows nothing of plugins or rows.
  */
@@ -22,7 +26,8 @@ typedef struct mk_outfile {
     int fd;
     int err;          /* first errno of a failed write, 0 if none */
     char *final_path;
-    char *tmp_path;
+    char *tmp_path;   /* NULL when direct */
+    int direct;       /* writing the final path itself (not a regular file) */
 } mk_outfile;
 
 /* Create the temporary file (and missing parent directories).  NULL with a

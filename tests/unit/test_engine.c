@@ -8,6 +8,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "arena.h"
@@ -216,6 +218,26 @@ TEST(outfile_is_atomic)
     CHECK_STR_EQ(read_file(path), "first\n"); /* an aborted run leaves it alone */
 }
 
+TEST(outfile_writes_a_fifo_directly)
+{
+    char path[512], err[256], got[64];
+    snprintf(path, sizeof path, "%s/fifo", tmpdir);
+    CHECK_INT_EQ(mkfifo(path, 0600), 0);
+    int rd = open(path, O_RDONLY | O_NONBLOCK); /* so opening for writing does not block */
+    CHECK(rd >= 0);
+    mk_outfile *f = mk_outfile_open(path, err, sizeof err);
+    CHECK(f != NULL);
+    CHECK_INT_EQ(mk_outfile_write(f, "hello\n", 6), 0);
+    CHECK_INT_EQ(mk_outfile_commit(f, err, sizeof err), 0);
+    ssize_t n = read(rd, got, sizeof got);
+    CHECK_INT_EQ(n, 6);
+    CHECK(memcmp(got, "hello\n", 6) == 0);
+    close(rd);
+    struct stat st;
+    CHECK_INT_EQ(stat(path, &st), 0);
+    CHECK(S_ISFIFO(st.st_mode)); /* not replaced by a regular file */
+}
+
 TEST(csv_quoting_and_formula_guard)
 {
     char path[512], err[256];
@@ -341,6 +363,7 @@ int main(void)
     RUN(plugin_of_another_abi_is_refused);
     RUN(plugin_dlopen_failure_names_file_and_ldd);
     RUN(outfile_is_atomic);
+    RUN(outfile_writes_a_fifo_directly);
     RUN(csv_quoting_and_formula_guard);
     RUN(json_escapes_controls_and_handles_invalid_utf8);
     RUN(utf8_validation);
