@@ -5,9 +5,9 @@
 --   local units = lookup.load(params.units_csv, { key = "old_code", value = "new_code" })
 --   row.ward_code = units[row.ward_code] or row.ward_code
 --
--- load(path, opts) reads the CSV file at path (opened as given: relative to
--- the current directory of mekong; pass an absolute path, e.g. through the
--- step's params), whose first line is the header.  It returns a Lua table
+-- load(path, opts) reads the CSV file at path (a relative path is taken from
+-- the pipeline's folder, like every path of the pipeline file; in `mekong
+-- test`, from the test file's folder), whose first line is the header.  It returns a Lua table
 -- from each key to its value; with no opts.value, to the whole row (a table
 -- column -> value).  All keys and values are strings.
 --   opts.key         column of the keys (required)

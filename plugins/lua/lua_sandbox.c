@@ -170,12 +170,25 @@ static void stub(lua_State *L, int table, const char *field, const char *display
     lua_setfield(L, table, field);
 }
 
+/* A relative path at index 1 becomes one in the pipeline's folder, like
+ * every path of a pipeline file (in `mekong test`: the test file's folder). */
+static void resolve_path(lua_State *L)
+{
+    const char *path = luaL_checkstring(L, 1);
+    if (path[0] == '/')
+        return;
+    const lp_worker *w = LP_WORKER(L);
+    lua_pushfstring(L, "%s/%s", w->lp->pipeline_dir, path);
+    lua_replace(L, 1);
+}
+
 /* io.open(path [, mode]) that only reads. */
 static int safe_open(lua_State *L)
 {
     const char *mode = luaL_optstring(L, 2, "r");
     if (strcmp(mode, "r") != 0 && strcmp(mode, "rb") != 0)
         return luaL_error(L, "io.open mode '%s': rules may only read files (sandbox)", mode);
+    resolve_path(L);
     lua_settop(L, 1);
     lua_pushstring(L, mode);
     lua_pushvalue(L, lua_upvalueindex(1));
@@ -187,7 +200,7 @@ static int safe_open(lua_State *L)
 /* io.lines(path, ...) needs a path: reading stdin is not for rules. */
 static int safe_lines(lua_State *L)
 {
-    luaL_checkstring(L, 1);
+    resolve_path(L);
     int n = lua_gettop(L);
     lua_pushvalue(L, lua_upvalueindex(1));
     lua_insert(L, 1);

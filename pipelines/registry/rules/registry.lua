@@ -20,7 +20,6 @@ local text = require "mekong.text"
 local id = require "mekong.id"
 local date = require "mekong.date"
 local lookup = require "mekong.lookup"
-local here = require "here"
 
 -- How each registry writes dates.
 local DATE_FORMS = {
@@ -45,7 +44,7 @@ local function province_key(s)
 end
 
 function setup(params)
-  local path = here.pipeline_path(params.provinces or "data/province_2025.csv")
+  local path = params.provinces or "data/province_2025.csv" -- relative: to the pipeline folder
   by_code = lookup.load(path, { key = "old_code" })
   by_name = lookup.load(path, { key = "old_name", normalize = province_key })
 end
