@@ -305,8 +305,19 @@ static int host_row_reject(mk_context *ctx, const mk_batch *in, size_t row, cons
 {
     if (set_fate(ctx, in, row, FATE_REJECT) != MK_OK)
         return MK_ERROR;
-    if (ctx->role == MK_ROLE_SINK)
-        ctx->run->sink_rejected++;
+    if (ctx->role == MK_ROLE_SINK) {
+        mk_run *run = ctx->run;
+        if (in != run->sink_in || row >= in->nrows) {
+            host_error(ctx, "sink rejected row %zu of a batch it is not writing", row);
+            return MK_ERROR;
+        }
+        if (run->sink_rejected_row[row]) { /* an earlier sink refused it: counted once */
+            ctx->rows_rejected++;
+            return MK_OK;
+        }
+        run->sink_rejected_row[row] = 1;
+        run->sink_rejected++;
+    }
     return reject_row(ctx, in, row, rule ? rule : ctx->plugin_name, reason ? reason : "rejected");
 }
 
@@ -620,6 +631,16 @@ static int sinks_write(mk_run *run, const mk_batch *b)
     if (b->nrows == 0 && run->reached_sinks > 0)
         return MK_OK;
     run->reached_sinks += b->nrows;
+    if (b->nrows > run->sink_rejected_cap) {
+        unsigned char *m = realloc(run->sink_rejected_row, b->nrows);
+        if (!m)
+            return fail(run, "out of memory");
+        run->sink_rejected_row = m;
+        run->sink_rejected_cap = b->nrows;
+    }
+    if (b->nrows)
+        memset(run->sink_rejected_row, 0, b->nrows);
+    run->sink_in = b;
     for (size_t i = 0; i < run->p->nsinks; i++) {
         mk_context *s = &run->p->sinks[i];
         uint64_t before = s->rows_rejected;
@@ -999,6 +1020,7 @@ static void free_run(mk_run *run)
         mk_batch_free(run->stage_out[i]);
     free(run->stage_out);
     free(run->fate);
+    free(run->sink_rejected_row);
     for (size_t i = 0; i < run->nrules; i++) {
         mk_rule_stat *r = run->rules[i];
         for (size_t k = 0; k < r->nsamples; k++) {

@@ -49,6 +49,12 @@ typedef struct mk_run {
     size_t fate_cap;
     int fate_error;
 
+    /* the batch the sinks are writing, and which of its rows a sink has
+     * rejected already: a row refused by two sinks is one rejected row */
+    const mk_batch *sink_in;
+    unsigned char *sink_rejected_row;
+    size_t sink_rejected_cap;
+
     mk_outfile *rejects;
     const mk_schema *rejects_schema;  /* union of the sources' columns */
 

@@ -161,6 +161,61 @@ static inline uint64_t json_attention(uint64_t w)
            mk_word_has_byte(w, MK_BYTE_PATTERN(0xc2)) | mk_word_has_byte(w, MK_BYTE_PATTERN(0xe2));
 }
 
+/* The length of the maximal invalid subpart at s (not valid UTF-8 there):
+ * a lead byte and the continuation bytes that could still have followed it,
+ * or a single byte.  Each becomes one U+FFFD (the Unicode recommendation,
+ * as in the sources' decoders). */
+static size_t maximal_subpart(const unsigned char *s, size_t left)
+{
+    unsigned char c = s[0];
+    size_t want = c >= 0xf0 && c <= 0xf4   ? 4
+                  : c >= 0xe0 && c <= 0xef ? 3
+                  : c >= 0xc2 && c <= 0xdf ? 2
+                                           : 1;
+    size_t n = 1;
+    while (n < want && n < left && (s[n] & 0xc0) == 0x80) {
+        if (n == 1 && ((c == 0xe0 && s[1] < 0xa0) || (c == 0xed && s[1] >= 0xa0) ||
+                       (c == 0xf0 && s[1] < 0x90) || (c == 0xf4 && s[1] >= 0x90)))
+            break;
+        n++;
+    }
+    return n;
+}
+
+long mk_cells_first_invalid_utf8(const mk_value *cells, size_t n, size_t *offset)
+{
+    for (size_t c = 0; c < n; c++) {
+        if (!cells[c].ptr)
+            continue;
+        size_t ok = mk_utf8_valid_prefix(cells[c].ptr, cells[c].len);
+        if (ok != cells[c].len) {
+            *offset = ok;
+            return (long)c;
+        }
+    }
+    return -1;
+}
+
+size_t mk_utf8_repair(const char *str, size_t len, char *out, size_t *replaced)
+{
+    const unsigned char *s = (const unsigned char *)str;
+    size_t i = 0, o = 0;
+    while (i < len) {
+        size_t ok = mk_utf8_valid_prefix(str + i, len - i);
+        memcpy(out + o, str + i, ok);
+        o += ok;
+        i += ok;
+        if (i >= len)
+            break;
+        size_t n = maximal_subpart(s + i, len - i);
+        memcpy(out + o, "\xef\xbf\xbd", 3);
+        o += 3;
+        i += n;
+        (*replaced)++;
+    }
+    return o;
+}
+
 static const char hex[] = "0123456789abcdef";
 
 int mk_json_write_string(mk_outfile *f, const char *str, size_t len, int replace,
@@ -208,7 +263,7 @@ int mk_json_write_string(mk_outfile *f, const char *str, size_t len, int replace
                 esc = s[i + 2] == 0xa8 ? "\\u2028" : "\\u2029";
             } else if (n == 0) {
                 esc = "\xef\xbf\xbd";
-                n = 1;
+                n = maximal_subpart(s + i, len - i);
                 if (replaced)
                     (*replaced)++;
             } else {

@@ -9,6 +9,7 @@
 
 #include <stddef.h>
 
+#include "mekong.h"
 #include "outfile.h"
 
 #include <stdint.h>
@@ -47,5 +48,14 @@ size_t mk_utf8_valid_prefix(const char *s, size_t len);
  * is returned and nothing is written. */
 int mk_json_write_string(mk_outfile *f, const char *ptr, size_t len, int replace,
                          size_t *replaced);
+
+/* The first of the n cells that is not valid UTF-8, or -1 when all are
+ * (NULL cells are valid); *offset is where its first bad byte is. */
+long mk_cells_first_invalid_utf8(const mk_value *cells, size_t n, size_t *offset);
+
+/* Copy s into out (room for 3 * len bytes) with U+FFFD for each maximal
+ * invalid subpart; returns the bytes written and adds the replacements to
+ * *replaced. */
+size_t mk_utf8_repair(const char *s, size_t len, char *out, size_t *replaced);
 
 #endif

@@ -31,6 +31,9 @@ static const mk_option_decl sink_options[] = {
     {"header", MK_OPT_BOOL, 0, "true", "write a header row"},
     {"formula_guard", MK_OPT_BOOL, 0, "false",
      "make cells a spreadsheet would run as formulas inert (a leading ')"},
+    {"invalid_utf8", MK_OPT_STRING, 0, "reject",
+     "what to do with a value that is not valid UTF-8: reject (the row) or replace (with U+FFFD)",
+     "reject|replace"},
     {NULL, 0, 0, NULL, NULL},
 };
 

@@ -7,12 +7,19 @@
  * cell that a spreadsheet would run as a formula gets a leading apostrophe
  * (see docs/PLUGINS.md for exactly which cells).
  *
+ * Text that is not valid UTF-8 (a source read with encoding: bytes, a rule
+ * that built bytes) is never written as it is: invalid_utf8: reject sends
+ * the row to the rejects file with the column and byte, replace writes
+ * U+FFFD for each bad sequence and counts them in the run report.
+ *
  * The output columns are those of the first batch; a later batch with
  * other columns is mapped by name (a missing column is NULL, an extra
  * column fails the run, as it would be lost).
  */
 #include "config.h"
 
+#include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -31,6 +38,10 @@ typedef struct csv_sink {
     size_t map_cap;
     int header_written;
     int header;
+    int replace;               /* invalid_utf8: replace */
+    char *repair;              /* a repaired value (replace) */
+    size_t repair_cap;
+    size_t replaced;           /* in the batch being written */
 } csv_sink;
 
 static int csv_sink_open(mk_context *ctx, const mk_host *host, void **state)
@@ -45,6 +56,7 @@ static int csv_sink_open(mk_context *ctx, const mk_host *host, void **state)
     s->style.quote = '"';
     s->style.formula_guard = host->opt_bool(ctx, "formula_guard");
     s->header = host->opt_bool(ctx, "header");
+    s->replace = strcmp(host->opt_string(ctx, "invalid_utf8"), "replace") == 0;
     char err[1024];
     s->out = mk_outfile_open(host->opt_string(ctx, "path"), err, sizeof err);
     if (!s->out) {
@@ -52,6 +64,41 @@ static int csv_sink_open(mk_context *ctx, const mk_host *host, void **state)
         return MK_ERROR;
     }
     return MK_OK;
+}
+
+/* One value; with invalid_utf8: replace, a value that is not valid UTF-8
+ * is written repaired. */
+static void write_cell(csv_sink *s, const mk_value *v)
+{
+    if (s->replace && v->ptr && mk_utf8_valid_prefix(v->ptr, v->len) != v->len) {
+        if (v->len * 3 > s->repair_cap) {
+            char *r = realloc(s->repair, v->len * 3);
+            if (!r) {
+                s->out->err = ENOMEM;
+                return;
+            }
+            s->repair = r;
+            s->repair_cap = v->len * 3;
+        }
+        size_t n = mk_utf8_repair(v->ptr, v->len, s->repair, &s->replaced);
+        mk_csv_write_field(s->out, &s->style, s->repair, n);
+        return;
+    }
+    mk_csv_write_field(s->out, &s->style, v->ptr, v->len);
+}
+
+/* With invalid_utf8: reject, reject row r when one of its values is not
+ * valid UTF-8: 1 if rejected, 0 if not, -1 on error. */
+static int reject_invalid(csv_sink *s, const mk_batch *b, size_t r)
+{
+    size_t off;
+    long bad = s->replace ? -1 : mk_cells_first_invalid_utf8(&MK_CELL(b, r, 0), b->schema->ncols, &off);
+    if (bad < 0)
+        return 0;
+    char why[512];
+    snprintf(why, sizeof why, "column %s is not valid UTF-8 (byte %zu)", b->schema->names[bad],
+             off + 1);
+    return s->host->row_reject(s->ctx, b, r, "csv.invalid_utf8", why) == MK_OK ? 1 : -1;
 }
 
 static int write_header(csv_sink *s)
@@ -112,31 +159,34 @@ static int csv_sink_write(void *state, const mk_batch *b)
             goto io_error;
     }
     size_t ncols = b->schema->ncols;
-    if (b->schema == s->columns) {
-        for (size_t r = 0; r < b->nrows; r++) {
+    s->replaced = 0;
+    if (b->schema != s->columns && s->mapped != b->schema && make_map(s, b->schema) != MK_OK)
+        return MK_ERROR;
+    for (size_t r = 0; r < b->nrows; r++) {
+        int rej = reject_invalid(s, b, r);
+        if (rej < 0)
+            return MK_ERROR;
+        if (rej)
+            continue;
+        if (b->schema == s->columns) {
             const mk_value *row = &MK_CELL(b, r, 0);
             for (size_t c = 0; c < ncols; c++) {
                 if (c)
                     mk_outfile_putc(s->out, s->style.delimiter);
-                mk_csv_write_field(s->out, &s->style, row[c].ptr, row[c].len);
+                write_cell(s, &row[c]);
             }
-            mk_outfile_putc(s->out, '\n');
-        }
-    } else {
-        if (s->mapped != b->schema && make_map(s, b->schema) != MK_OK)
-            return MK_ERROR;
-        for (size_t r = 0; r < b->nrows; r++) {
+        } else {
             for (size_t i = 0; i < s->columns->ncols; i++) {
                 if (i)
                     mk_outfile_putc(s->out, s->style.delimiter);
-                if (s->map[i] >= 0) {
-                    const mk_value *v = &MK_CELL(b, r, (size_t)s->map[i]);
-                    mk_csv_write_field(s->out, &s->style, v->ptr, v->len);
-                }
+                if (s->map[i] >= 0)
+                    write_cell(s, &MK_CELL(b, r, (size_t)s->map[i]));
             }
-            mk_outfile_putc(s->out, '\n');
         }
+        mk_outfile_putc(s->out, '\n');
     }
+    if (s->replaced)
+        s->host->report_add(s->ctx, "utf8_replacements", (int64_t)s->replaced);
     if (s->out->err)
         goto io_error;
     return MK_OK;
@@ -163,6 +213,7 @@ static int csv_sink_close(void *state, int commit)
         }
     }
     free(s->map);
+    free(s->repair);
     free(s);
     return rc;
 }

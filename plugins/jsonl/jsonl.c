@@ -109,23 +109,6 @@ static int jsonl_open(mk_context *ctx, const mk_host *host, void **state)
     return MK_OK;
 }
 
-/* With invalid_utf8: reject, the column and offset of the first bad byte
- * of a row, or -1 when the row is valid. */
-static long first_invalid(const mk_batch *b, size_t r, size_t *offset)
-{
-    for (size_t c = 0; c < b->schema->ncols; c++) {
-        const mk_value *v = &MK_CELL(b, r, c);
-        if (!v->ptr)
-            continue;
-        size_t ok = mk_utf8_valid_prefix(v->ptr, v->len);
-        if (ok != v->len) {
-            *offset = ok;
-            return (long)c;
-        }
-    }
-    return -1;
-}
-
 static int jsonl_write(void *state, const mk_batch *b)
 {
     jsonl_sink *s = state;
@@ -136,7 +119,7 @@ static int jsonl_write(void *state, const mk_batch *b)
     for (size_t r = 0; r < b->nrows; r++) {
         if (!s->replace) {
             size_t off;
-            long bad = first_invalid(b, r, &off);
+            long bad = mk_cells_first_invalid_utf8(&MK_CELL(b, r, 0), ncols, &off);
             if (bad >= 0) {
                 char why[512];
                 snprintf(why, sizeof why, "column %s is not valid UTF-8 (byte %zu)",
