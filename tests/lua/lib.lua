@@ -12,10 +12,12 @@
 --   arg_type  "number", "table", "boolean" or "nil": that kind of value instead
 --   repeat    the first argument is arg repeated this many times
 --   arg2      the second argument (encoding, case mode, form name)
+--   mode      the third argument (decode: "reject" or "replace")
 --   forms     date.to_iso: a comma-separated list of forms (a table)
 --   pivot     date.to_iso: forms.pivot
 --   birth_date, sex   id.cccd: opts.birth_date, opts.sex
 --   key, value, duplicates, normalize, get   lookup.load (see below)
+--   want      a piece of text; has is "yes" when out2 or err holds it, else "no"
 --   expect    with repeat: out must be expect repeated the same number of
 --             times; match is "yes" or "no"
 -- Output columns:
@@ -34,7 +36,7 @@ local lookup = require "mekong.lookup"
 
 local fields = { "valid", "reason", "province_code", "province_name", "province_code_2025",
                  "province_name_2025", "sex", "birth_year", "century_digit" }
-local add = { "out", "out2", "out_hex", "out_len", "match", "err", "n" }
+local add = { "out", "out2", "out_hex", "out_len", "match", "has", "err", "n" }
 for _, f in ipairs(fields) do add[#add + 1] = "r_" .. f end
 columns = { add = add }
 
@@ -139,7 +141,8 @@ local function call(row, f, fname)
     end
     return v
   end
-  local arg2 = opt(row, "arg2")
+  local arg2, mode = opt(row, "arg2"), opt(row, "mode")
+  if mode ~= nil then return f(a, arg2, mode) end
   if arg2 ~= nil then return f(a, arg2) end
   return f(a)
 end
@@ -150,11 +153,14 @@ function process(row)
   local f = mod and modules[mod] and modules[mod][name]
   if type(f) ~= "function" then error("no library function '" .. tostring(fname) .. "'") end
   local res = table.pack(pcall(call, row, f, fname))
+  local want = opt(row, "want")
   if not res[1] then
     row.err = tostring(res[2]):gsub("^[^:\n]*:%d+: ", "")
+    if want then row.has = row.err:find(want, 1, true) and "yes" or "no" end
     return
   end
   local out, out2 = res[2], res[3]
+  if want then row.has = type(out2) == "string" and out2:find(want, 1, true) and "yes" or "no" end
   row.out = show(out)
   row.out2 = show(out2)
   if type(out) == "string" then
