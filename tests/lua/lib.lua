@@ -25,7 +25,8 @@
 --             decimal, a table as "table" with its fields in r_<field>)
 --   out_hex   out in hex; out_len its length in bytes; match (see expect)
 --   err       the message of an error raised by the call, without the
---             "file:line: " position
+--             "file.lua:line: " position and with fixture paths relative to
+--             this folder
 --   n         lookup.load: how many keys the table has
 local text = require "mekong.text"
 local vn = require "mekong.vn"
@@ -155,7 +156,10 @@ function process(row)
   local res = table.pack(pcall(call, row, f, fname))
   local want = opt(row, "want")
   if not res[1] then
-    row.err = tostring(res[2]):gsub("^[^:\n]*:%d+: ", "")
+    local msg = tostring(res[2]):gsub("^[^:\n]*%.lua:%d+: ", "")
+    local at = msg:find(here .. "/", 1, true)
+    if at then msg = msg:sub(1, at - 1) .. msg:sub(at + #here + 1) end
+    row.err = msg
     if want then row.has = row.err:find(want, 1, true) and "yes" or "no" end
     return
   end
