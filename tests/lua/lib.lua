@@ -5,7 +5,8 @@
 -- Input columns (all optional except fn; a column the case does not give is
 -- read as absent):
 --   fn        "text.upper", "vn.decode", "id.cccd", "date.to_iso",
---             "address.expand", "lookup.load", ... (module.function)
+--             "address.expand", "lookup.load", ... (module.function);
+--             "id_data.keys", "id_data.entry" (below) read mekong.id_data
 --   arg       the first argument (a string; ~ for nil)
 --   arg_hex   the first argument as hex bytes ("c3a9"), for invalid UTF-8 and
 --             NFD text that YAML would not show plainly
@@ -41,7 +42,30 @@ local add = { "out", "out2", "out_hex", "out_len", "match", "has", "err", "n" }
 for _, f in ipairs(fields) do add[#add + 1] = "r_" .. f end
 columns = { add = add }
 
-local modules = { text = text, vn = vn, id = id, date = date, address = address, lookup = lookup }
+-- mekong.id_data is tables, not functions: id_data.keys(name) gives the keys
+-- of one of its tables, sorted and joined with ","; id_data.entry(name, key)
+-- the entry ("field=value;..." for a table entry).
+local id_data = require "mekong.id_data"
+local function joined(v)
+  if type(v) ~= "table" then return v end
+  local keys = {}
+  for k in pairs(v) do keys[#keys + 1] = k end
+  table.sort(keys)
+  for i, k in ipairs(keys) do keys[i] = k .. "=" .. tostring(v[k]) end
+  return table.concat(keys, ";")
+end
+local data_access = {
+  keys = function(name)
+    local keys = {}
+    for k in pairs(id_data[name]) do keys[#keys + 1] = k end
+    table.sort(keys)
+    return table.concat(keys, ","), #keys
+  end,
+  entry = function(name, key) return joined(id_data[name][key]) end,
+}
+
+local modules = { text = text, vn = vn, id = id, date = date, address = address, lookup = lookup,
+                  id_data = data_access }
 
 -- The folder of this file: lookup fixtures are opened relative to the
 -- working directory, which is wherever mekong test was started.
@@ -132,15 +156,7 @@ local function call(row, f, fname)
     local get = opt(row, "get")
     if get == nil then return nil end
     if lookup_opts.normalize then get = lookup_opts.normalize(get) end
-    local v = map[get]
-    if type(v) == "table" then
-      local keys = {}
-      for k in pairs(v) do keys[#keys + 1] = k end
-      table.sort(keys)
-      for i, k in ipairs(keys) do keys[i] = k .. "=" .. v[k] end
-      v = table.concat(keys, ";")
-    end
-    return v
+    return joined(map[get])
   end
   local arg2, mode = opt(row, "arg2"), opt(row, "mode")
   if mode ~= nil then return f(a, arg2, mode) end
@@ -150,7 +166,7 @@ end
 
 function process(row)
   local fname = row.fn
-  local mod, name = fname:match("^(%w+)%.([%w_]+)$")
+  local mod, name = fname:match("^([%w_]+)%.([%w_]+)$")
   local f = mod and modules[mod] and modules[mod][name]
   if type(f) ~= "function" then error("no library function '" .. tostring(fname) .. "'") end
   local res = table.pack(pcall(call, row, f, fname))
