@@ -67,8 +67,8 @@ local data_access = {
 local modules = { text = text, vn = vn, id = id, date = date, address = address, lookup = lookup,
                   id_data = data_access }
 
--- The folder of this file: lookup fixtures are opened relative to the
--- working directory, which is wherever mekong test was started.
+-- The folder of this file: lookup fixtures are found from it whatever the
+-- working directory of mekong test is.
 local here = "."
 do
   local info = require "libtest_here"
@@ -144,7 +144,15 @@ local function call(row, f, fname)
     return f(a)
   elseif fname == "lookup.load" then
     local path = a
-    if type(path) == "string" and path:sub(1, 1) ~= "/" then path = here .. "/" .. path end
+    if type(path) == "string" and path:sub(1, 1) ~= "/" then
+      -- the fixture beside this file when it is found there; otherwise the
+      -- path as given (io.open may already resolve it from this folder)
+      local f = io.open(here .. "/" .. path, "rb")
+      if f then
+        f:close()
+        path = here .. "/" .. path
+      end
+    end
     local norm = opt(row, "normalize")
     local lookup_opts = { key = opt(row, "key"), value = opt(row, "value"),
                           duplicates = opt(row, "duplicates"), normalize = norm and normalizers[norm] }
