@@ -9,7 +9,7 @@
  * belongs to the Lua state (one per worker thread), so they do not allocate
  * per call either once the buffer has grown.
  *
- * Contract shared by all functions (docs/RULES-LIBRARY.md):
+ * Contract shared by all functions (docs/RULES.md, "The rule library"):
  *   - nil in, nil out;
  *   - anything but a string or nil is an argument error (values are strings;
  *     nothing is converted from a number);

@@ -2,7 +2,7 @@
  * vnlib.h -- mekong.vn, the C part of the rule library: Vietnamese-correct
  * case mapping, whitespace clean-up, NFC, matching keys, legacy decoding and
  * case restoration, as Lua functions.  The Lua modules in lua/mekong/ build
- * on it; docs/RULES-LIBRARY.md documents every function.
+ * on it; docs/RULES.md ("The rule library") documents every function.
  *
  * The lua plugin links this library and preloads it, so a rule gets it with
  * require "mekong.vn" (or, better, through require "mekong.text").

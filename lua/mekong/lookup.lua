@@ -96,8 +96,9 @@ function M.load(path, opts)
 
   local f, err = io.open(path, "rb")
   if not f then error("lookup.load: " .. err, 2) end
-  local text = f:read("a")
+  local text, rerr = f:read("a")
   f:close()
+  if not text then error("lookup.load: " .. path .. ": " .. tostring(rerr), 2) end
 
   local map, header, key_col, value_col = {}, nil, nil, nil
   parse_csv(text, path, function(record, line)

@@ -1,5 +1,5 @@
 -- mekong.text -- text clean-up for rules: the C functions of mekong.vn
--- under their documented names (docs/RULES-LIBRARY.md).
+-- under their documented names (docs/RULES.md, "The rule library").
 --
 --   local text = require "mekong.text"
 --   row.full_name = text.title(text.collapse(row.full_name))
