@@ -8,7 +8,18 @@
 -- is not valid UTF-8 (decode excepted: it takes legacy bytes).
 local vn = require "mekong.vn"
 
+-- clean(s): the usual first step for a text field -- NFC, trimmed, inner
+-- white space collapsed -- and nil when nothing is left.
+local function clean(s)
+  local t, err = vn.nfc(s)
+  if t == nil then return nil, err end
+  t = vn.collapse(t)
+  if t == "" then return nil end
+  return t
+end
+
 return {
+  clean = clean,                  -- nfc + collapse (which trims); "" -> nil
   trim = vn.trim,                 -- Unicode spaces off both ends
   collapse = vn.collapse,         -- runs of spaces -> one ASCII space, ends trimmed
   upper = vn.upper,               -- Vietnamese-correct case mapping (utf8proc)

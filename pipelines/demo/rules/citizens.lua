@@ -27,12 +27,7 @@ local SEX = {
   ["nữ"] = "female", f = "female", female = "female",
 }
 
-local function clean(s)
-  if s == nil then return nil end
-  s = text.collapse(text.trim(text.nfc(s)))
-  if s == "" then return nil end
-  return s
-end
+local clean = text.clean -- NFC, trimmed, collapsed; nil when empty
 
 function process(row)
   -- name

@@ -49,12 +49,7 @@ function setup(params)
   by_name = lookup.load(path, { key = "old_name", normalize = province_key })
 end
 
-local function clean(s)
-  if s == nil then return nil end
-  s = text.collapse(text.trim(text.nfc(s)))
-  if s == "" then return nil end
-  return s
-end
+local clean = text.clean -- NFC, trimmed, collapsed; nil when empty
 
 function process(row)
   -- name
