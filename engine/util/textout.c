@@ -138,8 +138,20 @@ size_t mk_utf8_valid_prefix(const char *str, size_t len)
             i += (size_t)__builtin_ctzll(high) >> 3;
 #endif
         }
-        if (s[i] < 0x80) {
+        unsigned char c = s[i];
+        if (c < 0x80) {
             i++;
+            continue;
+        }
+        /* the common letters inline: 2 bytes (C2..DF), and 3 bytes whose
+         * lead has no range exception (E1..EC, EE, EF: Vietnamese U+1Exx) */
+        if (c >= 0xc2 && c <= 0xdf && i + 1 < len && (s[i + 1] & 0xc0) == 0x80) {
+            i += 2;
+            continue;
+        }
+        if (c >= 0xe1 && c <= 0xef && c != 0xed && i + 2 < len && (s[i + 1] & 0xc0) == 0x80 &&
+            (s[i + 2] & 0xc0) == 0x80) {
+            i += 3;
             continue;
         }
         size_t n = utf8_seq(s + i, len - i);

@@ -151,6 +151,7 @@ struct vn_decoder {
     int on_invalid;
     uint64_t replacements;
     unsigned char passthrough[256]; /* byte decodes to itself */
+    int ascii_identity;             /* every byte 0x20..0x7F decodes to itself */
     utf8_bytes table[256];          /* KIND_TABLE and KIND_VNI single bytes */
     vn_vni_base vni_base[256];
     vn_vni_mark vni_mark[256];
@@ -283,6 +284,9 @@ vn_decoder *vn_decoder_new(const char *encoding, int on_invalid, char *err, size
         d->kind = KIND_VNI;
     else if (enc->id == ENC_CP1258 || enc->id == ENC_VN1)
         d->kind = KIND_TONED;
+    d->ascii_identity = d->kind != KIND_VNI; /* VNI: an ASCII letter may take the next byte's mark */
+    for (int b = 0x20; b < 0x80; b++)
+        d->ascii_identity &= d->passthrough[b];
     return d;
 }
 
@@ -443,6 +447,27 @@ static int decode_utf8(vn_decoder *d, const char *src, size_t len, const char **
 
 /* ---- Single-byte tables and VNI --------------------------------------- */
 
+/* The end of the run of printable ASCII (0x20..0x7F) that starts at i,
+ * eight bytes a step: most of a Vietnamese field is such bytes, and the
+ * decoders copy a run in one go when it decodes to itself. */
+static inline size_t printable_run(const unsigned char *s, size_t i, size_t len)
+{
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    while (i + 8 <= len) {
+        uint64_t w;
+        memcpy(&w, s + i, 8);
+        /* high bit: >= 0x80; the borrow test: < 0x20 (its lowest flag is exact) */
+        uint64_t m = (w | ((w - 0x2020202020202020u) & ~w)) & 0x8080808080808080u;
+        if (m)
+            return i + ((size_t)__builtin_ctzll(m) >> 3);
+        i += 8;
+    }
+#endif
+    while (i < len && s[i] >= 0x20 && s[i] < 0x80)
+        i++;
+    return i;
+}
+
 static int undefined_byte(vn_decoder *d, vn_error *e, size_t offset, unsigned char byte,
                           int on_invalid, char **o)
 {
@@ -462,6 +487,14 @@ static int decode_table(vn_decoder *d, const unsigned char *s, size_t start, siz
 {
     char *o0 = o;
     for (size_t i = start; i < len; i++) {
+        if (d->ascii_identity) {
+            size_t j = printable_run(s, i, len);
+            memcpy(o, s + i, j - i);
+            o += j - i;
+            i = j;
+            if (i == len)
+                break;
+        }
         const utf8_bytes *t = &d->table[s[i]];
         if (t->len) {
             memcpy(o, t->b, 3); /* room for 3 per input byte is reserved */
@@ -515,6 +548,18 @@ static int decode_toned(vn_decoder *d, const unsigned char *s, size_t start, siz
     char *o0 = o, *last = NULL; /* last: where the last toneless vowel was written */
     unsigned char last_byte = 0;
     for (size_t i = start; i < len; i++) {
+        if (d->ascii_identity) {
+            size_t j = printable_run(s, i, len);
+            if (j > i) {
+                memcpy(o, s + i, j - i);
+                o += j - i;
+                last_byte = s[j - 1];
+                last = d->vowel_byte[last_byte] ? o - 1 : NULL;
+                i = j;
+                if (i == len)
+                    break;
+            }
+        }
         unsigned char c = s[i];
         int tone = d->tone_byte[c];
         if (tone && last) {

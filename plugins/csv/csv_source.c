@@ -86,6 +86,7 @@ typedef struct csv_source {
     vn_utf16_stream u16;
     vn_buf utf8_block;        /* UTF-16 converted to UTF-8 */
     vn_buf scratch;           /* decoded field */
+    vn_buf line_scratch;      /* a decoded line (legacy encodings, simple lines) */
     uint64_t replacements;    /* U+FFFD, reported at the end of each batch */
     int plain_utf8;           /* encoding utf-8 (no UTF-16, no per_row_utf8) */
     int record_clean;         /* the fast path found the record valid UTF-8 NFC */
@@ -605,6 +606,24 @@ static const char *undouble_quotes(csv_source *src, const fast_field *f, size_t 
 static int feed_simple_line(csv_source *src, const char *line, size_t len)
 {
     fast_field f[FAST_MAX_FIELDS];
+    /* A legacy single-byte encoding decodes the whole line at once: the
+     * delimiter, the quote and CR are ASCII, which decode to themselves and
+     * never combine with a neighbour, so field by field would give the same
+     * text, one call per field slower.  A line that does not decode is left
+     * to the field-by-field path, which says which field is bad. */
+    int decoded = 0;
+    vn_error e;
+    e.replacements = 0;
+    if (src->decoder && !src->plain_utf8 && !src->utf16 && !src->utf8 && (long long)len <= src->max_field &&
+        !memchr(line, '\0', len)) {
+        const char *out;
+        size_t out_len;
+        if (vn_decode_field(src->decoder, line, len, &out, &out_len, &src->line_scratch, &e) == VN_OK) {
+            line = out;
+            len = out_len;
+            decoded = 1;
+        }
+    }
     size_t n = split_simple_line(src, line, len, f);
     if (n == 0)
         return 0;
@@ -626,8 +645,12 @@ static int feed_simple_line(csv_source *src, const char *line, size_t len)
     }
     /* valid UTF-8 in NFC as a whole line is valid NFC field by field (the
      * fields are split at ASCII bytes): one scan instead of one per field */
-    if (src->plain_utf8 && vn_is_nfc_quick(line, len))
+    if (decoded) {
+        src->replacements += e.replacements;
         src->record_clean = 1;
+    } else if (src->plain_utf8 && vn_is_nfc_quick(line, len)) {
+        src->record_clean = 1;
+    }
     on_record('\n', src);
     return 1;
 }
@@ -769,6 +792,7 @@ static int set_encoding(csv_source *src)
         return -1;
     }
     vn_buf_init(&src->scratch);
+    vn_buf_init(&src->line_scratch);
     vn_buf_init(&src->utf8_block);
     if (strcmp(name, "bytes") == 0)
         return 0; /* no decoding, no validation */
@@ -888,6 +912,7 @@ static void csv_source_close(void *state)
     vn_decoder_free(src->decoder);
     vn_decoder_free(src->utf8);
     vn_buf_free(&src->scratch);
+    vn_buf_free(&src->line_scratch);
     vn_buf_free(&src->utf8_block);
     globfree(&src->files);
     free(src);
