@@ -7,7 +7,9 @@
 #       12-digit national_id) next to Miller doing the same; goal >= 5x.
 #   (b) a six-rule script on 1 thread and on all threads; goal: 2 threads
 #       >= 1.6x one thread.
-# Environment: MEKONG (default: the build tree's engine/mekong).
+# Every figure is the best of BENCH_RUNS runs (default 3), for mekong and
+# for Miller alike; the input is in the page cache.
+# Environment: MEKONG (default: the build tree's engine/mekong), BENCH_RUNS.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 MEKONG=${MEKONG:-$here/../engine/mekong}
@@ -44,12 +46,22 @@ rejects: out-$1/rejects.csv
 report: out-$1/report.json
 YAML
 }
+# best_rate CMD...: the rows/s of the fastest of RUNS runs of CMD (0 if
+# one fails); each figure is taken the same way for mekong and for Miller.
+RUNS=${BENCH_RUNS:-3}
+best_rate() {
+    local best=0 t0 t1 r
+    for _ in $(seq "$RUNS"); do
+        t0=$(now)
+        "$@" 2> "$work/last.err" || { cat "$work/last.err" >&2; echo 0; return; }
+        t1=$(now)
+        r=$(rate "$t0" "$t1")
+        [ "$r" -gt "$best" ] && best=$r
+    done
+    echo "$best"
+}
 run() { # name -> rows/s
-    local t0 t1
-    t0=$(now)
-    "$MEKONG" run "$work/$1.yaml" -q 2> "$work/$1.err" || { cat "$work/$1.err" >&2; echo 0; return; }
-    t1=$(now)
-    rate "$t0" "$t1"
+    best_rate "$MEKONG" run "$work/$1.yaml" -q
 }
 
 # (a) next to Miller
@@ -57,14 +69,12 @@ pipeline filter filter.lua 0
 
 mk=$(cd "$work" && run filter)
 if command -v mlr > /dev/null; then
-    t0=$(now)
-    mlr --icsv --ocsv filter '$national_id =~ "^[0-9]{12}$"' then \
-        put '$full_name = strip($full_name); $province = toupper($province)' "$csv" > "$work/mlr.csv"
-    t1=$(now)
-    ml=$(rate "$t0" "$t1")
+    ml=$(best_rate sh -c 'mlr --icsv --ocsv filter '"'"'$national_id =~ "^[0-9]{12}$"'"'"' then \
+        put '"'"'$full_name = strip($full_name); $province = toupper($province)'"'"' "$1" > "$2"' \
+        mlr "$csv" "$work/mlr.csv")
     kept_mk=$(($(wc -l < "$work/out-filter/rows.csv") - 1))
     kept_ml=$(($(wc -l < "$work/mlr.csv") - 1))
-    echo "(a) filter+trim+upper: mekong lua $mk rows/s, miller $ml rows/s, ratio $(awk -v a="$mk" -v b="$ml" 'BEGIN { printf "%.2f", a / b }')x (goal >= 5x); rows kept: mekong $kept_mk, miller $kept_ml"
+    echo "(a) filter+trim+upper: mekong lua $mk rows/s, miller $ml rows/s, ratio $(awk -v a="$mk" -v b="$ml" 'BEGIN { r = a / b; printf "%.2fx (goal >= 5x: %s)", r, (r >= 5 ? "met" : "NOT met") }'); rows kept: mekong $kept_mk, miller $kept_ml"
 else
     echo "(a) filter+trim+upper: mekong lua $mk rows/s; miller not installed (apt-get install miller)"
 fi
@@ -75,4 +85,4 @@ pipeline sixn six.lua "$cores"
 one=$(cd "$work" && run six1)
 all=$(cd "$work" && run sixn)
 if cmp -s "$work/out-six1/rows.csv" "$work/out-sixn/rows.csv"; then same=identical; else same=DIFFERENT; fi
-echo "(b) six rules: 1 thread $one rows/s, $cores threads $all rows/s, speedup $(awk -v a="$all" -v b="$one" 'BEGIN { printf "%.2f", a / b }')x (goal >= 1.6x); outputs $same"
+echo "(b) six rules: 1 thread $one rows/s, $cores threads $all rows/s, speedup $(awk -v a="$all" -v b="$one" 'BEGIN { r = a / b; printf "%.2fx (goal >= 1.6x: %s)", r, (r >= 1.6 ? "met" : "NOT met") }'); outputs $same"
