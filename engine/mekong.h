@@ -203,6 +203,16 @@ typedef struct mk_host {
 
     /* Nonzero once SIGINT/SIGTERM asked the run to stop. */
     int (*stopping)(void);
+
+    /* Valid UTF-8, promised once and checked once.  A source or transform
+     * calls text_checked from open() to promise that every value it outputs
+     * is valid UTF-8 (a transform: whenever its input values were).  A sink
+     * asks batch_text_checked whether every value of the batch it is writing
+     * is known to be valid -- true only when its source and every transform
+     * on the way promised -- and may then skip its own check.  Sinks that
+     * write text must check whatever is not known to be valid. */
+    void (*text_checked)(mk_context *ctx);
+    int (*batch_text_checked)(mk_context *ctx, const mk_batch *b);
 } mk_host;
 
 /* ---- roles ---------------------------------------------------------------- */

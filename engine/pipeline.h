@@ -64,6 +64,7 @@ struct mk_context {
     /* counters for the report */
     uint64_t rows_in, rows_out, rows_rejected, rows_dropped, rows_passed;
     uint64_t rows_written;     /* sinks */
+    int text_checked;          /* promised valid UTF-8 output (mk_host.text_checked) */
     char **report_keys, **report_values;
     size_t report_count;
     int64_t *report_numbers;   /* NULL entries: string value */

@@ -17,7 +17,7 @@
 
 static void jstr(mk_outfile *f, const char *s)
 {
-    mk_json_write_string(f, s ? s : "", s ? strlen(s) : 0, 1, NULL);
+    mk_json_write_string(f, s ? s : "", s ? strlen(s) : 0, MK_JSON_REPLACE, NULL);
 }
 
 static void jkey(mk_outfile *f, const char *key)

@@ -321,6 +321,16 @@ static int host_row_reject(mk_context *ctx, const mk_batch *in, size_t row, cons
     return reject_row(ctx, in, row, rule ? rule : ctx->plugin_name, reason ? reason : "rejected");
 }
 
+static void host_text_checked(mk_context *ctx)
+{
+    ctx->text_checked = 1;
+}
+
+static int host_batch_text_checked(mk_context *ctx, const mk_batch *b)
+{
+    return ctx->role == MK_ROLE_SINK && b == ctx->run->sink_in && ctx->run->sink_in_checked;
+}
+
 static int host_row_drop(mk_context *ctx, const mk_batch *in, size_t row)
 {
     if (set_fate(ctx, in, row, FATE_DROP) != MK_OK)
@@ -524,6 +534,8 @@ const mk_host mk_host_table = {
     .report_set = host_report_set,
     .report_add = host_report_add,
     .stopping = host_stopping,
+    .text_checked = host_text_checked,
+    .batch_text_checked = host_batch_text_checked,
 };
 
 /* ---- the batch loop ------------------------------------------------------ */
@@ -626,7 +638,7 @@ static int transform_batch(mk_run *run, mk_context *t, const mk_batch *in, mk_ba
 
 /* Write a batch to every sink.  An empty batch reaches them only when no
  * row did (see announce_columns). */
-static int sinks_write(mk_run *run, const mk_batch *b)
+static int sinks_write(mk_run *run, const mk_batch *b, int checked)
 {
     if (b->nrows == 0 && run->reached_sinks > 0)
         return MK_OK;
@@ -641,6 +653,7 @@ static int sinks_write(mk_run *run, const mk_batch *b)
     if (b->nrows)
         memset(run->sink_rejected_row, 0, b->nrows);
     run->sink_in = b;
+    run->sink_in_checked = checked;
     for (size_t i = 0; i < run->p->nsinks; i++) {
         mk_context *s = &run->p->sinks[i];
         uint64_t before = s->rows_rejected;
@@ -653,7 +666,8 @@ static int sinks_write(mk_run *run, const mk_batch *b)
 }
 
 /* Run batch b through stages[from..n) and then the sinks. */
-static int flow(mk_run *run, mk_context **stages, size_t n, size_t from, mk_batch *b)
+static int flow(mk_run *run, mk_context **stages, size_t n, size_t from, mk_batch *b,
+                int checked)
 {
     const mk_batch *cur = b;
     for (size_t i = from; i < n; i++) {
@@ -663,8 +677,9 @@ static int flow(mk_run *run, mk_context **stages, size_t n, size_t from, mk_batc
         if (transform_batch(run, stages[i], cur, out) != MK_OK)
             return MK_ERROR;
         cur = out;
+        checked = checked && stages[i]->text_checked;
     }
-    return sinks_write(run, cur);
+    return sinks_write(run, cur, checked);
 }
 
 /* The stages a row of source s passes: its own chain, then the pipeline's. */
@@ -716,7 +731,7 @@ static int read_source(mk_run *run, mk_context *src)
             b->info[i].source = (uint32_t)src->index;
         src->rows_out += b->nrows;
         run->read += b->nrows;
-        if (flow(run, stages, nstages, 0, b) != MK_OK) {
+        if (flow(run, stages, nstages, 0, b, src->text_checked) != MK_OK) {
             rc = MK_ERROR;
             break;
         }
@@ -751,7 +766,7 @@ static int announce_columns(mk_run *run)
     if (!stages)
         return fail(run, "out of memory");
     mk_batch_reset(run->source_batch, src->plugin.desc->source->schema(src->state));
-    int rc = flow(run, stages, n, 0, run->source_batch);
+    int rc = flow(run, stages, n, 0, run->source_batch, 0);
     free(stages);
     return rc;
 }
@@ -780,7 +795,7 @@ static int finish_stages(mk_run *run, mk_context **stages, size_t n, size_t nfin
         }
         t->rows_out += out->nrows;
         run->added += out->nrows;
-        if (flow(run, stages, n, i + 1, out) != MK_OK)
+        if (flow(run, stages, n, i + 1, out, t->text_checked) != MK_OK)
             return MK_ERROR;
     }
     return MK_OK;

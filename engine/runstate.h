@@ -52,6 +52,7 @@ typedef struct mk_run {
     /* the batch the sinks are writing, and which of its rows a sink has
      * rejected already: a row refused by two sinks is one rejected row */
     const mk_batch *sink_in;
+    int sink_in_checked;          /* every value of sink_in is known valid UTF-8 */
     unsigned char *sink_rejected_row;
     size_t sink_rejected_cap;
 

@@ -234,11 +234,11 @@ int mk_json_write_string(mk_outfile *f, const char *str, size_t len, int replace
                          size_t *replaced)
 {
     const unsigned char *s = (const unsigned char *)str;
-    if (!replace && mk_utf8_valid_prefix(str, len) != len)
+    if (replace == MK_JSON_CHECK && mk_utf8_valid_prefix(str, len) != len)
         return -2;
     if (mk_outfile_putc(f, '"') != 0)
         return -1;
-    int valid = !replace; /* checked above: no byte can be invalid */
+    int valid = replace != MK_JSON_REPLACE; /* checked above, or known: no byte is invalid */
     size_t run = 0, i = 0;
     while (i < len) {
         if (valid && i + 8 <= len) {

@@ -43,9 +43,11 @@ int mk_csv_is_formula(const char *ptr, size_t len);
 size_t mk_utf8_valid_prefix(const char *s, size_t len);
 
 /* A JSON string with quotes.  Control characters (C0, DEL, C1), quote,
- * backslash, U+2028 and U+2029 are escaped.  Invalid UTF-8: replaced by
- * U+FFFD when replace is nonzero (count added to *replaced), otherwise -2
- * is returned and nothing is written. */
+ * backslash, U+2028 and U+2029 are escaped.  Invalid UTF-8: with
+ * MK_JSON_CHECK -2 is returned and nothing is written; with MK_JSON_REPLACE
+ * it becomes U+FFFD (count added to *replaced); MK_JSON_VALID says the
+ * caller knows the text is valid (it is not checked again). */
+enum { MK_JSON_CHECK = 0, MK_JSON_REPLACE = 1, MK_JSON_VALID = 2 };
 int mk_json_write_string(mk_outfile *f, const char *ptr, size_t len, int replace,
                          size_t *replaced);
 

@@ -68,9 +68,9 @@ static int csv_sink_open(mk_context *ctx, const mk_host *host, void **state)
 
 /* One value; with invalid_utf8: replace, a value that is not valid UTF-8
  * is written repaired. */
-static void write_cell(csv_sink *s, const mk_value *v)
+static void write_cell(csv_sink *s, const mk_value *v, int checked)
 {
-    if (s->replace && v->ptr && mk_utf8_valid_prefix(v->ptr, v->len) != v->len) {
+    if (s->replace && !checked && v->ptr && mk_utf8_valid_prefix(v->ptr, v->len) != v->len) {
         if (v->len * 3 > s->repair_cap) {
             char *r = realloc(s->repair, v->len * 3);
             if (!r) {
@@ -89,10 +89,10 @@ static void write_cell(csv_sink *s, const mk_value *v)
 
 /* With invalid_utf8: reject, reject row r when one of its values is not
  * valid UTF-8: 1 if rejected, 0 if not, -1 on error. */
-static int reject_invalid(csv_sink *s, const mk_batch *b, size_t r)
+static int reject_invalid(csv_sink *s, const mk_batch *b, size_t r, int checked)
 {
     size_t off;
-    long bad = s->replace ? -1 : mk_cells_first_invalid_utf8(&MK_CELL(b, r, 0), b->schema->ncols, &off);
+    long bad = s->replace || checked ? -1 : mk_cells_first_invalid_utf8(&MK_CELL(b, r, 0), b->schema->ncols, &off);
     if (bad < 0)
         return 0;
     char why[512];
@@ -160,10 +160,11 @@ static int csv_sink_write(void *state, const mk_batch *b)
     }
     size_t ncols = b->schema->ncols;
     s->replaced = 0;
+    int checked = s->host->batch_text_checked(s->ctx, b); /* known valid: no second check */
     if (b->schema != s->columns && s->mapped != b->schema && make_map(s, b->schema) != MK_OK)
         return MK_ERROR;
     for (size_t r = 0; r < b->nrows; r++) {
-        int rej = reject_invalid(s, b, r);
+        int rej = reject_invalid(s, b, r, checked);
         if (rej < 0)
             return MK_ERROR;
         if (rej)
@@ -173,14 +174,14 @@ static int csv_sink_write(void *state, const mk_batch *b)
             for (size_t c = 0; c < ncols; c++) {
                 if (c)
                     mk_outfile_putc(s->out, s->style.delimiter);
-                write_cell(s, &row[c]);
+                write_cell(s, &row[c], checked);
             }
         } else {
             for (size_t i = 0; i < s->columns->ncols; i++) {
                 if (i)
                     mk_outfile_putc(s->out, s->style.delimiter);
                 if (s->map[i] >= 0)
-                    write_cell(s, &MK_CELL(b, r, (size_t)s->map[i]));
+                    write_cell(s, &MK_CELL(b, r, (size_t)s->map[i]), checked);
             }
         }
         mk_outfile_putc(s->out, '\n');

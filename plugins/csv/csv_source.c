@@ -817,6 +817,7 @@ static int set_encoding(csv_source *src)
             return -1;
         src->plain_utf8 = 0;
     }
+    h->text_checked(src->ctx); /* every value is decoded or checked: valid UTF-8 */
     return 0;
 }
 

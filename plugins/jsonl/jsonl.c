@@ -116,8 +116,9 @@ static int jsonl_write(void *state, const mk_batch *b)
         return MK_NOMEM;
     size_t ncols = b->schema->ncols;
     size_t replaced = 0;
+    int checked = s->host->batch_text_checked(s->ctx, b); /* known valid: no second check */
     for (size_t r = 0; r < b->nrows; r++) {
-        if (!s->replace) {
+        if (!s->replace && !checked) {
             size_t off;
             long bad = mk_cells_first_invalid_utf8(&MK_CELL(b, r, 0), ncols, &off);
             if (bad >= 0) {
@@ -137,7 +138,9 @@ static int jsonl_write(void *state, const mk_batch *b)
             if (!v->ptr)
                 mk_outfile_write(s->out, "null", 4);
             else
-                mk_json_write_string(s->out, v->ptr, v->len, 1, &replaced);
+                mk_json_write_string(s->out, v->ptr, v->len,
+                                     checked || !s->replace ? MK_JSON_VALID : MK_JSON_REPLACE,
+                                     &replaced);
         }
         mk_outfile_write(s->out, "}\n", 2);
     }

@@ -400,6 +400,7 @@ static int lua_transform_open(mk_context *ctx, const mk_host *host, void **state
     }
     if (pool_start(lp) != 0)
         return fail_open(lp, MK_ERROR, "cannot start %s threads", host->opt_string(ctx, "threads"));
+    host->text_checked(ctx); /* every value a rule sets is checked (to_cell) */
     return MK_OK;
 }
 

@@ -23,6 +23,7 @@
 #include <lauxlib.h>
 
 #include "lua_plugin.h"
+#include "vntext/vntext.h"
 
 static char stop_key;   /* address used as the "row is finished" error value */
 static char null_key;   /* address of the NULL sentinel */
@@ -187,9 +188,20 @@ static mk_value to_cell(lua_State *L, lp_worker *w, int idx, const char *column)
         if (lua_touserdata(L, idx) == &null_key)
             return v;
         break;
-    case LUA_TSTRING:
+    case LUA_TSTRING: {
         s = lua_tolstring(L, idx, &len);
+        /* values leave mekong as UTF-8: bytes a rule built (a string.sub in
+         * the middle of a letter, legacy bytes not decoded) stop here, at the
+         * rule's line, rather than at a sink */
+        size_t ok = vn_utf8_validate(s, len);
+        if (ok != len)
+            luaL_error(L,
+                       "column '%s' was given text that is not valid UTF-8 (byte %d of the "
+                       "value); decode legacy bytes with vn.decode, and cut text with utf8 "
+                       "functions, not string.sub",
+                       column, (int)ok + 1);
         goto copy;
+    }
     case LUA_TNUMBER:
         if (lua_isinteger(L, idx)) {
             len = (size_t)snprintf(num, sizeof num, "%lld", (long long)lua_tointeger(L, idx));

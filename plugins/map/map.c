@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "mekong.h"
+#include "util/textout.h"
 
 typedef struct plan {
     struct plan *next;
@@ -54,6 +55,17 @@ static int map_open(mk_context *ctx, const mk_host *host, void **state)
     m->ctx = ctx;
     m->host = host;
     m->strict = host->opt_bool(ctx, "strict");
+    /* map moves values and adds constants: its output is valid UTF-8 when
+     * its input is, unless a constant is not (a ${VAR} can bring any bytes) */
+    int valid = 1;
+    for (size_t i = 0; i < host->opt_count(ctx, "add"); i++) {
+        const char *key, *val;
+        if (host->opt_entry(ctx, "add", i, &key, &val) == MK_OK && val &&
+            mk_utf8_valid_prefix(val, strlen(val)) != strlen(val))
+            valid = 0;
+    }
+    if (valid)
+        host->text_checked(ctx);
     return MK_OK;
 }
 

@@ -172,6 +172,25 @@ local function call(row, f, fname)
   return f(a)
 end
 
+-- Text for a column.  Values leave mekong as UTF-8 (a rule cannot set a
+-- column to other bytes), so bytes that are not -- a raw legacy value, a
+-- message that quotes one -- are shown as \xHH; out_hex has the bytes.
+local function printable(s)
+  if type(s) ~= "string" or utf8.len(s) then return s end
+  local parts, i = {}, 1
+  while i <= #s do
+    local ok, bad = utf8.len(s, i)
+    if ok then
+      parts[#parts + 1] = s:sub(i)
+      break
+    end
+    parts[#parts + 1] = s:sub(i, bad - 1)
+    parts[#parts + 1] = string.format("\\x%02X", s:byte(bad))
+    i = bad + 1
+  end
+  return table.concat(parts)
+end
+
 function process(row)
   local fname = row.fn
   local mod, name = fname:match("^([%w_]+)%.([%w_]+)$")
@@ -183,14 +202,14 @@ function process(row)
     local msg = tostring(res[2]):gsub("^[^:\n]*%.lua:%d+: ", "")
     local at = msg:find(here .. "/", 1, true)
     if at then msg = msg:sub(1, at - 1) .. msg:sub(at + #here + 1) end
-    row.err = msg
+    row.err = printable(msg)
     if want then row.has = row.err:find(want, 1, true) and "yes" or "no" end
     return
   end
   local out, out2 = res[2], res[3]
   if want then row.has = type(out2) == "string" and out2:find(want, 1, true) and "yes" or "no" end
-  row.out = show(out)
-  row.out2 = show(out2)
+  row.out = printable(show(out))
+  row.out2 = printable(show(out2))
   if type(out) == "string" then
     row.out_hex = to_hex(#out <= 200 and out or out:sub(1, 200))
     row.out_len = #out

@@ -320,9 +320,14 @@ TEST(json_and_utf8_word_steps_agree_at_every_alignment)
             n += (size_t)sprintf(in + n, "%s%s", pieces[p], "xyzxyzxyz" + k % 9);
             mk_outfile *f = mk_outfile_open(path, err, sizeof err);
             CHECK(f != NULL);
-            CHECK_INT_EQ(mk_json_write_string(f, in, n, 0, NULL), 0);
+            CHECK_INT_EQ(mk_json_write_string(f, in, n, MK_JSON_CHECK, NULL), 0);
             mk_outfile_commit(f, err, sizeof err);
             json_reference(in, want);
+            CHECK_STR_EQ(read_file(path), want);
+            f = mk_outfile_open(path, err, sizeof err); /* the same, known valid */
+            CHECK(f != NULL);
+            CHECK_INT_EQ(mk_json_write_string(f, in, n, MK_JSON_VALID, NULL), 0);
+            mk_outfile_commit(f, err, sizeof err);
             CHECK_STR_EQ(read_file(path), want);
             /* a bad byte after the same prefix is found exactly where it is */
             CHECK_INT_EQ(mk_utf8_valid_prefix(in, n), n);
