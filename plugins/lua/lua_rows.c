@@ -146,11 +146,11 @@ static int no_such_column(lua_State *L, lp_worker *w, int key)
                       lua_tostring(L, key), have, lua_tostring(L, key));
 }
 
-/* The column of key: > 0 output column + 1, < 0 -(removed input column + 1). */
-static lua_Integer column_of(lua_State *L, lp_worker *w, int key)
+/* The column of the key at absolute index key in the column table on top
+ * of the stack (popped): > 0 output column + 1, < 0 -(removed input
+ * column + 1). */
+static lua_Integer column_in(lua_State *L, lp_worker *w, int key)
 {
-    key = lua_absindex(L, key);
-    push_columns(L, w->plan);
     lua_pushvalue(L, key);
     lua_Integer k = lua_rawget(L, -2) == LUA_TNUMBER ? lua_tointeger(L, -1) : 0;
     lua_pop(L, 2);
@@ -159,18 +159,20 @@ static lua_Integer column_of(lua_State *L, lp_worker *w, int key)
     return k;
 }
 
+static lua_Integer column_of(lua_State *L, lp_worker *w, int key)
+{
+    key = lua_absindex(L, key);
+    push_columns(L, w->plan);
+    return column_in(L, w, key);
+}
+
 /* column_of for the row proxy at index 1, whose user value is the column
  * table of the current plan (set for every batch: see lp_worker_run): one
  * lookup instead of a registry lookup and then one. */
 static lua_Integer proxy_column_of(lua_State *L, lp_worker *w, int key)
 {
     lua_getiuservalue(L, 1, 1);
-    lua_pushvalue(L, key);
-    lua_Integer k = lua_rawget(L, -2) == LUA_TNUMBER ? lua_tointeger(L, -1) : 0;
-    lua_pop(L, 2);
-    if (k == 0)
-        no_such_column(L, w, key);
-    return k;
+    return column_in(L, w, key);
 }
 
 /* Turn the Lua value at idx into cell bytes in the scratch arena. */
