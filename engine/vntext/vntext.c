@@ -284,7 +284,8 @@ vn_decoder *vn_decoder_new(const char *encoding, int on_invalid, char *err, size
         d->kind = KIND_VNI;
     else if (enc->id == ENC_CP1258 || enc->id == ENC_VN1)
         d->kind = KIND_TONED;
-    d->ascii_identity = d->kind != KIND_VNI; /* VNI: an ASCII letter may take the next byte's mark */
+    /* VNI: an ASCII letter may take the next byte's mark */
+    d->ascii_identity = d->kind != KIND_VNI;
     for (int b = 0x20; b < 0x80; b++)
         d->ascii_identity &= d->passthrough[b];
     return d;

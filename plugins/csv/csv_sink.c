@@ -92,7 +92,9 @@ static void write_cell(csv_sink *s, const mk_value *v, int checked)
 static int reject_invalid(csv_sink *s, const mk_batch *b, size_t r, int checked)
 {
     size_t off;
-    long bad = s->replace || checked ? -1 : mk_cells_first_invalid_utf8(&MK_CELL(b, r, 0), b->schema->ncols, &off);
+    if (s->replace || checked)
+        return 0;
+    long bad = mk_cells_first_invalid_utf8(&MK_CELL(b, r, 0), b->schema->ncols, &off);
     if (bad < 0)
         return 0;
     char why[512];

@@ -614,11 +614,12 @@ static int feed_simple_line(csv_source *src, const char *line, size_t len)
     int decoded = 0;
     vn_error e;
     e.replacements = 0;
-    if (src->decoder && !src->plain_utf8 && !src->utf16 && !src->utf8 && (long long)len <= src->max_field &&
-        !memchr(line, '\0', len)) {
+    if (src->decoder && !src->plain_utf8 && !src->utf16 && !src->utf8 &&
+        (long long)len <= src->max_field && !memchr(line, '\0', len)) {
         const char *out;
         size_t out_len;
-        if (vn_decode_field(src->decoder, line, len, &out, &out_len, &src->line_scratch, &e) == VN_OK) {
+        if (vn_decode_field(src->decoder, line, len, &out, &out_len, &src->line_scratch, &e) ==
+            VN_OK) {
             line = out;
             len = out_len;
             decoded = 1;

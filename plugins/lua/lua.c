@@ -508,7 +508,10 @@ static int lua_transform_process(void *state, const mk_batch *in, mk_batch *out)
     if (parts > 1) {
         double step = 0.005, top = 0.9, bottom = 0.02;
         lp->main_share += waited ? step : -step;
-        lp->main_share = lp->main_share > top ? top : lp->main_share < bottom ? bottom : lp->main_share;
+        if (lp->main_share > top)
+            lp->main_share = top;
+        if (lp->main_share < bottom)
+            lp->main_share = bottom;
     }
     for (int i = 1; rc == MK_OK && i < lp->nworkers; i++) {
         lp_worker *w = &lp->workers[i];
