@@ -2,7 +2,8 @@
 # contrib/quickstart.sh [test] -- from a fresh checkout to a working mekong.
 #
 #   contrib/quickstart.sh        install what is missing, build, run the demo
-#                                pipeline and say where its results are
+#                                pipeline and the citizen-registry example,
+#                                and say where their results are
 #   contrib/quickstart.sh test   the same set-up, then the whole test suite
 #
 # Debian/Ubuntu packages are installed with apt-get (as root, or via sudo).
@@ -49,11 +50,15 @@ if [ "$mode" = test ]; then
 fi
 
 ./engine/mekong run pipelines/demo/pipeline.yaml
+./engine/mekong run pipelines/registry/pipeline.yaml
 cat <<MSG
 
 The demo ran.  Its results are in pipelines/demo/out/:
   citizens.csv, citizens.jsonl   the clean, aligned dataset
   rejects.csv                    every rejected row with its source, line, stage and reason
   report.json, report.html       the run report (open report.html in a browser)
+The citizen-registry example ran too: pipelines/registry/out/ (the same files; what it does is in
+pipelines/registry/README.md, its rule tests run with
+  ./engine/mekong test pipelines/registry/pipeline.yaml).
 Next: README.md walks through the demo pipeline line by line.
 MSG
