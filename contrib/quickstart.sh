@@ -57,8 +57,8 @@ The demo ran.  Its results are in pipelines/demo/out/:
   citizens.csv, citizens.jsonl   the clean, aligned dataset
   rejects.csv                    every rejected row with its source, line, stage and reason
   report.json, report.html       the run report (open report.html in a browser)
-The citizen-registry example ran too: pipelines/registry/out/ (the same files; what it does is in
-pipelines/registry/README.md, its rule tests run with
-  ./engine/mekong test pipelines/registry/pipeline.yaml).
+The citizen-registry example ran too: pipelines/registry/out/ (citizens.csv, rejects.csv and
+the reports).  pipelines/registry/README.md says what it does; its rule tests run with
+  ./engine/mekong test pipelines/registry/pipeline.yaml
 Next: README.md walks through the demo pipeline line by line.
 MSG
