@@ -25,6 +25,7 @@
 #include "pipefile.h"
 #include "plugin.h"
 #include "run.h"
+#include "util/path.h"
 
 /* ---- a host for one rule file ------------------------------------------ */
 
@@ -522,12 +523,6 @@ done:
 
 /* ---- one test file ------------------------------------------------------ */
 
-static char *dir_of(const char *path)
-{
-    const char *slash = strrchr(path, '/');
-    return slash ? strndup(path, (size_t)(slash - path)) : strdup(".");
-}
-
 static int ends_with(const char *s, const char *suffix)
 {
     size_t a = strlen(s), b = strlen(suffix);
@@ -545,7 +540,7 @@ static int run_test_file(const mk_plugin_path *sp, const char *path, int *passed
         return -1;
     }
     int rc = -1;
-    char *dir = dir_of(path);
+    char *dir = mk_dir_of(path);
     char script[4096];
     const cfg_node *sn = cfg_get(root, "script");
     const cfg_node *tests = cfg_get(root, "tests");
@@ -665,7 +660,7 @@ static int test_one_argument(const mk_plugin_path *sp, const char *arg, int *pas
         fprintf(stderr, "mekong test: %s\n", err);
         return -1;
     }
-    char *dir = dir_of(arg);
+    char *dir = mk_dir_of(arg);
     char **files = NULL;
     size_t n = 0;
     collect_steps(cfg_get(root, "sources"), dir, &files, &n);

@@ -62,27 +62,6 @@ static int plugin_has_role(const mk_plugin *d, mk_role role)
            (role == MK_ROLE_SINK && d->sink);
 }
 
-char *mk_path_join(const char *dir, const char *path)
-{
-    if (path[0] == '/' || !dir || !*dir)
-        return strdup(path);
-    size_t n = strlen(dir) + strlen(path) + 2;
-    char *s = malloc(n);
-    if (s)
-        snprintf(s, n, "%s/%s", dir, path);
-    return s;
-}
-
-static char *dir_of(const char *path)
-{
-    const char *slash = strrchr(path, '/');
-    if (!slash)
-        return strdup(".");
-    if (slash == path)
-        return strdup("/");
-    return strndup(path, (size_t)(slash - path));
-}
-
 /* ---- options -------------------------------------------------------- */
 
 static const char *type_name(mk_option_type t)
@@ -502,7 +481,7 @@ int mk_pipeline_load(const char *path, const cfg_vars *vars, const mk_plugin_pat
     }
     builder b = {path, sp, 0};
     p->path = strdup(path);
-    p->dir = dir_of(path);
+    p->dir = mk_dir_of(path);
     p->batch_rows = 1024;
 
     for (size_t i = 0; i < root->count; i++) {
@@ -560,7 +539,7 @@ int mk_pipeline_load(const char *path, const cfg_vars *vars, const mk_plugin_pat
 
     /* Default report beside the rejects file, named after the pipeline. */
     if (!p->report_path && p->rejects_path) {
-        char *d = dir_of(p->rejects_path);
+        char *d = mk_dir_of(p->rejects_path);
         size_t len = strlen(d) + strlen(p->name) + 16;
         p->report_path = malloc(len);
         snprintf(p->report_path, len, "%s/%s.report.json", d, p->name);

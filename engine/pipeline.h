@@ -104,7 +104,6 @@ void mk_pipeline_free(mk_pipeline *p);
 const mk_option_decl *mk_plugin_role_options(const mk_plugin *d, mk_role role);
 const char *mk_role_name(mk_role role);
 
-/* Resolve path against dir unless absolute; malloc'd. */
-char *mk_path_join(const char *dir, const char *path);
+#include "util/path.h" /* mk_path_join, mk_dir_of */
 
 #endif

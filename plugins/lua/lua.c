@@ -24,6 +24,7 @@
 #include <lauxlib.h>
 
 #include "lua_plugin.h"
+#include "util/path.h"
 
 static const mk_option_decl options[] = {
     {"script", MK_OPT_PATH, 1, NULL, "the rule file (Lua 5.4)"},
@@ -54,16 +55,6 @@ static char *library_dir(void)
             return strdup(MK_LUA_SRC_DIR);
     }
     return strdup(MK_LUA_DIR);
-}
-
-static char *dir_of(const char *path)
-{
-    const char *slash = strrchr(path, '/');
-    if (!slash)
-        return strdup(".");
-    if (slash == path)
-        return strdup("/");
-    return strndup(path, (size_t)(slash - path));
 }
 
 static int read_file(const char *path, char **out, size_t *len)
@@ -332,7 +323,7 @@ static int lua_transform_open(mk_context *ctx, const mk_host *host, void **state
     const char *pdir = host->pipeline_dir(ctx);
     lp->script_path = strdup(script);
     lp->pipeline_dir = strdup(pdir ? pdir : ".");
-    lp->script_dir = dir_of(script);
+    lp->script_dir = mk_dir_of(script);
     lp->lua_dir = library_dir();
     size_t pl = strlen(lp->pipeline_dir);
     if (strncmp(script, lp->pipeline_dir, pl) == 0 && script[pl] == '/')
