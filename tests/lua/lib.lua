@@ -1,6 +1,6 @@
 -- tests/lua/lib.lua -- a rule that calls one function of the rule library
 -- per row, so that `mekong test` can test the library (the *.test.yaml
--- files beside this one; run by tests/scripts/lua-library.sh).
+-- files beside this one; run by tests/scripts/rule-tests.sh).
 --
 -- Input columns (all optional except fn; a column the case does not give is
 -- read as absent):
