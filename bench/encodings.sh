@@ -63,32 +63,15 @@ rejects: $WORK/rejects.$enc.csv
 YAML
 done
 
-# measure ENC: best seconds of RUNS runs -> best_s, largest peak RSS -> rss_kb
-measure() {
-    best_s=""
-    rss_kb=0
-    for _ in $(seq "$RUNS"); do
-        local t0 t1 s rss
-        t0=$(date +%s%N)
-        /usr/bin/time -f '%M' -o "$WORK/time" "$MEKONG" run "$WORK/$1.yaml" --quiet \
-            --report "$WORK/report.$1.json" 2> "$WORK/stderr" ||
-            { sed 's/^/    /' "$WORK/stderr" | tail -5 >&2; return 1; }
-        t1=$(date +%s%N)
-        s=$(awk -v a="$t0" -v b="$t1" 'BEGIN {printf "%.3f", (b - a) / 1e9}')
-        rss=$(tail -1 "$WORK/time")
-        [ "$rss" -gt "$rss_kb" ] && rss_kb=$rss
-        if [ -z "$best_s" ] || awk -v s="$s" -v b="$best_s" 'BEGIN {exit !(s < b)}'; then
-            best_s=$s
-        fi
-    done
-}
+. "$SRC/bench/measure.bash" # measure NAME CMD...
 
 printf '%-22s %10s %8s %9s %12s %10s %10s\n' "" "input MB" seconds "MB/s" "rows/s" "peak RSS" "vs UTF-8"
 status=0
 base=""
 for enc in utf8 cp1258 tcvn3; do
     bytes=$(stat -c %s "$WORK/$enc.csv")
-    if ! measure "$enc"; then
+    if ! measure "$enc" "$MEKONG" run "$WORK/$enc.yaml" --quiet \
+        --report "$WORK/report.$enc.json"; then
         echo "bench encodings: $enc: the run failed" >&2
         status=1
         continue
@@ -126,5 +109,5 @@ for enc in utf8 cp1258 tcvn3; do
         fi
     fi
 done
-rm -f "$WORK"/out.*.csv "$WORK"/expected*.csv "$WORK/stderr" "$WORK/time"
+rm -f "$WORK"/out.*.csv "$WORK"/expected*.csv "$WORK"/stdout.* "$WORK"/stderr.* "$WORK"/time.*
 exit $status
