@@ -795,6 +795,10 @@ static int finish_stages(mk_run *run, mk_context **stages, size_t n, size_t nfin
         }
         t->rows_out += out->nrows;
         run->added += out->nrows;
+        /* nothing emitted: the stages after it would see a batch without
+         * columns (and map would find none of the columns it names) */
+        if (out->nrows == 0)
+            continue;
         if (flow(run, stages, n, i + 1, out, t->text_checked) != MK_OK)
             return MK_ERROR;
     }
