@@ -5,36 +5,60 @@
  *
  *     const mk_plugin *mekong_plugin(void);
  *
- * returning a constant descriptor (MK_PLUGIN_DESCRIPTOR fills in the ABI
- * magic and version).  The host checks the magic and ABI version before it
+ * returning a constant descriptor (MK_PLUGIN_HEAD fills in the ABI magic,
+ * version and size).  The host checks the magic and ABI version before it
  * calls anything else, then reads the plugin's name, version, declared
  * options and the roles it offers: source, transform, sink.
  *
- * Data moves in batches of rows.  A batch has one schema (column names) and
- * a grid of values; the bytes of every value live in the batch's arena, so
- * a plugin never mallocs per field.  A value is a byte string or NULL
- * (ptr == NULL); the empty string (ptr != NULL, len == 0) is not NULL.
+ * Data moves in batches of rows.  A batch has one schema (column names,
+ * optionally types) and a grid of values.  A value is a byte string or
+ * NULL (ptr == NULL); the empty string (ptr != NULL, len == 0) is not NULL.
  *
- * Rows carry where they came from (source index and position, usually the
- * line number of the record's first line).  A transform decides for every
- * input row whether it passes (the row, or rows, are appended to the output
- * batch), is rejected (mk_host.row_reject, with a rule name and a reason),
- * or is dropped on purpose (mk_host.row_drop).  The host checks that every
- * row of a batch got exactly one fate and fails the run otherwise.
+ * Where a value's bytes live, and for how long (read this before you keep
+ * a pointer).  A cell of a batch points at bytes that stay unchanged until
+ * the sinks have written the batch of the source that the row came from:
+ *   - the batch's own arena (batch_alloc, batch_set): freed when the batch
+ *     is reset;
+ *   - the bytes of the input batch (a transform may pass cells through
+ *     without copying, as map does), or of the source batch upstream;
+ *   - memory the plugin owns and keeps unchanged until its process() is
+ *     called again or the step is closed (Lua scratch, option strings).
+ * So: a transform may point output cells at its input or at its own
+ * storage that lives until its next process() call; a sink must copy what
+ * it keeps after write() returns; nobody may keep a pointer into a batch
+ * after the next batch has been asked for.  Rows made by finish() follow
+ * the same rule until the run ends.
+ *
+ * Rows carry where they came from (mk_rowinfo: source, file part, line;
+ * the record number is in mk_batch.record; mk_host.row_origin gives all of
+ * it with names).  A transform decides for every input row whether it
+ * passes (the row, or rows, are appended to the output batch), is rejected
+ * (mk_host.row_reject, with a rule name and a reason), or is dropped on
+ * purpose (mk_host.row_drop).  The host checks that every row of a batch
+ * got exactly one fate and fails the run otherwise.
  *
  * Plugins call the host only through the mk_host table handed to them.
  * Threads: open/close of every role, transforms and sinks run on the main
  * thread.  A source's next_batch runs on a read-ahead thread of its own
  * (while the main thread works on the previous batch); from there it may
- * call the batch functions on its batch, source_reject, source_part,
- * schema_intern, report_set/report_add, log, error and stopping -- nothing
- * else.  A plugin that runs threads of its own may call only the batch
- * functions from them, on batches each thread owns alone.
+ * call the batch functions on its batch, source_reject(_record),
+ * source_part, schema_intern(_typed), column_find, report_set/report_add,
+ * log, error, status_message and stopping -- nothing else.  A plugin that
+ * runs threads of its own may call only the batch functions (on batches
+ * each thread owns alone), column_find, row_origin and status_message
+ * from them.
  *
- * The descriptor can grow without breaking old plugins: new members are
- * added at the end and the host reads them only when plugin->size says they
- * are there (the rsyslog interface-version habit).  Changing or removing a
- * member bumps MK_ABI_VERSION, and the host refuses plugins of another ABI.
+ * Growing without breaking (the rsyslog interface-version habit, checked
+ * like PostgreSQL's magic block).  Members are only ever added at the end
+ * of mk_plugin, mk_host, mk_schema and mk_batch; changing or removing one
+ * bumps MK_ABI_VERSION, and the host refuses plugins of another ABI.
+ *   - The host accepts a descriptor at least MK_PLUGIN_FIRST_SIZE bytes
+ *     long (ABI 1 as first released) and reads a later member only when
+ *     plugin->size covers it.
+ *   - A plugin reads a host member added after the first release only when
+ *     MK_HOST_HAS(host, member) says the host has it.  The members marked
+ *     "since 1.1" below, and the schema and batch members marked so, are
+ *     such members.  mekong_kit.h wraps the common cases.
  */
 #ifndef MEKONG_H
 #define MEKONG_H
@@ -56,6 +80,7 @@ typedef enum mk_status {
     MK_ERROR = -1,     /* failed; the message was set with host->error() */
     MK_NOMEM = -2,     /* out of memory */
     MK_STOPPED = -3,   /* the run was interrupted (SIGINT/SIGTERM) */
+    MK_BADARG = -4,    /* since 1.1: a host call was given a bad row, batch or name */
 } mk_status;
 
 /* ---- values, schemas, batches -------------------------------------- */
@@ -68,12 +93,30 @@ typedef struct mk_value {
 
 #define MK_IS_NULL(v) ((v).ptr == NULL)
 
-/* Column names of a batch.  Schemas are interned by the host: the same
- * names give the same pointer, so plugins can cache per schema pointer.
- * They live until the end of the run. */
+/* Column types (since 1.1).  Every column is text unless a source says
+ * otherwise; the bytes are always the text form (an integer is "42", a
+ * date "2025-07-01", a boolean "true"/"false", a timestamp ISO 8601).  A
+ * sink may use the type (a database sink creating its table, a schema
+ * check); a transform keeps the type of a column it passes unchanged. */
+typedef enum mk_type {
+    MK_TYPE_TEXT = 0,
+    MK_TYPE_INTEGER,
+    MK_TYPE_NUMBER,    /* decimal, exact: "12.50" */
+    MK_TYPE_BOOLEAN,
+    MK_TYPE_DATE,      /* YYYY-MM-DD */
+    MK_TYPE_TIMESTAMP, /* YYYY-MM-DD HH:MM:SS[.ffffff][+HH:MM] */
+    MK_TYPE_JSON,
+    MK_TYPE_BYTES,     /* not text: binary as read */
+} mk_type;
+
+/* Column names (and types) of a batch.  Schemas are interned by the host:
+ * the same names and types give the same pointer, so plugins can cache
+ * per schema pointer.  They live until the end of the run. */
 typedef struct mk_schema {
     size_t ncols;
     const char *const *names;
+    /* since 1.1: ncols types, or NULL when every column is text */
+    const mk_type *types;
 } mk_schema;
 
 /* Where a row came from. */
@@ -86,8 +129,19 @@ typedef struct mk_rowinfo {
                           mk_host.source_part), 0 for the first */
 } mk_rowinfo;
 
+/* Where a row came from (mk_host.row_origin). */
+typedef struct mk_origin {
+    const char *source; /* the source step's name */
+    const char *file;   /* the file it was read from (as named by the source), or NULL */
+    uint64_t record;    /* record number in that file, 1 = first after the header; 0 unknown */
+    uint64_t line;      /* line of the record's first line; 0 unknown (rows made by finish) */
+} mk_origin;
+
 typedef struct mk_arena mk_arena; /* opaque: per-batch byte storage */
 
+/* A batch.  Only the host changes nrows, cap, vcap and the pointers
+ * (batch_add_row, batch_truncate, batch_reset); plugins write cells,
+ * info[r].position/part (sources) and record[r] (sources). */
 typedef struct mk_batch {
     const mk_schema *schema;
     size_t nrows;      /* rows in use */
@@ -95,7 +149,11 @@ typedef struct mk_batch {
     size_t vcap;       /* value slots allocated (host bookkeeping) */
     mk_value *values;  /* nrows * schema->ncols, row-major */
     mk_rowinfo *info;  /* nrows */
-    mk_arena *arena;   /* owns the bytes of the values */
+    mk_arena *arena;   /* owns the bytes of the batch_alloc/batch_set values */
+    /* since 1.1: per row, the record number in its file (1 = the first
+     * record after any header; a record spanning lines counts once); 0
+     * when unknown.  A source sets it; the host copies it with the row. */
+    uint64_t *record;
 } mk_batch;
 
 /* Value of row r, column c. */
@@ -119,7 +177,9 @@ typedef struct mk_option_decl {
     int required;
     const char *default_value; /* NULL: no default */
     const char *help;          /* one line */
-    const char *choices;       /* MK_OPT_STRING: allowed values "a|b|c", or NULL */
+    /* MK_OPT_STRING: allowed values "a|b|c", or NULL.  The host refuses any
+     * other value when it loads the pipeline; opt_choice gives the index. */
+    const char *choices;
 } mk_option_decl;
 
 /* The option values of one pipeline step, already checked by the host
@@ -149,7 +209,7 @@ typedef struct mk_host {
     size_t (*opt_count)(mk_context *ctx, const char *name);
     int (*opt_entry)(mk_context *ctx, const char *name, size_t i, const char **key,
                      const char **value);
-    /* Name of this step ("hanoi", "transform 2 (map)", ...) and the folder
+    /* Name of this step ("hanoi", "map#1", "lua#2", ...) and the folder
      * of the pipeline file (for resolving paths). */
     const char *(*step_name)(mk_context *ctx);
     const char *(*pipeline_dir)(mk_context *ctx);
@@ -184,7 +244,8 @@ typedef struct mk_host {
     int (*row_pass)(mk_context *ctx, const mk_batch *in, size_t row, mk_batch *out);
     /* Append a row of NULLs to out that comes from row of in (its info is
      * copied, row counts as passed); returns its index or (size_t)-1.  Call
-     * it more than once to make several rows of one. */
+     * it more than once to make several rows of one.  Prefer row_append,
+     * which tells a bad call from out-of-memory. */
     size_t (*row_emit)(mk_context *ctx, const mk_batch *in, size_t row, mk_batch *out);
 
     /* A source's record that cannot become a row: its fields as read (may be
@@ -213,7 +274,51 @@ typedef struct mk_host {
      * write text must check whatever is not known to be valid. */
     void (*text_checked)(mk_context *ctx);
     int (*batch_text_checked)(mk_context *ctx, const mk_batch *b);
+
+    /* ---- since 1.1: check MK_HOST_HAS(host, member) before use ---- */
+
+    /* A message for people for any mk_status ("out of memory", ...). */
+    const char *(*status_message)(int status);
+    /* Index of the column called name, or -1.  Any thread. */
+    long (*column_find)(const mk_schema *s, const char *name);
+    /* The value of a string option with declared choices, as its index in
+     * "a|b|c" (the host checked it when the pipeline was loaded); -1 when
+     * the option has no value or no choices. */
+    int (*opt_choice)(mk_context *ctx, const char *name);
+    /* Forget the rows from nrows on (nrows <= b->nrows); their arena bytes
+     * stay until the next reset. */
+    void (*batch_truncate)(mk_batch *b, size_t nrows);
+    /* row_emit with a status: MK_OK and the new row's index in *out_row,
+     * MK_NOMEM, or MK_BADARG when row is not one of the call's input rows
+     * (the run then fails naming the plugin). */
+    int (*row_append)(mk_context *ctx, const mk_batch *in, size_t row, mk_batch *out,
+                      size_t *out_row);
+    /* row_reject, keeping the values the row had at the moment of the
+     * rejection (a rule may have computed columns first): values holds
+     * schema->ncols cells; the JSON Lines rejects file shows them. */
+    int (*row_reject_values)(mk_context *ctx, const mk_batch *in, size_t row,
+                             const mk_schema *schema, const mk_value *values, const char *rule,
+                             const char *reason);
+    /* Intern a schema with column types (types NULL: all text). */
+    const mk_schema *(*schema_intern_typed)(mk_context *ctx, const char *const *names,
+                                            const mk_type *types, size_t ncols);
+    /* source_reject with the record number as well as the first line. */
+    int (*source_reject_record)(mk_context *ctx, const mk_value *fields, size_t nfields,
+                                uint64_t line, uint64_t record, const char *rule,
+                                const char *reason);
+    /* Where row of b came from, with names: MK_OK, or MK_BADARG.  Any
+     * thread; the strings live until the end of the run. */
+    int (*row_origin)(mk_context *ctx, const mk_batch *b, size_t row, mk_origin *out);
 } mk_host;
+
+
+/* The host table of ABI 1 as first released ends with batch_text_checked. */
+#define MK_HOST_FIRST_SIZE \
+    (offsetof(mk_host, batch_text_checked) + sizeof(((mk_host *)0)->batch_text_checked))
+
+/* Nonzero when the host table h has member m (a member since 1.1). */
+#define MK_HOST_HAS(h, m) \
+    ((h)->size >= offsetof(mk_host, m) + sizeof(((mk_host *)0)->m) && (h)->m != NULL)
 
 /* ---- roles ---------------------------------------------------------------- */
 
@@ -265,9 +370,20 @@ typedef struct mk_plugin {
     const mk_transform_ops *transform;
     const mk_option_decl *sink_options;
     const mk_sink_ops *sink;
+    /* ---- since 1.1: read by the host only when size covers them ---- */
+    /* The smallest host table this plugin works with (sizeof(mk_host) of
+     * the oldest mekong it supports); 0: the first release.  A host with a
+     * smaller table refuses the plugin and says so. */
+    uint32_t min_host_size;
 } mk_plugin;
 
 #define MK_PLUGIN_HEAD MK_ABI_MAGIC, MK_ABI_VERSION, sizeof(mk_plugin)
+
+/* A descriptor of ABI 1 as first released ends with the sink member. */
+#define MK_PLUGIN_FIRST_SIZE (offsetof(mk_plugin, sink) + sizeof(((mk_plugin *)0)->sink))
+
+/* Nonzero when descriptor d has member m. */
+#define MK_PLUGIN_HAS(d, m) ((d)->size >= offsetof(mk_plugin, m) + sizeof(((mk_plugin *)0)->m))
 
 /* The one exported symbol of a plugin. */
 #define MK_PLUGIN_ENTRY "mekong_plugin"
