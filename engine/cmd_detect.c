@@ -21,7 +21,7 @@
 #include <string.h>
 
 #include "commands.h"
-#include "run.h"
+#include "run/run.h"
 #include "vntext/vntext.h"
 
 #define DETECT_SAMPLE_BYTES (1024 * 1024)

@@ -24,7 +24,7 @@
 #include "commands.h"
 #include "pipefile.h"
 #include "plugin.h"
-#include "run.h"
+#include "run/run.h"
 #include "util/path.h"
 
 /* ---- a host for one rule file ------------------------------------------ */

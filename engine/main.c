@@ -22,7 +22,7 @@
 #include "log.h"
 #include "pipeline.h"
 #include "plugin.h"
-#include "run.h"
+#include "run/run.h"
 
 typedef struct common_args {
     const char *pipeline;

@@ -150,9 +150,10 @@ typedef struct mk_batch {
     mk_value *values;  /* nrows * schema->ncols, row-major */
     mk_rowinfo *info;  /* nrows */
     mk_arena *arena;   /* owns the bytes of the batch_alloc/batch_set values */
-    /* since 1.1: per row, the record number in its file (1 = the first
-     * record after any header; a record spanning lines counts once); 0
-     * when unknown.  A source sets it; the host copies it with the row. */
+    /* since 1.1 (present when MK_HOST_HAS(host, row_origin)): per row, the
+     * record number in its file (1 = the first record after any header; a
+     * record spanning lines counts once); 0 when unknown.  A source sets
+     * it; the host copies it with the row. */
     uint64_t *record;
 } mk_batch;
 

@@ -149,7 +149,7 @@ static size_t count_decls(const mk_option_decl *decls)
     return n;
 }
 
-static void set_list(builder *b, mk_context *ctx, mk_optval *ov, const cfg_node *v)
+static void set_list(builder *b, mk_step *ctx, mk_optval *ov, const cfg_node *v)
 {
     if (v->kind == CFG_SCALAR) {
         ov->count = 1;
@@ -173,7 +173,7 @@ static void set_list(builder *b, mk_context *ctx, mk_optval *ov, const cfg_node 
     }
 }
 
-static void set_map(builder *b, mk_context *ctx, mk_optval *ov, const cfg_node *v)
+static void set_map(builder *b, mk_step *ctx, mk_optval *ov, const cfg_node *v)
 {
     if (v->kind != CFG_MAP) {
         problem(b, v, "option '%s' of %s '%s' must be a mapping like { old: new }, not %s",
@@ -193,7 +193,7 @@ static void set_map(builder *b, mk_context *ctx, mk_optval *ov, const cfg_node *
     }
 }
 
-static void set_option(builder *b, mk_context *ctx, mk_optval *ov, const cfg_node *v,
+static void set_option(builder *b, mk_step *ctx, mk_optval *ov, const cfg_node *v,
                        const char *dir)
 {
     const mk_option_decl *d = ov->decl;
@@ -236,10 +236,10 @@ static void set_option(builder *b, mk_context *ctx, mk_optval *ov, const cfg_nod
 static const char *const source_keys[] = {"name", "plugin", "transforms"};
 static const char *const step_keys[] = {"name", "plugin"};
 
-static void build_step(builder *b, mk_context *ctx, mk_role role, const cfg_node *node,
+static void build_step(builder *b, mk_step *ctx, mk_role role, const cfg_node *node,
                        size_t index, const char *dir);
 
-static void unknown_key(builder *b, mk_context *ctx, const cfg_node *key,
+static void unknown_key(builder *b, mk_step *ctx, const cfg_node *key,
                         const mk_option_decl *decls, int is_source)
 {
     const char *cands[64];
@@ -260,7 +260,7 @@ static void unknown_key(builder *b, mk_context *ctx, const cfg_node *key,
                 key->value, mk_role_name(ctx->role), ctx->name, ctx->plugin_name);
 }
 
-static void build_options(builder *b, mk_context *ctx, const cfg_node *node, const char *dir)
+static void build_options(builder *b, mk_step *ctx, const cfg_node *node, const char *dir)
 {
     const mk_option_decl *decls = mk_plugin_role_options(ctx->plugin.desc, ctx->role);
     size_t n = count_decls(decls);
@@ -299,14 +299,14 @@ static void build_options(builder *b, mk_context *ctx, const cfg_node *node, con
     }
 }
 
-static void build_chain(builder *b, mk_context *src, const cfg_node *list, const char *dir)
+static void build_chain(builder *b, mk_step *src, const cfg_node *list, const char *dir)
 {
     if (list->kind != CFG_SEQ) {
         problem(b, list, "'transforms' of source '%s' must be a list of steps, not %s", src->name,
                 cfg_kind_name(list->kind));
         return;
     }
-    src->chain = calloc(list->count ? list->count : 1, sizeof(mk_context));
+    src->chain = calloc(list->count ? list->count : 1, sizeof(mk_step));
     src->chain_len = list->count;
     for (size_t i = 0; i < list->count; i++) {
         build_step(b, &src->chain[i], MK_ROLE_TRANSFORM, list->items[i], i, dir);
@@ -319,7 +319,7 @@ static void build_chain(builder *b, mk_context *src, const cfg_node *list, const
     }
 }
 
-static void build_step(builder *b, mk_context *ctx, mk_role role, const cfg_node *node,
+static void build_step(builder *b, mk_step *ctx, mk_role role, const cfg_node *node,
                        size_t index, const char *dir)
 {
     ctx->role = role;
@@ -369,7 +369,7 @@ static void build_step(builder *b, mk_context *ctx, mk_role role, const cfg_node
 }
 
 static void build_steps(builder *b, const cfg_node *root, const char *key, mk_role role,
-                        mk_context **out, size_t *n, const char *dir, int required)
+                        mk_step **out, size_t *n, const char *dir, int required)
 {
     const cfg_node *list = cfg_get(root, key);
     *out = NULL;
@@ -388,7 +388,7 @@ static void build_steps(builder *b, const cfg_node *root, const char *key, mk_ro
     if (required && list->count == 0)
         problem(b, list, "'%s' is empty: a pipeline needs at least one %s", key,
                 mk_role_name(role));
-    *out = calloc(list->count ? list->count : 1, sizeof(mk_context));
+    *out = calloc(list->count ? list->count : 1, sizeof(mk_step));
     *n = list->count;
     for (size_t i = 0; i < list->count; i++)
         build_step(b, &(*out)[i], role, list->items[i], i, dir);
@@ -469,6 +469,52 @@ static char *scalar_or_problem(builder *b, const cfg_node *n, const char *key)
     return n->value;
 }
 
+static int ends_with(const char *s, const char *suffix)
+{
+    size_t a = strlen(s), b = strlen(suffix);
+    return a >= b && strcmp(s + a - b, suffix) == 0;
+}
+
+/* rejects: PATH, or rejects: { path: PATH, format: csv|jsonl }.  A path
+ * ending in .jsonl means JSON Lines. */
+static void build_rejects(builder *b, mk_pipeline *p, const cfg_node *n)
+{
+    const cfg_node *path = n, *format = NULL;
+    if (n->kind == CFG_MAP) {
+        static const char *const keys[] = {"path", "format"};
+        for (size_t i = 0; i < n->count; i++) {
+            const char *k = n->keys[i]->value;
+            if (strcmp(k, "path") != 0 && strcmp(k, "format") != 0) {
+                const char *near = cfg_suggest(k, keys, 2);
+                problem(b, n->keys[i], "unknown key '%s' in rejects%s%s%s", k,
+                        near ? "; did you mean '" : " (path, format)", near ? near : "",
+                        near ? "'?" : "");
+            }
+        }
+        path = cfg_get(n, "path");
+        format = cfg_get(n, "format");
+        if (!path) {
+            problem(b, n, "'rejects' needs a path: rejects: { path: out/rejects.jsonl, "
+                          "format: jsonl }");
+            return;
+        }
+    }
+    const char *s = scalar_or_problem(b, path, "rejects");
+    if (!s)
+        return;
+    p->rejects_path = mk_path_join(p->dir, s);
+    p->rejects_jsonl = ends_with(s, ".jsonl");
+    if (format) {
+        const char *f = scalar_or_problem(b, format, "rejects.format");
+        if (f && strcmp(f, "jsonl") == 0)
+            p->rejects_jsonl = 1;
+        else if (f && strcmp(f, "csv") == 0)
+            p->rejects_jsonl = 0;
+        else if (f)
+            problem(b, format, "'rejects.format' must be csv or jsonl, not '%s'", f);
+    }
+}
+
 int mk_pipeline_load(const char *path, const cfg_vars *vars, const mk_plugin_path *sp,
                      mk_pipeline *p)
 {
@@ -479,9 +525,20 @@ int mk_pipeline_load(const char *path, const cfg_vars *vars, const mk_plugin_pat
         mk_log(MK_LOG_ERROR, "%s", err);
         return -1;
     }
+    char *dir = mk_dir_of(path);
+    int rc = mk_pipeline_build(root, path, dir, sp, p);
+    free(dir);
+    cfg_free(root);
+    return rc;
+}
+
+int mk_pipeline_build(const cfg_node *root, const char *path, const char *dir,
+                      const mk_plugin_path *sp, mk_pipeline *p)
+{
+    memset(p, 0, sizeof(*p));
     builder b = {path, sp, 0};
     p->path = strdup(path);
-    p->dir = mk_dir_of(path);
+    p->dir = strdup(dir);
     p->batch_rows = 1024;
 
     for (size_t i = 0; i < root->count; i++) {
@@ -512,9 +569,9 @@ int mk_pipeline_load(const char *path, const cfg_vars *vars, const mk_plugin_pat
         const char *dot = strrchr(base, '.');
         p->name = strndup(base, dot ? (size_t)(dot - base) : strlen(base));
     }
-    if ((n = cfg_get(root, "rejects")) && (s = scalar_or_problem(&b, n, "rejects")))
-        p->rejects_path = mk_path_join(p->dir, s);
-    else if (!n)
+    if ((n = cfg_get(root, "rejects")))
+        build_rejects(&b, p, n);
+    else
         problem(&b, NULL,
                 "no 'rejects:' file: every rejected row is kept, so name a file "
                 "(e.g. rejects: out/rejects.csv)");
@@ -545,18 +602,14 @@ int mk_pipeline_load(const char *path, const cfg_vars *vars, const mk_plugin_pat
         snprintf(p->report_path, len, "%s/%s.report.json", d, p->name);
         free(d);
     }
-    cfg_free(root);
     return b.errors ? -1 : 0;
 }
 
-static void free_context(mk_context *c)
+static void free_step(mk_step *c)
 {
     for (size_t i = 0; i < c->chain_len; i++)
-        free_context(&c->chain[i]);
+        free_step(&c->chain[i]);
     free(c->chain);
-    for (size_t i = 0; i < c->nparts; i++)
-        free(c->part_names[i]);
-    free(c->part_names);
     for (size_t i = 0; i < c->opts.count; i++) {
         mk_optval *ov = &c->opts.v[i];
         free(ov->value);
@@ -569,31 +622,31 @@ static void free_context(mk_context *c)
         free(ov->values);
     }
     free(c->opts.v);
-    for (size_t i = 0; i < c->report_count; i++) {
-        free(c->report_keys[i]);
-        free(c->report_values[i]);
-    }
-    free(c->report_keys);
-    free(c->report_values);
-    free(c->report_numbers);
-    free(c->report_is_number);
     mk_plugin_unload(&c->plugin);
     free(c->name);
     free(c->plugin_name);
 }
 
-static void free_contexts(mk_context *list, size_t n)
+const mk_optval *mk_step_option(const mk_step *step, const char *name)
+{
+    for (size_t i = 0; i < step->opts.count; i++)
+        if (strcmp(step->opts.v[i].decl->name, name) == 0)
+            return &step->opts.v[i];
+    return NULL;
+}
+
+static void free_steps(mk_step *list, size_t n)
 {
     for (size_t i = 0; i < n; i++)
-        free_context(&list[i]);
+        free_step(&list[i]);
     free(list);
 }
 
 void mk_pipeline_free(mk_pipeline *p)
 {
-    free_contexts(p->sources, p->nsources);
-    free_contexts(p->transforms, p->ntransforms);
-    free_contexts(p->sinks, p->nsinks);
+    free_steps(p->sources, p->nsources);
+    free_steps(p->transforms, p->ntransforms);
+    free_steps(p->sinks, p->nsinks);
     for (size_t i = 0; i < p->nthresholds; i++)
         free(p->thresholds[i].rule);
     free(p->thresholds);

@@ -34,12 +34,10 @@ struct mk_options {
     mk_optval *v;
 };
 
-typedef struct mk_rule_stat mk_rule_stat;
-struct mk_run;
-
-/* One step of the pipeline: a source, a transform or a sink. */
-struct mk_context {
-    struct mk_run *run;
+/* One step of the pipeline as the file gave it: a source, a transform or a
+ * sink, with its plugin and checked options.  Frozen once loaded; what a
+ * run does with it is in the run's mk_context (run/run_internal.h). */
+typedef struct mk_step {
     mk_role role;
     char *name;           /* "hanoi", "map#1", ... */
     char *plugin_name;
@@ -47,29 +45,10 @@ struct mk_context {
     size_t index;         /* position among its kind */
     mk_loaded_plugin plugin;
     struct mk_options opts;
-    void *state;
-    int opened;
-    char error[2048];     /* set by host->error */
-
-    /* files of a multi-file source, by part number (sources only) */
-    char **part_names;
-    size_t nparts;
-    uint32_t current_part;
-    struct mk_readahead *readahead; /* while the source reads on its own thread */
-
     /* per-source transforms (sources only) */
-    struct mk_context *chain;
+    struct mk_step *chain;
     size_t chain_len;
-
-    /* counters for the report */
-    uint64_t rows_in, rows_out, rows_rejected, rows_dropped, rows_passed;
-    uint64_t rows_written;     /* sinks */
-    int text_checked;          /* promised valid UTF-8 output (mk_host.text_checked) */
-    char **report_keys, **report_values;
-    size_t report_count;
-    int64_t *report_numbers;   /* NULL entries: string value */
-    unsigned char *report_is_number;
-};
+} mk_step;
 
 typedef struct mk_threshold {
     char *rule; /* NULL: all rows */
@@ -80,13 +59,14 @@ typedef struct mk_pipeline {
     char *path;
     char *dir;          /* folder of the pipeline file */
     char *name;
-    struct mk_context *sources;
+    mk_step *sources;
     size_t nsources;
-    struct mk_context *transforms;
+    mk_step *transforms;
     size_t ntransforms;
-    struct mk_context *sinks;
+    mk_step *sinks;
     size_t nsinks;
     char *rejects_path;
+    int rejects_jsonl;    /* rejects as JSON Lines (format: jsonl, or a .jsonl path) */
     char *report_path;
     char *html_report_path;
     size_t batch_rows;
@@ -98,6 +78,12 @@ typedef struct mk_pipeline {
 /* 0, or -1 with every problem printed through mk_log (one per line). */
 int mk_pipeline_load(const char *path, const cfg_vars *vars, const mk_plugin_path *sp,
                      mk_pipeline *out);
+/* The same from a tree already read (or made in memory, as mekong test
+ * does); path names the file in messages, dir resolves relative paths. */
+int mk_pipeline_build(const cfg_node *root, const char *path, const char *dir,
+                      const mk_plugin_path *sp, mk_pipeline *out);
+/* The checked value of an option of a step, or NULL. */
+const mk_optval *mk_step_option(const mk_step *step, const char *name);
 void mk_pipeline_free(mk_pipeline *p);
 
 /* The declared options of a plugin for a role (NULL if it lacks the role). */

@@ -144,9 +144,23 @@ int mk_plugin_load_file(const char *path, mk_loaded_plugin *out, char *err, size
         dlclose(h);
         return -1;
     }
-    if (d->size < sizeof(mk_plugin) || !d->name) {
-        snprintf(err, errlen, "plugin %s has a truncated descriptor (%u bytes, expected %zu)", path,
-                 d->size, sizeof(mk_plugin));
+    /* any descriptor from ABI 1's first release on; later members are read
+     * only when d->size covers them (MK_PLUGIN_HAS) */
+    if (d->size < MK_PLUGIN_FIRST_SIZE || !d->name) {
+        snprintf(err, errlen,
+                 "plugin %s has a truncated descriptor (%u bytes, at least %zu expected): "
+                 "rebuild it against this version's mekong.h",
+                 path, d->size, (size_t)MK_PLUGIN_FIRST_SIZE);
+        dlclose(h);
+        return -1;
+    }
+    uint32_t need = MK_PLUGIN_HAS(d, min_host_size) ? d->min_host_size : 0;
+    if (need > sizeof(mk_host)) {
+        snprintf(err, errlen,
+                 "plugin %s needs a newer mekong: it uses host calls this version lacks (host "
+                 "table of %u bytes, this mekong has %zu); upgrade mekong or use an older "
+                 "build of the plugin",
+                 path, need, sizeof(mk_host));
         dlclose(h);
         return -1;
     }

@@ -59,6 +59,7 @@ typedef struct csv_source {
     int eof;
     uint64_t line;        /* line of the next byte to feed (1-based) */
     uint64_t record_line; /* line the record being parsed started on */
+    uint64_t record;      /* records of this file so far, the header not counted */
     size_t line_start;    /* buf offset where the current line began */
 
     /* the record being assembled: fields point into the batch arena */
@@ -66,6 +67,7 @@ typedef struct csv_source {
     size_t nfields, fields_cap;
     char bad[512];        /* why the record must be rejected, "" if fine */
     int header_pending;   /* the next record is the header */
+    int has_records;      /* the host's batches have record numbers (since 1.1) */
     int failed;
 
     mk_batch *batch;      /* batch being filled (NULL while reading the header) */
@@ -239,6 +241,18 @@ static int decode_record(csv_source *src, int header)
 }
 
 /* A record ended (libcsv callback). */
+/* The record just parsed cannot be a row: to the rejects file, with its
+ * first line and record number. */
+static int reject_record(csv_source *src, const char *rule)
+{
+    const mk_host *h = src->host;
+    if (MK_HOST_HAS(h, source_reject_record))
+        return h->source_reject_record(src->ctx, src->fields, src->nfields, src->record_line,
+                                       src->record, rule, src->bad);
+    return h->source_reject(src->ctx, src->fields, src->nfields, src->record_line, rule,
+                            src->bad);
+}
+
 static void on_record(int c, void *data)
 {
     (void)c;
@@ -261,6 +275,7 @@ static void on_record(int c, void *data)
     }
     const mk_host *h = src->host;
     const char *rule = "csv.nul_byte";
+    src->record++;
     if (!src->bad[0] && src->nfields != src->ncols) {
         snprintf(src->bad, sizeof src->bad, "record has %zu field%s, the header has %zu",
                  src->nfields, src->nfields == 1 ? "" : "s", src->ncols);
@@ -272,8 +287,7 @@ static void on_record(int c, void *data)
         rule = "encoding.invalid";
     }
     if (src->bad[0]) {
-        if (h->source_reject(src->ctx, src->fields, src->nfields, src->record_line, rule,
-                             src->bad) != MK_OK)
+        if (reject_record(src, rule) != MK_OK)
             src->failed = 1;
     } else {
         size_t r = h->batch_add_row(src->batch);
@@ -285,6 +299,8 @@ static void on_record(int c, void *data)
         memcpy(&MK_CELL(src->batch, r, 0), src->fields, src->ncols * sizeof(mk_value));
         src->batch->info[r].position = src->record_line;
         src->batch->info[r].part = (uint32_t)src->file_index;
+        if (src->has_records)
+            src->batch->record[r] = src->record;
     }
     src->nfields = 0;
     src->bad[0] = '\0';
@@ -372,6 +388,7 @@ static int open_file(csv_source *src)
     }
     src->line = 1;
     src->record_line = 1;
+    src->record = 0;
     src->line_start = 0;
     src->header_pending = src->header_wanted;
     src->bad[0] = '\0';
@@ -407,9 +424,8 @@ static int finish_file(csv_source *src)
                      "a quoted field opened in the record starting at line %llu is never "
                      "closed (end of file reached): close the quote",
                      (unsigned long long)src->record_line);
-            if (!src->failed &&
-                src->host->source_reject(src->ctx, src->fields, src->nfields, src->record_line,
-                                         "csv.unterminated_quote", src->bad) != MK_OK)
+            src->record++;
+            if (!src->failed && reject_record(src, "csv.unterminated_quote") != MK_OK)
                 src->failed = 1;
         } else {
             free_header_fields(src);
@@ -831,6 +847,7 @@ static int csv_source_open(mk_context *ctx, const mk_host *host, void **state)
     src->ctx = ctx;
     src->host = host;
     src->fd = -1;
+    src->has_records = MK_HOST_HAS(host, row_origin);
     src->delimiter = host->opt_string(ctx, "delimiter")[0];
     src->quote = host->opt_string(ctx, "quote")[0];
     src->header_wanted = host->opt_bool(ctx, "header");

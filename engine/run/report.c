@@ -12,7 +12,7 @@
 #include <time.h>
 
 #include "log.h"
-#include "runstate.h"
+#include "run_internal.h"
 #include "util/textout.h"
 
 static void jstr(mk_outfile *f, const char *s)
@@ -62,10 +62,10 @@ static void write_stage(mk_outfile *f, const mk_context *t, int *first)
     *first = 0;
     mk_outfile_puts(f, "\n    {");
     jkey(f, "name");
-    jstr(f, t->name);
+    jstr(f, t->step->name);
     mk_outfile_putc(f, ',');
     jkey(f, "plugin");
-    jstr(f, t->plugin_name);
+    jstr(f, t->step->plugin_name);
     mk_outfile_puts(f, ",\"in\":");
     jnum(f, t->rows_in);
     mk_outfile_puts(f, ",\"out\":");
@@ -174,13 +174,13 @@ static int write_json(mk_run *run, const char *path)
 
     mk_outfile_puts(f, ",\n  \"sources\": [");
     for (size_t i = 0; i < p->nsources; i++) {
-        const mk_context *s = &p->sources[i];
+        const mk_context *s = &run->sources[i];
         mk_outfile_puts(f, i ? ",\n    {" : "\n    {");
         jkey(f, "name");
-        jstr(f, s->name);
+        jstr(f, s->step->name);
         mk_outfile_putc(f, ',');
         jkey(f, "plugin");
-        jstr(f, s->plugin_name);
+        jstr(f, s->step->plugin_name);
         mk_outfile_puts(f, ",\"rows_read\":");
         jnum(f, s->rows_out + s->rows_rejected);
         mk_outfile_puts(f, ",\"rows_rejected\":");
@@ -194,20 +194,20 @@ static int write_json(mk_run *run, const char *path)
     int first = 1;
     for (size_t i = 0; i < p->nsources; i++)
         for (size_t k = 0; k < p->sources[i].chain_len; k++)
-            write_stage(f, &p->sources[i].chain[k], &first);
+            write_stage(f, &run->sources[i].chain[k], &first);
     for (size_t i = 0; i < p->ntransforms; i++)
-        write_stage(f, &p->transforms[i], &first);
+        write_stage(f, &run->transforms[i], &first);
     mk_outfile_puts(f, "]");
 
     mk_outfile_puts(f, ",\n  \"sinks\": [");
     for (size_t i = 0; i < p->nsinks; i++) {
-        const mk_context *s = &p->sinks[i];
+        const mk_context *s = &run->sinks[i];
         mk_outfile_puts(f, i ? ",\n    {" : "\n    {");
         jkey(f, "name");
-        jstr(f, s->name);
+        jstr(f, s->step->name);
         mk_outfile_putc(f, ',');
         jkey(f, "plugin");
-        jstr(f, s->plugin_name);
+        jstr(f, s->step->plugin_name);
         mk_outfile_puts(f, ",\"rows_written\":");
         jnum(f, s->rows_written);
         mk_outfile_puts(f, ",\"rows_rejected\":");

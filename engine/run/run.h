@@ -5,7 +5,8 @@
  * Rows flow one source batch at a time through the source's own
  * transforms, the pipeline's transforms and every sink; then the next
  * batch.  Values may point into the bytes of earlier batches of the same
- * flow, which all stay alive until the sinks have written.
+ * flow, which all stay alive until the sinks have written.  The files of
+ * engine/run/ are described in run_internal.h.
  */
 #ifndef MEKONG_RUN_H
 #define MEKONG_RUN_H
@@ -20,16 +21,30 @@ enum {
     MK_EXIT_THRESHOLD = 3, /* data quality below a threshold */
 };
 
+/* What happened to a row, for a caller that watches the run (mekong test). */
+typedef enum mk_event_kind { MK_EVENT_REJECT, MK_EVENT_DROP, MK_EVENT_WARN } mk_event_kind;
+
+typedef struct mk_event {
+    mk_event_kind kind;
+    const mk_rowinfo *info;   /* the row's origin (info->position: its line) */
+    const char *stage;        /* the step's name */
+    const char *rule, *message;
+} mk_event;
+
 typedef struct mk_run_options {
     const char *report_path; /* --report, overrides the pipeline's */
     int progress;            /* show a progress line (stderr is a terminal) */
+    int silent;              /* no summary line and no "run failed" line */
+    /* called for every reject, drop and warning, in row order */
+    void (*on_event)(void *data, const mk_event *e);
+    void *event_data;
+    /* the run's failure message, when it failed (may be NULL) */
+    char *failure;
+    size_t failure_len;
 } mk_run_options;
 
 /* Run; returns an exit code. */
 int mk_run_pipeline(mk_pipeline *p, const mk_run_options *o);
-
-/* The host table given to plugins. */
-extern const mk_host mk_host_table;
 
 /* Ask a running pipeline to stop (signal handlers). */
 void mk_run_request_stop(int signal_number);

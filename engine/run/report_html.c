@@ -11,7 +11,7 @@
 #include <string.h>
 
 #include "log.h"
-#include "runstate.h"
+#include "run_internal.h"
 
 static void html_text(mk_outfile *f, const char *s)
 {
@@ -135,31 +135,31 @@ int mk_report_html(mk_run *run, const char *path)
     mk_outfile_puts(f, "<h2>Steps</h2>\n<table><tr><th>step</th><th>plugin</th><th>in</th>"
                        "<th>out</th><th>rejected</th><th>dropped</th></tr>\n");
     for (size_t i = 0; i < p->nsources; i++) {
-        const mk_context *s = &p->sources[i];
+        const mk_context *s = &run->sources[i];
         mk_outfile_puts(f, "<tr><td>source ");
-        html_text(f, s->name);
+        html_text(f, s->step->name);
         mk_outfile_puts(f, "</td><td>");
-        html_text(f, s->plugin_name);
+        html_text(f, s->step->plugin_name);
         printf_out(f, "</td><td class=\"n\">%" PRIu64 "</td><td class=\"n\">%" PRIu64
                       "</td><td class=\"n\">%" PRIu64 "</td><td class=\"n\">0</td></tr>\n",
                    s->rows_out + s->rows_rejected, s->rows_out, s->rows_rejected);
     }
     for (size_t i = 0; i < p->ntransforms; i++) {
-        const mk_context *t = &p->transforms[i];
+        const mk_context *t = &run->transforms[i];
         mk_outfile_puts(f, "<tr><td>transform ");
-        html_text(f, t->name);
+        html_text(f, t->step->name);
         mk_outfile_puts(f, "</td><td>");
-        html_text(f, t->plugin_name);
+        html_text(f, t->step->plugin_name);
         printf_out(f, "</td><td class=\"n\">%" PRIu64 "</td><td class=\"n\">%" PRIu64
                       "</td><td class=\"n\">%" PRIu64 "</td><td class=\"n\">%" PRIu64 "</td></tr>\n",
                    t->rows_in, t->rows_out, t->rows_rejected, t->rows_dropped);
     }
     for (size_t i = 0; i < p->nsinks; i++) {
-        const mk_context *s = &p->sinks[i];
+        const mk_context *s = &run->sinks[i];
         mk_outfile_puts(f, "<tr><td>sink ");
-        html_text(f, s->name);
+        html_text(f, s->step->name);
         mk_outfile_puts(f, "</td><td>");
-        html_text(f, s->plugin_name);
+        html_text(f, s->step->plugin_name);
         printf_out(f, "</td><td class=\"n\">%" PRIu64 "</td><td class=\"n\">%" PRIu64
                       "</td><td class=\"n\">%" PRIu64 "</td><td class=\"n\">0</td></tr>\n",
                    s->rows_written + s->rows_rejected, s->rows_written, s->rows_rejected);

@@ -25,7 +25,7 @@
 typedef struct mk_deferred_reject {
     mk_value *fields;
     size_t nfields;
-    uint64_t position;
+    uint64_t line, record;
     uint32_t part;
     char *rule;
     char *reason;
@@ -54,6 +54,7 @@ void mk_readahead_stop(mk_readahead *ra);
 /* On the reading thread: keep a rejected record with the batch being
  * filled.  MK_OK or MK_NOMEM. */
 int mk_readahead_defer(mk_readahead *ra, const mk_value *fields, size_t nfields,
-                       uint64_t position, uint32_t part, const char *rule, const char *reason);
+                       uint64_t line, uint64_t record, uint32_t part, const char *rule,
+                       const char *reason);
 
 #endif

@@ -171,7 +171,8 @@ void mk_readahead_stop(mk_readahead *ra)
 }
 
 int mk_readahead_defer(mk_readahead *ra, const mk_value *fields, size_t nfields,
-                       uint64_t position, uint32_t part, const char *rule, const char *reason)
+                       uint64_t line, uint64_t record, uint32_t part, const char *rule,
+                       const char *reason)
 {
     slot *s = ra->filling; /* only the reading thread writes this slot now */
     if (s->out.nrejects == s->reject_cap) {
@@ -202,7 +203,8 @@ int mk_readahead_defer(mk_readahead *ra, const mk_value *fields, size_t nfields,
         }
     }
     d->nfields = nfields;
-    d->position = position;
+    d->line = line;
+    d->record = record;
     d->part = part;
     s->out.nrejects++;
     return MK_OK;

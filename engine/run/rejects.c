@@ -1,0 +1,233 @@
+/*
+ * rejects.c -- the rejects file: every rejected row, with where it came
+ * from, the step that refused it and why.
+ *
+ * CSV (the default): one header for the whole run, made of every source's
+ * columns in order of first appearance, then _source, _file, _record,
+ * _line, _stage, _reason.  A row fills the columns its source has and
+ * leaves the others empty, so the rejects of differently shaped sources
+ * stay one file; _source tells them apart (docs/PIPELINES.md says how to
+ * read it per source).
+ *
+ * JSON Lines (rejects: { path: ..., format: jsonl }, or a .jsonl path):
+ * one object per rejected row with the same underscore keys, "fields"
+ * (the row as its source read it) and, for a row rejected after a
+ * transform changed it, "values": the row at the moment of rejection, so
+ * columns computed before the rejection (a record id) are kept.
+ *
+ * Text that is not valid UTF-8 is written with U+FFFD in JSON Lines and
+ * as is in CSV (the rejects file keeps what was read).
+ */
+#include "config.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "run_internal.h"
+#include "util/textout.h"
+
+static const char *const extra_columns[] = {"_source", "_file", "_record", "_line", "_stage",
+                                            "_reason"};
+#define N_EXTRA (sizeof extra_columns / sizeof extra_columns[0])
+
+static const mk_csv_style rejects_style = {',', '"', 0};
+
+/* Add the names of s not yet in names[0..*n). */
+static int add_names(const mk_schema *s, const char ***names, size_t *n)
+{
+    for (size_t c = 0; s && c < s->ncols; c++) {
+        size_t k;
+        for (k = 0; k < *n && strcmp((*names)[k], s->names[c]) != 0; k++)
+            ;
+        if (k < *n)
+            continue;
+        const char **grown = realloc(*names, (*n + 1) * sizeof(char *));
+        if (!grown)
+            return -1;
+        *names = grown;
+        (*names)[(*n)++] = s->names[c];
+    }
+    return 0;
+}
+
+static int union_schema(mk_run *run)
+{
+    mk_pipeline *p = run->p;
+    const char **names = NULL;
+    size_t n = 0;
+    int rc = 0;
+    for (size_t s = 0; s < p->nsources && rc == 0; s++) {
+        mk_context *src = &run->sources[s];
+        rc = add_names(src->step->plugin.desc->source->schema(src->state), &names, &n);
+    }
+    const char **grown = rc == 0 ? realloc(names, (n + N_EXTRA + 1) * sizeof(char *)) : NULL;
+    if (!grown) {
+        free(names);
+        return -1;
+    }
+    names = grown;
+    for (size_t i = 0; i < N_EXTRA; i++)
+        names[n++] = extra_columns[i];
+    run->rejects_schema = mk_schema_intern(run->schemas, names, n);
+    free(names);
+    return run->rejects_schema ? 0 : -1;
+}
+
+int mk_rejects_open(mk_run *run)
+{
+    if (union_schema(run) != 0)
+        return mk_run_fail(run, "out of memory");
+    char err[1024];
+    run->rejects = mk_outfile_open(run->p->rejects_path, err, sizeof err);
+    if (!run->rejects)
+        return mk_run_fail(run, "rejects: %s", err);
+    if (run->p->rejects_jsonl)
+        return MK_OK;
+    for (size_t c = 0; c < run->rejects_schema->ncols; c++) {
+        if (c)
+            mk_outfile_putc(run->rejects, ',');
+        const char *name = run->rejects_schema->names[c];
+        mk_csv_write_field(run->rejects, &rejects_style, name, strlen(name));
+    }
+    mk_outfile_putc(run->rejects, '\n');
+    return MK_OK;
+}
+
+/* The value of column name of the rejected row's fields, or NULL. */
+static const mk_value *field_of(const mk_reject *r, size_t c, const char *name)
+{
+    long k;
+    if (!r->schema)
+        k = (long)c; /* positional: the source's own columns, in order */
+    else if (c < r->schema->ncols && strcmp(r->schema->names[c], name) == 0)
+        k = (long)c;
+    else
+        k = mk_schema_find(r->schema, name);
+    return k >= 0 && (size_t)k < r->nfields ? &r->fields[k] : NULL;
+}
+
+static void put_text(mk_outfile *f, const char *s)
+{
+    mk_csv_write_field(f, &rejects_style, s, strlen(s));
+    mk_outfile_putc(f, ',');
+}
+
+static void put_number(mk_outfile *f, uint64_t n)
+{
+    char buf[32];
+    if (n) /* 0: unknown, left empty */
+        mk_outfile_write(f, buf, (size_t)snprintf(buf, sizeof buf, "%" PRIu64, n));
+    mk_outfile_putc(f, ',');
+}
+
+static int write_csv(mk_run *run, const mk_reject *r)
+{
+    mk_outfile *f = run->rejects;
+    const mk_schema *u = run->rejects_schema;
+    size_t ncols = u->ncols - N_EXTRA;
+    for (size_t c = 0; c < ncols; c++) {
+        const mk_value *v = field_of(r, c, u->names[c]);
+        if (v)
+            mk_csv_write_field(f, &rejects_style, v->ptr, v->len);
+        mk_outfile_putc(f, ',');
+    }
+    char src[1024], why[4096];
+    mk_source_label(run, r->source, r->part, src, sizeof src);
+    const char *file = mk_source_file(run, r->source, r->part);
+    put_text(f, src);
+    put_text(f, file ? file : "");
+    put_number(f, r->record);
+    put_number(f, r->line);
+    put_text(f, r->stage);
+    snprintf(why, sizeof why, "%s: %s", r->rule, r->reason);
+    mk_csv_write_field(f, &rejects_style, why, strlen(why));
+    return mk_outfile_putc(f, '\n');
+}
+
+static void json_key(mk_outfile *f, const char *key, int first)
+{
+    if (!first)
+        mk_outfile_putc(f, ',');
+    mk_json_write_string(f, key, strlen(key), MK_JSON_REPLACE, NULL);
+    mk_outfile_putc(f, ':');
+}
+
+static void json_text(mk_outfile *f, const char *key, const char *ptr, size_t len)
+{
+    json_key(f, key, 0);
+    if (ptr)
+        mk_json_write_string(f, ptr, len, MK_JSON_REPLACE, NULL);
+    else
+        mk_outfile_puts(f, "null");
+}
+
+static void json_row(mk_outfile *f, const char *key, const mk_schema *s, const mk_value *v,
+                     size_t n)
+{
+    json_key(f, key, 0);
+    mk_outfile_putc(f, '{');
+    for (size_t c = 0; c < n && s && c < s->ncols; c++) {
+        json_key(f, s->names[c], c == 0);
+        if (v[c].ptr)
+            mk_json_write_string(f, v[c].ptr, v[c].len, MK_JSON_REPLACE, NULL);
+        else
+            mk_outfile_puts(f, "null");
+    }
+    mk_outfile_putc(f, '}');
+}
+
+static void json_number(mk_outfile *f, const char *key, uint64_t n)
+{
+    char buf[32];
+    json_key(f, key, 0);
+    if (n)
+        mk_outfile_write(f, buf, (size_t)snprintf(buf, sizeof buf, "%" PRIu64, n));
+    else
+        mk_outfile_puts(f, "null");
+}
+
+static int write_jsonl(mk_run *run, const mk_reject *r)
+{
+    mk_outfile *f = run->rejects;
+    char src[1024], why[4096];
+    mk_source_label(run, r->source, r->part, src, sizeof src);
+    const char *file = mk_source_file(run, r->source, r->part);
+    snprintf(why, sizeof why, "%s: %s", r->rule, r->reason);
+    mk_outfile_putc(f, '{');
+    json_key(f, "_source", 1);
+    mk_json_write_string(f, src, strlen(src), MK_JSON_REPLACE, NULL);
+    json_text(f, "_file", file, file ? strlen(file) : 0);
+    json_number(f, "_record", r->record);
+    json_number(f, "_line", r->line);
+    json_text(f, "_stage", r->stage, strlen(r->stage));
+    json_text(f, "_rule", r->rule, strlen(r->rule));
+    json_text(f, "_reason", why, strlen(why));
+    json_row(f, "fields", r->schema, r->fields, r->nfields);
+    if (r->now)
+        json_row(f, "values", r->now_schema, r->now, r->now_schema->ncols);
+    mk_outfile_putc(f, '}');
+    return mk_outfile_putc(f, '\n');
+}
+
+int mk_rejects_write(mk_run *run, const mk_reject *r)
+{
+    return run->p->rejects_jsonl ? write_jsonl(run, r) : write_csv(run, r);
+}
+
+int mk_rejects_close(mk_run *run, int commit)
+{
+    if (!run->rejects)
+        return MK_OK;
+    char err[1024];
+    int rc = MK_OK;
+    if (commit) {
+        if (mk_outfile_commit(run->rejects, err, sizeof err) != 0)
+            rc = mk_run_fail(run, "rejects: %s", err);
+    } else {
+        mk_outfile_abort(run->rejects);
+    }
+    run->rejects = NULL;
+    return rc;
+}
