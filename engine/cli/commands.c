@@ -1,0 +1,49 @@
+/*
+ * commands.c -- the table of mekong's commands: name, usage line, help
+ * text and function.  main.c dispatches through it and `mekong help` lists
+ * it; a new command adds its line here (and its function in commands.h).
+ */
+#include "config.h"
+
+#include <string.h>
+
+#include "commands.h"
+
+const mk_command mk_commands[] = {
+    {"run", "mekong run PIPELINE [--set NAME=VALUE]... [--report FILE] [--quiet|--verbose]",
+     "Run a pipeline: read its sources, apply its transforms, write its sinks, its rejects\n"
+     "file and its run report.  Outputs appear only when the run succeeds.\n"
+     "  --set NAME=VALUE   define ${NAME} for the pipeline file (before the environment)\n"
+     "  --report FILE      write the JSON run report here instead of the pipeline's report:\n"
+     "  --plugin-dir DIR   look for plugins in DIR first (repeatable)\n"
+     "  --quiet            only errors on stderr;  --verbose  also debug messages\n"
+     "Exit status: 0 success, 1 the run failed (nothing published), 2 usage or pipeline\n"
+     "file error, 3 a quality threshold was crossed (outputs not published by default).",
+     mk_cmd_run},
+    {"check", "mekong check PIPELINE [--set NAME=VALUE]... [--plugin-dir DIR]",
+     "Check a pipeline file without reading data: YAML syntax, variables, every key against\n"
+     "the plugins' declared options (with suggestions), types and required options.  The\n"
+     "plugins are loaded.  Exit status 0 when the file is good, 2 otherwise.",
+     mk_cmd_check},
+    {"plugins", "mekong plugins [--plugin-dir DIR]",
+     "List every plugin found on the search path with its roles, version and options.",
+     mk_cmd_plugins},
+    {"detect", "mekong detect FILE",
+     "Guess the encoding of a file (UTF-8, Windows-1258, TCVN3, VNI, VISCII), print the\n"
+     "choice with its confidence and a few decoded sample lines.",
+     mk_cmd_detect},
+    {"test", "mekong test FILE...",
+     "Run the test cases of a rule file or pipeline (see docs/RULES.md); print a diff for\n"
+     "each failure; exit non-zero if any fails.",
+     mk_cmd_test},
+    {"help", "mekong help [COMMAND]", "Show help for mekong or one of its commands.", mk_cmd_help},
+};
+const size_t mk_command_count = sizeof mk_commands / sizeof mk_commands[0];
+
+const mk_command *mk_command_find(const char *name)
+{
+    for (size_t i = 0; i < mk_command_count; i++)
+        if (strcmp(mk_commands[i].name, name) == 0)
+            return &mk_commands[i];
+    return NULL;
+}
