@@ -5,7 +5,8 @@
 PATH is a JSON key path into the report: keys joined by dots, an array
 element by its index (`stages.0.in`), or by the name it carries in
 brackets (`stages[map#1].in`: the element whose "name" is map#1;
-`rules[rule=cccd].rejected`: the element whose "rule" is cccd).  VALUE is
+`rules[rule=cccd].rejected`: the element whose "rule" is cccd); on an
+object, brackets name a key that holds a dot (`stages[dedupe][dup.x]`).  VALUE is
 JSON: 4, true, "utf-8", null.  A first line `file: PATH` names the report;
 else REPORT is used.  Lines starting with # and blank lines are skipped.
 Prints one line per problem; exit status 1 when there was one.
@@ -42,6 +43,8 @@ def select(items, sel):
 def step(node, kind, seg):
     if kind == "sel" and isinstance(node, list):
         return select(node, seg)
+    if kind == "sel" and isinstance(node, dict) and seg in node:
+        return node[seg]  # a key with a dot: stages[dedupe][duplicate.labour]
     if kind == "key" and isinstance(node, dict) and seg in node:
         return node[seg]
     if kind == "key" and isinstance(node, list) and seg.isdigit() and int(seg) < len(node):
