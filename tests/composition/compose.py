@@ -15,6 +15,8 @@ import os
 import subprocess
 import sys
 
+sys.dont_write_bytecode = True  # the fixtures are in the source tree
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 INPUT = os.path.join(HERE, "input.csv")
 SPECIAL = {"step.yaml", "requires", "model.py", "README.md", "__pycache__"}
