@@ -7,7 +7,7 @@ MEKONG=${MEKONG:?set MEKONG}
 work=$(mktemp -d "${TMPDIR:-/tmp}/mekong-lua-threads.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 cd "$work" || exit 1
-"$MEKONG" plugins 2>/dev/null | grep -q '^lua ' || { echo "# skip lua-threads: the lua plugin is not built"; exit 0; }
+"$MEKONG" plugins 2>/dev/null | grep -q '^lua ' || { echo "# skip: lua threads: the lua plugin is not built"; exit 0; }
 awk 'BEGIN {
     print "national_id,full_name,phone";
     srand(7);
