@@ -189,9 +189,9 @@ static int no_such_column(lua_State *L, lp_worker *w, int key)
     const char *near = closest_column(w->plan, name);
     luaL_where(L, 1);
     snprintf(w->fatal, sizeof w->fatal,
-             "%sthe row has no column '%s' (it has: %s)%s%s%s; a new column must be declared: "
-             "columns = { add = { \"%s\" } }",
-             lua_tostring(L, -1), name, have, near ? "; did you mean '" : "", near ? near : "",
+             "%sthe row has no column '%s' (it has: %s)%s%s%s A column the rule adds must be "
+             "declared: columns = { add = { \"%s\" } }",
+             lua_tostring(L, -1), name, have, near ? "; did you mean '" : ".", near ? near : "",
              near ? "'?" : "", name);
     lua_pop(L, 1);
     lua_pushstring(L, w->fatal); /* already says where: not luaL_error */
