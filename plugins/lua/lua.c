@@ -30,12 +30,16 @@ static const mk_option_decl options[] = {
     {"script", MK_OPT_PATH, 1, NULL, "the rule file (Lua 5.4)"},
     {"params", MK_OPT_MAP, 0, NULL, "values handed to the rule file: setup(params) and params"},
     {"threads", MK_OPT_INT, 0, "0", "Lua states working in parallel (0: one per core)"},
-    {"on_error", MK_OPT_STRING, 0, "reject",
-     "a Lua error on a row: reject (the row, rule lua.error) or fail (the run)"},
+    /* no default: not given means reject, and the first batch is checked */
+    {"on_error", MK_OPT_STRING, 0, NULL,
+     "a Lua error on a row: reject (the row, rule lua.error) or fail (the run); not given: "
+     "reject, but the run fails if every row of the first batch fails",
+     "reject|fail"},
     {"instruction_budget", MK_OPT_INT, 0, "1000000",
      "Lua instructions allowed per row (0: no limit); more ends the run"},
     {"memory_mb", MK_OPT_INT, 0, "256", "memory cap of each Lua state, in MB; more ends the run"},
-    {"row", MK_OPT_STRING, 0, "proxy", "how rows reach Lua: proxy or table (for measurement)"},
+    {"row", MK_OPT_STRING, 0, "proxy", "how rows reach Lua: proxy or table (for measurement)",
+     "proxy|table"},
     {NULL, 0, 0, NULL, NULL},
 };
 
@@ -311,6 +315,23 @@ static int fail_open(lp_plugin *lp, int rc, const char *fmt, const char *what)
     return rc;
 }
 
+/* The index of string option name among its two choices a|b, -1 when it
+ * has no value, -2 (error set) for another value (hosts without opt_choice
+ * do not check declared choices). */
+static int choice(lp_plugin *lp, const char *name, const char *a, const char *b)
+{
+    const mk_host *h = lp->host;
+    if (MK_HOST_HAS(h, opt_choice))
+        return h->opt_choice(lp->ctx, name);
+    const char *v = h->opt_string(lp->ctx, name);
+    if (!v)
+        return -1;
+    if (strcmp(v, a) == 0 || strcmp(v, b) == 0)
+        return strcmp(v, b) == 0;
+    h->error(lp->ctx, "%s is '%s'; it must be %s or %s", name, v, a, b);
+    return -2;
+}
+
 static int lua_transform_open(mk_context *ctx, const mk_host *host, void **state)
 {
     lp_plugin *lp = calloc(1, sizeof(*lp));
@@ -334,16 +355,15 @@ static int lua_transform_open(mk_context *ctx, const mk_host *host, void **state
         !lp->script_name)
         return MK_NOMEM;
 
-    const char *on_error = host->opt_string(ctx, "on_error");
-    if (strcmp(on_error, "fail") == 0)
-        lp->on_error_fail = 1;
-    else if (strcmp(on_error, "reject") != 0)
-        return fail_open(lp, MK_ERROR, "on_error is '%s'; it must be reject or fail", on_error);
-    const char *row = host->opt_string(ctx, "row");
-    if (strcmp(row, "table") == 0)
-        lp->table_rows = 1;
-    else if (strcmp(row, "proxy") != 0)
-        return fail_open(lp, MK_ERROR, "row is '%s'; it must be proxy or table", row);
+    int on_error = choice(lp, "on_error", "reject", "fail");
+    if (on_error < -1)
+        return MK_ERROR;
+    lp->on_error_default = on_error == -1;
+    lp->on_error_fail = on_error == 1;
+    int row = choice(lp, "row", "proxy", "table");
+    if (row < -1)
+        return MK_ERROR;
+    lp->table_rows = row == 1;
     lp->budget = host->opt_int(ctx, "instruction_budget");
     long long mb = host->opt_int(ctx, "memory_mb");
     if (mb < 1 || mb > (1 << 20))
@@ -395,12 +415,54 @@ static int lua_transform_open(mk_context *ctx, const mk_host *host, void **state
     return MK_OK;
 }
 
+/* The rows a passing row became go to out (row_append when the host has
+ * it, which tells a bad call from out-of-memory). */
+static int replay_pass(lp_plugin *lp, lp_worker *w, const lp_outcome *o, const mk_batch *in,
+                       size_t row, mk_batch *out)
+{
+    const mk_host *h = lp->host;
+    size_t ncols = out->schema->ncols;
+    int append = MK_HOST_HAS(h, row_append);
+    for (uint32_t k = 0; k < o->nout; k++) {
+        size_t r;
+        if (append) {
+            int rc = h->row_append(lp->ctx, in, row, out, &r);
+            if (rc != MK_OK)
+                return rc == MK_NOMEM ? MK_NOMEM : MK_ERROR;
+        } else if ((r = h->row_emit(lp->ctx, in, row, out)) == (size_t)-1) {
+            return MK_ERROR;
+        }
+        memcpy(&MK_CELL(out, r, 0), &MK_CELL(w->scratch, o->first_out + k, 0),
+               ncols * sizeof(mk_value));
+    }
+    return MK_OK;
+}
+
+/* A row the rule rejected keeps the values it had then (row_reject_values
+ * when the host has it); a row a Lua error stopped is rejected as it came. */
+static int replay_reject(lp_plugin *lp, lp_worker *w, const lp_outcome *o, const mk_batch *in,
+                         size_t row, const mk_schema *schema)
+{
+    const mk_host *h = lp->host;
+    const char *rule = w->text + o->rule, *reason = w->text + o->message;
+    if (o->fate == LP_ERROR && lp->on_error_fail) {
+        h->error(lp->ctx,
+                 "%s (input line %llu); on_error: fail ends the run on a rule error "
+                 "(on_error: reject would reject the row instead)",
+                 reason, (unsigned long long)in->info[row].position);
+        return MK_ERROR;
+    }
+    if (o->fate == LP_REJECT && MK_HOST_HAS(h, row_reject_values))
+        return h->row_reject_values(lp->ctx, in, row, schema, &MK_CELL(w->scratch, o->first_out, 0),
+                                    rule, reason);
+    return h->row_reject(lp->ctx, in, row, rule, reason);
+}
+
 /* Give the host what worker w recorded for its slice, in row order. */
 static int replay(lp_plugin *lp, lp_worker *w, const mk_batch *in, mk_batch *out)
 {
     const mk_host *h = lp->host;
     mk_context *ctx = lp->ctx;
-    size_t ncols = out->schema->ncols;
     for (size_t i = 0; i < w->count; i++) {
         const lp_outcome *o = &w->outcomes[i];
         size_t row = w->first + i;
@@ -409,34 +471,15 @@ static int replay(lp_plugin *lp, lp_worker *w, const mk_batch *in, mk_batch *out
             if (h->row_warn(ctx, in, row, w->text + ev->rule, w->text + ev->message) != MK_OK)
                 return MK_ERROR;
         }
-        switch (o->fate) {
-        case LP_PASS:
-            for (uint32_t k = 0; k < o->nout; k++) {
-                size_t r = h->row_emit(ctx, in, row, out);
-                if (r == (size_t)-1)
-                    return MK_ERROR;
-                memcpy(&MK_CELL(out, r, 0), &MK_CELL(w->scratch, o->first_out + k, 0),
-                       ncols * sizeof(mk_value));
-            }
-            break;
-        case LP_DROP:
-            if (h->row_drop(ctx, in, row) != MK_OK)
-                return MK_ERROR;
-            break;
-        case LP_ERROR:
-            if (lp->on_error_fail) {
-                h->error(ctx,
-                         "%s (input line %llu); on_error: fail ends the run on a rule error "
-                         "(on_error: reject would reject the row instead)",
-                         w->text + o->message, (unsigned long long)in->info[row].position);
-                return MK_ERROR;
-            }
-            /* fall through */
-        default:
-            if (h->row_reject(ctx, in, row, w->text + o->rule, w->text + o->message) != MK_OK)
-                return MK_ERROR;
-            break;
-        }
+        int rc;
+        if (o->fate == LP_PASS)
+            rc = replay_pass(lp, w, o, in, row, out);
+        else if (o->fate == LP_DROP)
+            rc = h->row_drop(ctx, in, row) == MK_OK ? MK_OK : MK_ERROR;
+        else
+            rc = replay_reject(lp, w, o, in, row, out->schema);
+        if (rc != MK_OK)
+            return rc;
     }
     for (size_t i = 0; i < w->checked.n; i++) {
         if (w->checked.v[i].n)
@@ -444,6 +487,40 @@ static int replay(lp_plugin *lp, lp_worker *w, const mk_batch *in, mk_batch *out
         w->checked.v[i].n = 0;
     }
     return MK_OK;
+}
+
+/* A worker's run ended by a problem of the rule (w->fatal): the run ends. */
+static int worker_fatal(lp_plugin *lp, const lp_worker *w, const mk_batch *in)
+{
+    lp->host->error(lp->ctx, "%s (input line %llu)", w->fatal,
+                    (unsigned long long)in->info[w->row].position);
+    return MK_ERROR;
+}
+
+/* on_error not given, and every row of the first batch with rows failed
+ * with a Lua error: the rule is broken, not the data.  MK_ERROR if so. */
+static int first_batch_check(lp_plugin *lp, const mk_batch *in)
+{
+    if (lp->first_batch_done || in->nrows == 0)
+        return MK_OK;
+    lp->first_batch_done = 1;
+    size_t errors = 0;
+    const lp_worker *first = NULL;
+    for (int i = 0; i < lp->nworkers; i++) {
+        const lp_worker *w = &lp->workers[i];
+        errors += w->nerrors;
+        if (!first && w->count)
+            first = w;
+    }
+    if (!lp->on_error_default || errors < in->nrows || !first)
+        return MK_OK;
+    lp->host->error(lp->ctx,
+                    "all %zu rows of the first batch failed with a Lua error, the first with: %s "
+                    "(input line %llu); fix the rule, or set on_error explicitly (reject: such "
+                    "rows are rejected, fail: the first ends the run)",
+                    in->nrows, first->text + first->outcomes[0].message,
+                    (unsigned long long)in->info[first->first].position);
+    return MK_ERROR;
 }
 
 static int lua_transform_process(void *state, const mk_batch *in, mk_batch *out)
@@ -471,6 +548,7 @@ static int lua_transform_process(void *state, const mk_batch *in, mk_batch *out)
         lp_worker *w = &lp->workers[i];
         w->in = in;
         w->plan = p;
+        w->nerrors = 0;
         if (i == 0) {
             w->first = 0;
             w->count = n0;
@@ -487,14 +565,7 @@ static int lua_transform_process(void *state, const mk_batch *in, mk_batch *out)
     lp_worker *w0 = &lp->workers[0];
     if (w0->count)
         lp_worker_run(w0);
-    int rc = MK_OK;
-    if (w0->fatal[0]) {
-        lp->host->error(lp->ctx, "%s (input line %llu)", w0->fatal,
-                        (unsigned long long)in->info[w0->row].position);
-        rc = MK_ERROR;
-    } else {
-        rc = replay(lp, w0, in, out);
-    }
+    int rc = w0->fatal[0] ? worker_fatal(lp, w0, in) : replay(lp, w0, in, out);
     int waited = pool_wait(lp); /* always: the workers read in */
     if (parts > 1) {
         double step = 0.005, top = 0.9, bottom = 0.02;
@@ -506,14 +577,10 @@ static int lua_transform_process(void *state, const mk_batch *in, mk_batch *out)
     }
     for (int i = 1; rc == MK_OK && i < lp->nworkers; i++) {
         lp_worker *w = &lp->workers[i];
-        if (w->fatal[0]) {
-            lp->host->error(lp->ctx, "%s (input line %llu)", w->fatal,
-                            (unsigned long long)in->info[w->row].position);
-            rc = MK_ERROR;
-        } else {
-            rc = replay(lp, w, in, out);
-        }
+        rc = w->fatal[0] ? worker_fatal(lp, w, in) : replay(lp, w, in, out);
     }
+    if (rc == MK_OK)
+        rc = first_batch_check(lp, in);
     return rc;
 }
 

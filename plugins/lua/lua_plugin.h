@@ -91,6 +91,7 @@ typedef struct lp_worker {
     size_t nevents, events_cap;
     char *text;
     size_t text_len, text_cap;
+    size_t nerrors;    /* rows of the slice rejected by a Lua error */
     lp_counters checked, totals;
 
     /* a problem that ends the run (budget, memory, setup error) */
@@ -110,6 +111,8 @@ typedef struct lp_plugin {
     char *code;            /* the rule file, read once */
     size_t code_len;
     int on_error_fail;
+    int on_error_default;  /* on_error not given: the first batch is checked */
+    int first_batch_done;  /* a batch with rows was processed */
     int table_rows;        /* row: table (measurement mode) */
     long long budget;      /* instructions per row, 0: no limit */
     size_t memory_cap;
@@ -145,6 +148,15 @@ int lp_worker_finish(lp_worker *w, char *err, size_t errlen);
 size_t lp_text_add(lp_worker *w, const char *s, size_t len);
 int lp_counter_add(lp_counters *c, const char *name, uint64_t n);
 void lp_counters_free(lp_counters *c);
+
+/* Forget the rows of b from n on (host->batch_truncate when the host has it). */
+static inline void lp_truncate(const mk_host *h, mk_batch *b, size_t n)
+{
+    if (MK_HOST_HAS(h, batch_truncate))
+        h->batch_truncate(b, n);
+    else
+        b->nrows = n;
+}
 
 #define LP_WORKER(L) (*(lp_worker **)lua_getextraspace(L))
 

@@ -128,11 +128,57 @@ static void push_columns(lua_State *L, const lp_plan *p)
     lua_rawsetp(L, LUA_REGISTRYINDEX, p);
 }
 
+/* Edit distance of two short names (for "did you mean"); large if long. */
+static size_t distance(const char *a, const char *b)
+{
+    size_t la = strlen(a), lb = strlen(b), row[65];
+    if (la > 64 || lb > 64)
+        return (size_t)-1;
+    for (size_t j = 0; j <= lb; j++)
+        row[j] = j;
+    for (size_t i = 1; i <= la; i++) {
+        size_t diag = row[0];
+        row[0] = i;
+        for (size_t j = 1; j <= lb; j++) {
+            size_t up = row[j], best = diag + (a[i - 1] != b[j - 1]);
+            if (up + 1 < best)
+                best = up + 1;
+            if (row[j - 1] + 1 < best)
+                best = row[j - 1] + 1;
+            row[j] = best;
+            diag = up;
+        }
+    }
+    return row[lb];
+}
+
+/* The column of p (output or removed) closest to name, if close enough. */
+static const char *closest_column(const lp_plan *p, const char *name)
+{
+    const char *best = NULL;
+    size_t best_d = (size_t)-1, n = p->out->ncols + p->nremoved;
+    for (size_t i = 0; i < n; i++) {
+        const char *c = i < p->out->ncols ? p->out->names[i]
+                                          : p->in->names[p->removed[i - p->out->ncols]];
+        size_t d = distance(name, c);
+        if (d < best_d) {
+            best_d = d;
+            best = c;
+        }
+    }
+    size_t len = strlen(name);
+    return best_d <= (len <= 4 ? 1 : len / 3 + 1) ? best : NULL;
+}
+
+/* A column the rows do not have is a typo in the rule, not a problem of the
+ * data: it ends the run (w->fatal, which lp_worker_run checks after every
+ * row, so a pcall in the rule cannot hide it), at the Lua line that did it. */
 static int no_such_column(lua_State *L, lp_worker *w, int key)
 {
     if (lua_type(L, key) != LUA_TSTRING)
         return luaL_error(L, "rows are indexed by column name, not by a %s",
                           luaL_typename(L, key));
+    const char *name = lua_tostring(L, key);
     const mk_schema *s = w->plan->out;
     char have[600];
     size_t len = 0;
@@ -140,10 +186,16 @@ static int no_such_column(lua_State *L, lp_worker *w, int key)
     for (size_t c = 0; c < s->ncols && len < sizeof have - 1; c++)
         len += (size_t)snprintf(have + len, sizeof have - len, "%s%s", c ? ", " : "",
                                 s->names[c]);
-    return luaL_error(L,
-                      "the row has no column '%s' (it has: %s); new columns must be declared: "
-                      "columns = { add = { \"%s\" } }",
-                      lua_tostring(L, key), have, lua_tostring(L, key));
+    const char *near = closest_column(w->plan, name);
+    luaL_where(L, 1);
+    snprintf(w->fatal, sizeof w->fatal,
+             "%sthe row has no column '%s' (it has: %s)%s%s%s A column the rule adds must be "
+             "declared: columns = { add = { \"%s\" } }",
+             lua_tostring(L, -1), name, have, near ? "; did you mean '" : ".", near ? near : "",
+             near ? "'?" : "", name);
+    lua_pop(L, 1);
+    lua_pushstring(L, w->fatal); /* already says where: not luaL_error */
+    return lua_error(L);
 }
 
 /* The column of the key at absolute index key in the column table on top
@@ -445,13 +497,46 @@ static int l_position(lua_State *L)
     return 1;
 }
 
+/* origin(): where the current row came from, as a table { source, file,
+ * record, line } (unknown fields nil).  Computed only when called; the
+ * host's row_origin may be called from any thread. */
+static int l_origin(lua_State *L)
+{
+    lp_worker *w = LP_WORKER(L);
+    if (!w->cur || w->out_row < 0)
+        return luaL_error(L, "origin() tells where a row came from: call it in process(row), "
+                             "not at the top of the rule file, in setup() or in finish()");
+    const mk_host *h = w->lp->host;
+    mk_origin o = {NULL, NULL, 0, w->in->info[w->row].position};
+    if (MK_HOST_HAS(h, row_origin) && h->row_origin(w->lp->ctx, w->in, w->row, &o) != MK_OK)
+        o = (mk_origin){NULL, NULL, 0, w->in->info[w->row].position};
+    lua_createtable(L, 0, 4);
+    if (o.source) {
+        lua_pushstring(L, o.source);
+        lua_setfield(L, -2, "source");
+    }
+    if (o.file) {
+        lua_pushstring(L, o.file);
+        lua_setfield(L, -2, "file");
+    }
+    if (o.record) {
+        lua_pushinteger(L, (lua_Integer)o.record);
+        lua_setfield(L, -2, "record");
+    }
+    if (o.line) {
+        lua_pushinteger(L, (lua_Integer)o.line);
+        lua_setfield(L, -2, "line");
+    }
+    return 1;
+}
+
 void lp_rows_register(lua_State *L)
 {
     static const luaL_Reg fns[] = {
         {"reject", l_reject},   {"drop", l_drop},         {"warn", l_warn},
         {"check", l_check},     {"check_warn", l_check_warn}, {"checked", l_checked},
         {"emit", l_emit},       {"count", l_count},       {"position", l_position},
-        {NULL, NULL},
+        {"origin", l_origin},   {NULL, NULL},
     };
     lua_pushglobaltable(L);
     luaL_setfuncs(L, fns, 0);
@@ -570,6 +655,7 @@ void lp_worker_run(lp_worker *w)
     const lp_plan *p = w->plan;
     size_t ncols = p->out->ncols;
     w->nevents = 0;
+    w->nerrors = 0;
     w->text_len = 0;
     w->fatal[0] = '\0';
     h->batch_reset(w->scratch, p->out);
@@ -654,8 +740,11 @@ void lp_worker_run(lp_worker *w)
             o->first_out++;
             o->nout--;
         } else if (o->fate != LP_PASS) {
+            /* forget what it emitted, and the row unless it was rejected by
+             * the rule: replay hands its values to row_reject_values */
             o->nout = 0;
-            w->scratch->nrows = r; /* forget the row and anything it emitted */
+            w->nerrors += o->fate == LP_ERROR;
+            lp_truncate(h, w->scratch, o->fate == LP_REJECT ? r + 1 : r);
         }
     }
     lp_budget_start(w, 0);
@@ -674,7 +763,7 @@ int lp_worker_finish(lp_worker *w, char *err, size_t errlen)
     if (w->plan)
         lp->host->batch_reset(w->scratch, w->plan->out);
     else
-        w->scratch->nrows = 0;
+        lp_truncate(lp->host, w->scratch, 0);
     w->cur = w->plan ? &o : NULL;
     w->out_row = -1;
     lua_getglobal(L, "finish");

@@ -75,10 +75,12 @@ do
   here = info.dir
 end
 
--- A column of the case, or nil when the case does not have it.
+-- A column of the case, or nil when the case does not have it (reading a
+-- column the row does not have ends the run, so look among its columns).
 local function opt(row, name)
-  local ok, v = pcall(function() return row[name] end)
-  if ok then return v end
+  for k, v in pairs(row) do
+    if k == name then return v end
+  end
   return nil
 end
 
