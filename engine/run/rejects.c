@@ -10,7 +10,8 @@
  * read it per source).
  *
  * JSON Lines (rejects: { path: ..., format: jsonl }, or a .jsonl path):
- * one object per rejected row with the same underscore keys, "fields"
+ * one object per rejected row with the same underscore keys (the rule in
+ * _rule of its own, the reason alone in _reason), "fields"
  * (the row as its source read it) and, for a row rejected after a
  * transform changed it, "values": the row at the moment of rejection, so
  * columns computed before the rejection (a record id) are kept.
@@ -191,10 +192,9 @@ static void json_number(mk_outfile *f, const char *key, uint64_t n)
 static int write_jsonl(mk_run *run, const mk_reject *r)
 {
     mk_outfile *f = run->rejects;
-    char src[1024], why[4096];
+    char src[1024];
     mk_source_label(run, r->source, r->part, src, sizeof src);
     const char *file = mk_source_file(run, r->source, r->part);
-    snprintf(why, sizeof why, "%s: %s", r->rule, r->reason);
     mk_outfile_putc(f, '{');
     json_key(f, "_source", 1);
     mk_json_write_string(f, src, strlen(src), MK_JSON_REPLACE, NULL);
@@ -203,7 +203,7 @@ static int write_jsonl(mk_run *run, const mk_reject *r)
     json_number(f, "_line", r->line);
     json_text(f, "_stage", r->stage, strlen(r->stage));
     json_text(f, "_rule", r->rule, strlen(r->rule));
-    json_text(f, "_reason", why, strlen(why));
+    json_text(f, "_reason", r->reason, strlen(r->reason));
     json_row(f, "fields", r->schema, r->fields, r->nfields);
     if (r->now)
         json_row(f, "values", r->now_schema, r->now, r->now_schema->ncols);
