@@ -6,8 +6,13 @@
  *   keep:   [full_name, dob]        keep only these (in their input order)
  *   add:    { agency: "Sở Tư pháp" } add constant columns
  *   order:  [agency, full_name]     put these first, in this order
+ *   provenance: { file: source_file, record: source_row }
+ *                                   add where each row came from: source,
+ *                                   file, record (number in its file, the
+ *                                   header not counted), line (its first)
  *
- * Applied in that order.  A column named in rename, drop, keep or order
+ * Applied in that order (provenance columns come after add, so order can
+ * place them).  A column named in rename, drop, keep or order
  * that the rows do not have fails the run (strict: false ignores it), so a
  * typo cannot silently lose a column.  Values are not copied: output
  * cells point at the input bytes.  The plan (which input column feeds
@@ -29,12 +34,49 @@ typedef struct plan {
     long *source;       /* per output column: input column, or -1 - constant index */
 } plan;
 
+/* What a provenance column holds. */
+enum { PROV_SOURCE, PROV_FILE, PROV_RECORD, PROV_LINE };
+static const char *const provenance_keys[] = {"source", "file", "record", "line"};
+#define N_PROVENANCE 4
+
 typedef struct map_state {
     mk_context *ctx;
     const mk_host *host;
     int strict;
+    size_t nadd;
+    size_t nprov;
+    int prov_kind[N_PROVENANCE]; /* per provenance entry, in option order */
     plan *plans;
 } map_state;
+
+/* provenance: { record: source_row, ... }: the keys must be known. */
+static int read_provenance(map_state *m)
+{
+    const mk_host *h = m->host;
+    size_t n = h->opt_count(m->ctx, "provenance");
+    if (n && !MK_HOST_HAS(h, row_origin)) {
+        h->error(m->ctx, "provenance needs a newer mekong (its host has no row_origin)");
+        return MK_ERROR;
+    }
+    for (size_t i = 0; i < n; i++) {
+        const char *key;
+        h->opt_entry(m->ctx, "provenance", i, &key, NULL);
+        int kind = -1;
+        for (int k = 0; k < N_PROVENANCE; k++)
+            if (strcmp(key, provenance_keys[k]) == 0)
+                kind = k;
+        if (kind < 0 || i >= N_PROVENANCE) {
+            h->error(m->ctx,
+                     "provenance has '%s'; it can add source, file, record and line, each once: "
+                     "provenance: { record: source_row }",
+                     key);
+            return MK_ERROR;
+        }
+        m->prov_kind[i] = kind;
+    }
+    m->nprov = n;
+    return MK_OK;
+}
 
 static const mk_option_decl options[] = {
     {"rename", MK_OPT_MAP, 0, NULL, "rename columns: { old: new }"},
@@ -42,6 +84,8 @@ static const mk_option_decl options[] = {
     {"keep", MK_OPT_LIST, 0, NULL, "keep only these columns"},
     {"add", MK_OPT_MAP, 0, NULL, "add constant columns: { name: value }"},
     {"order", MK_OPT_LIST, 0, NULL, "put these columns first, in this order"},
+    {"provenance", MK_OPT_MAP, 0, NULL,
+     "add where rows came from: { source|file|record|line: column name }"},
     {"strict", MK_OPT_BOOL, 0, "true", "fail when a named column is missing"},
     {NULL, 0, 0, NULL, NULL},
 };
@@ -55,6 +99,9 @@ static int map_open(mk_context *ctx, const mk_host *host, void **state)
     m->ctx = ctx;
     m->host = host;
     m->strict = host->opt_bool(ctx, "strict");
+    m->nadd = host->opt_count(ctx, "add");
+    if (read_provenance(m) != MK_OK)
+        return MK_ERROR;
     /* map moves values and adds constants: its output is valid UTF-8 when
      * its input is, unless a constant is not (a ${VAR} can bring any bytes) */
     int valid = 1;
@@ -64,6 +111,9 @@ static int map_open(mk_context *ctx, const mk_host *host, void **state)
             mk_utf8_valid_prefix(val, strlen(val)) != strlen(val))
             valid = 0;
     }
+    for (size_t i = 0; i < m->nprov; i++)
+        if (m->prov_kind[i] == PROV_FILE)
+            valid = 0; /* a file name may be bytes of any encoding */
     if (valid)
         host->text_checked(ctx);
     return MK_OK;
@@ -112,8 +162,8 @@ static plan *make_plan(map_state *m, const mk_schema *in)
 {
     const mk_host *h = m->host;
     mk_context *ctx = m->ctx;
-    size_t nadd = h->opt_count(ctx, "add");
-    size_t cap = in->ncols + nadd + 1;
+    size_t nadd = m->nadd;
+    size_t cap = in->ncols + nadd + m->nprov + 1;
     cols c = {calloc(cap, sizeof(char *)), calloc(cap, sizeof(long)), 0};
     plan *p = calloc(1, sizeof(*p));
     if (!c.names || !c.source || !p)
@@ -172,6 +222,14 @@ static plan *make_plan(map_state *m, const mk_schema *in)
         c.names[c.n] = key;
         c.source[c.n++] = -1 - (long)i;
     }
+    for (size_t i = 0; i < m->nprov; i++) { /* after add: -1 - nadd - i */
+        h->opt_entry(ctx, "provenance", i, NULL, &val);
+        long k = find(&c, val);
+        if (k < 0)
+            k = (long)c.n++;
+        c.names[k] = val;
+        c.source[k] = -1 - (long)(nadd + i);
+    }
     size_t norder = h->opt_count(ctx, "order");
     for (size_t i = 0, at = 0; i < norder; i++) {
         h->opt_entry(ctx, "order", i, NULL, &val);
@@ -217,6 +275,59 @@ fail:
     return NULL;
 }
 
+/* The provenance value kind of row r of in, into out's arena when it is
+ * a number. */
+static int provenance_value(map_state *m, int kind, const mk_batch *in, size_t r, mk_batch *out,
+                            mk_value *dst)
+{
+    mk_origin o;
+    dst->ptr = NULL;
+    dst->len = 0;
+    if (m->host->row_origin(m->ctx, in, r, &o) != MK_OK)
+        return MK_OK;
+    const char *text = kind == PROV_SOURCE ? o.source : kind == PROV_FILE ? o.file : NULL;
+    if (text) {
+        dst->ptr = text; /* host strings live until the end of the run */
+        dst->len = strlen(text);
+        return MK_OK;
+    }
+    uint64_t n = kind == PROV_RECORD ? o.record : kind == PROV_LINE ? o.line : 0;
+    if (!n)
+        return MK_OK; /* unknown: NULL */
+    char buf[24];
+    int len = snprintf(buf, sizeof buf, "%llu", (unsigned long long)n);
+    char *p = m->host->batch_alloc(out, (size_t)len);
+    if (!p)
+        return MK_NOMEM;
+    memcpy(p, buf, (size_t)len);
+    dst->ptr = p;
+    dst->len = (size_t)len;
+    return MK_OK;
+}
+
+/* An output cell that is not an input column: a constant or provenance. */
+static int made_value(map_state *m, long s, const mk_batch *in, size_t r, mk_batch *out,
+                      mk_value *dst)
+{
+    size_t i = (size_t)(-1 - s);
+    if (i >= m->nadd)
+        return provenance_value(m, m->prov_kind[i - m->nadd], in, r, out, dst);
+    const char *val;
+    m->host->opt_entry(m->ctx, "add", i, NULL, &val);
+    dst->ptr = val; /* option strings live until the end of the run */
+    dst->len = strlen(val);
+    return MK_OK;
+}
+
+static int emit_row(map_state *m, const mk_batch *in, size_t r, mk_batch *out, size_t *o)
+{
+    const mk_host *h = m->host;
+    if (MK_HOST_HAS(h, row_append))
+        return h->row_append(m->ctx, in, r, out, o);
+    *o = h->row_emit(m->ctx, in, r, out);
+    return *o == (size_t)-1 ? MK_NOMEM : MK_OK;
+}
+
 static int map_process(void *state, const mk_batch *in, mk_batch *out)
 {
     map_state *m = state;
@@ -226,24 +337,20 @@ static int map_process(void *state, const mk_batch *in, mk_batch *out)
     if (!p && !(p = make_plan(m, in->schema)))
         return MK_ERROR;
     out->schema = p->out;
-    const mk_host *h = m->host;
     size_t ncols = p->out->ncols;
     for (size_t r = 0; r < in->nrows; r++) {
-        size_t o = h->row_emit(m->ctx, in, r, out);
-        if (o == (size_t)-1)
-            return MK_NOMEM;
+        size_t o;
+        int rc = emit_row(m, in, r, out, &o);
+        if (rc != MK_OK)
+            return rc;
         mk_value *dst = &MK_CELL(out, o, 0);
         const mk_value *src = &MK_CELL(in, r, 0);
         for (size_t c = 0; c < ncols; c++) {
             long s = p->source[c];
-            if (s >= 0) {
+            if (s >= 0)
                 dst[c] = src[s];
-            } else {
-                const char *val;
-                h->opt_entry(m->ctx, "add", (size_t)(-1 - s), NULL, &val);
-                dst[c].ptr = val;
-                dst[c].len = strlen(val);
-            }
+            else if ((rc = made_value(m, s, in, r, out, &dst[c])) != MK_OK)
+                return rc;
         }
     }
     return MK_OK;
