@@ -297,3 +297,73 @@ const char *cfg_suggest(const char *word, const char *const *candidates, size_t 
     size_t limit = strlen(word) <= 4 ? 1 : strlen(word) / 3 + 1;
     return best_d <= limit ? best : NULL;
 }
+
+/* ---- trees made in memory (mekong test builds its pipeline so) ---------- */
+
+cfg_node *cfg_new(cfg_kind kind, const char *value, int line, int column)
+{
+    cfg_node *n = calloc(1, sizeof(*n));
+    if (!n)
+        return NULL;
+    n->kind = kind;
+    n->line = line;
+    n->column = column;
+    n->value = strdup(value ? value : "");
+    if (!n->value) {
+        free(n);
+        return NULL;
+    }
+    return n;
+}
+
+static int append(cfg_node *n, cfg_node *key, cfg_node *item)
+{
+    cfg_node **items = realloc(n->items, (n->count + 1) * sizeof(cfg_node *));
+    if (items)
+        n->items = items;
+    cfg_node **keys = key ? realloc(n->keys, (n->count + 1) * sizeof(cfg_node *)) : n->keys;
+    if (keys)
+        n->keys = keys;
+    if (!items || (key && !keys) || !item) {
+        cfg_free(key);
+        cfg_free(item);
+        return -1;
+    }
+    if (key)
+        n->keys[n->count] = key;
+    n->items[n->count++] = item;
+    return 0;
+}
+
+int cfg_add(cfg_node *n, const char *key, cfg_node *item)
+{
+    if (n->kind == CFG_SEQ)
+        return append(n, NULL, item);
+    cfg_node *k = cfg_new(CFG_SCALAR, key, item ? item->line : 0, item ? item->column : 0);
+    if (!k) {
+        cfg_free(item);
+        return -1;
+    }
+    return append(n, k, item);
+}
+
+cfg_node *cfg_copy(const cfg_node *n)
+{
+    cfg_node *c = cfg_new(n->kind, n->value, n->line, n->column);
+    if (!c)
+        return NULL;
+    c->quoted = n->quoted;
+    for (size_t i = 0; i < n->count; i++) {
+        cfg_node *item = cfg_copy(n->items[i]);
+        cfg_node *key = n->keys && item ? cfg_copy(n->keys[i]) : NULL;
+        if (n->keys && !key) {
+            cfg_free(item);
+            item = NULL;
+        }
+        if (append(c, key, item) != 0) { /* frees key and item */
+            cfg_free(c);
+            return NULL;
+        }
+    }
+    return c;
+}

@@ -37,6 +37,14 @@ void cfg_free(cfg_node *n);
 cfg_node *cfg_get(const cfg_node *map, const char *key);
 const char *cfg_kind_name(cfg_kind k);
 
+/* Trees made in memory: a node (value copied; "" for maps and lists),
+ * an item added to a map under key or to a list (key NULL; the item is
+ * owned by n afterwards, freed on failure), a deep copy.  -1/NULL when out
+ * of memory. */
+cfg_node *cfg_new(cfg_kind kind, const char *value, int line, int column);
+int cfg_add(cfg_node *n, const char *key, cfg_node *item);
+cfg_node *cfg_copy(const cfg_node *n);
+
 /* Levenshtein distance, for "did you mean" suggestions. */
 size_t cfg_edit_distance(const char *a, const char *b);
 /* The candidate closest to word if close enough to suggest, else NULL. */

@@ -37,6 +37,9 @@ int mk_plugin_load(const mk_plugin_path *sp, const char *name, mk_loaded_plugin 
 /* Load a shared object by file path and check it. */
 int mk_plugin_load_file(const char *path, mk_loaded_plugin *out, char *err, size_t errlen);
 void mk_plugin_unload(mk_loaded_plugin *p);
+/* Make a plugin compiled into the program loadable by its name (found
+ * before the search path; never unloaded).  0, or -1 when the table is full. */
+int mk_plugin_register_builtin(const mk_plugin *d);
 
 /* Call fn for every plugin file on the search path (first of each name). */
 typedef void (*mk_plugin_visit_fn)(const char *name, const char *path, void *data);

@@ -3,15 +3,18 @@
  *
  * A test file (rules/citizens.test.yaml, next to rules/citizens.lua) lists
  * input rows and what must become of them (format in docs/RULES.md).  The
- * lua plugin is loaded through the normal plugin loader and driven by a
- * small host of its own here: one input row per case, the fates recorded
- * instead of written, no files touched.  Trade-off: cases run one row at a
- * time on one thread, which is what makes a failure easy to read; the
- * threaded path is covered by the end-to-end cases.
+ * rule runs in the lua plugin, loaded as in a pipeline, inside a
+ * pipeline made in memory (test_run.c): one input row per case, the fates
+ * watched instead of written, no files touched.  Trade-off: cases run one
+ * row at a time on one thread, which is what makes a failure easy to read;
+ * the threaded path is covered by the end-to-end cases.
  *
  * FILE may be a test file, a rule file (its .test.yaml is used) or a
  * pipeline (the test files of its lua steps are used).  Exit status: 0 all
  * passed, 1 a case failed, 2 a file could not be used.
+ *
+ * This file reads the test file and compares what became of each case
+ * with what the case expects.
  */
 #include "config.h"
 
@@ -25,289 +28,8 @@
 #include "pipefile.h"
 #include "plugin.h"
 #include "run/run.h"
+#include "test_run.h"
 #include "util/path.h"
-
-/* ---- a host for one rule file ------------------------------------------ */
-
-typedef struct test_event {
-    char *rule, *message;
-} test_event;
-
-typedef struct test_host {
-    const char *dir;            /* folder of the test file */
-    const char *script;         /* resolved rule file */
-    const cfg_node *params;     /* map or NULL */
-    mk_schema_registry *schemas;
-    char error[2048];
-    /* what became of the row of the case */
-    int fate;                   /* 0 none, 1 pass, 2 reject, 3 drop */
-    char *reject_rule, *reject_reason;
-    test_event *warnings;
-    size_t nwarnings;
-} test_host;
-
-enum { FATE_NONE, FATE_PASS, FATE_REJECT, FATE_DROP };
-
-#define TH(ctx) ((test_host *)(void *)(ctx))
-
-static void th_log(mk_context *ctx, mk_log_level level, const char *fmt, ...)
-{
-    (void)ctx;
-    if (level > MK_LOG_WARN)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
-    va_end(ap);
-    fputc('\n', stderr);
-}
-
-static void th_error(mk_context *ctx, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(TH(ctx)->error, sizeof TH(ctx)->error, fmt, ap);
-    va_end(ap);
-}
-
-static const char *th_opt_string(mk_context *ctx, const char *name)
-{
-    if (strcmp(name, "script") == 0)
-        return TH(ctx)->script;
-    if (strcmp(name, "threads") == 0)
-        return "1";
-    if (strcmp(name, "on_error") == 0)
-        return "reject";
-    if (strcmp(name, "instruction_budget") == 0)
-        return "1000000";
-    if (strcmp(name, "memory_mb") == 0)
-        return "256";
-    if (strcmp(name, "row") == 0)
-        return "proxy";
-    return NULL;
-}
-
-static long long th_opt_int(mk_context *ctx, const char *name)
-{
-    const char *s = th_opt_string(ctx, name);
-    return s ? strtoll(s, NULL, 10) : 0;
-}
-
-static int th_opt_bool(mk_context *ctx, const char *name)
-{
-    (void)ctx;
-    (void)name;
-    return 0;
-}
-
-static size_t th_opt_count(mk_context *ctx, const char *name)
-{
-    const cfg_node *p = TH(ctx)->params;
-    return strcmp(name, "params") == 0 && p ? p->count : 0;
-}
-
-static int th_opt_entry(mk_context *ctx, const char *name, size_t i, const char **key,
-                        const char **value)
-{
-    const cfg_node *p = TH(ctx)->params;
-    if (strcmp(name, "params") != 0 || !p || i >= p->count || p->items[i]->kind != CFG_SCALAR)
-        return MK_ERROR;
-    if (key)
-        *key = p->keys[i]->value;
-    if (value)
-        *value = p->items[i]->value;
-    return MK_OK;
-}
-
-static const char *th_step_name(mk_context *ctx)
-{
-    (void)ctx;
-    return "test";
-}
-
-static const char *th_pipeline_dir(mk_context *ctx)
-{
-    return TH(ctx)->dir;
-}
-
-static const mk_schema *th_schema_intern(mk_context *ctx, const char *const *names, size_t n)
-{
-    return mk_schema_intern(TH(ctx)->schemas, names, n);
-}
-
-static mk_batch *th_batch_new(const mk_schema *schema)
-{
-    return mk_batch_new(schema);
-}
-
-static int set_fate(test_host *t, int fate)
-{
-    if (t->fate == FATE_PASS && fate == FATE_PASS)
-        return MK_OK;
-    if (t->fate != FATE_NONE) {
-        snprintf(t->error, sizeof t->error, "the row was given two fates (a plugin bug)");
-        return MK_ERROR;
-    }
-    t->fate = fate;
-    return MK_OK;
-}
-
-static int th_row_reject(mk_context *ctx, const mk_batch *in, size_t row, const char *rule,
-                         const char *reason)
-{
-    (void)in;
-    (void)row;
-    test_host *t = TH(ctx);
-    if (set_fate(t, FATE_REJECT) != MK_OK)
-        return MK_ERROR;
-    t->reject_rule = strdup(rule ? rule : "");
-    t->reject_reason = strdup(reason ? reason : "");
-    return MK_OK;
-}
-
-static int th_row_drop(mk_context *ctx, const mk_batch *in, size_t row)
-{
-    (void)in;
-    (void)row;
-    return set_fate(TH(ctx), FATE_DROP);
-}
-
-static int th_row_warn(mk_context *ctx, const mk_batch *in, size_t row, const char *rule,
-                       const char *message)
-{
-    (void)in;
-    (void)row;
-    test_host *t = TH(ctx);
-    test_event *grown = realloc(t->warnings, (t->nwarnings + 1) * sizeof(*grown));
-    if (!grown)
-        return MK_NOMEM;
-    t->warnings = grown;
-    grown[t->nwarnings].rule = strdup(rule ? rule : "");
-    grown[t->nwarnings].message = strdup(message ? message : "");
-    t->nwarnings++;
-    return MK_OK;
-}
-
-static void th_rule_checked(mk_context *ctx, const char *rule, uint64_t rows)
-{
-    (void)ctx;
-    (void)rule;
-    (void)rows;
-}
-
-static int th_row_pass(mk_context *ctx, const mk_batch *in, size_t row, mk_batch *out)
-{
-    if (set_fate(TH(ctx), FATE_PASS) != MK_OK)
-        return MK_ERROR;
-    size_t r = mk_batch_add_row(out);
-    if (r == (size_t)-1)
-        return MK_NOMEM;
-    for (size_t c = 0; c < out->schema->ncols; c++) {
-        long k = mk_schema_find(in->schema, out->schema->names[c]);
-        if (k >= 0)
-            MK_CELL(out, r, c) = MK_CELL(in, row, (size_t)k);
-    }
-    return MK_OK;
-}
-
-static size_t th_row_emit(mk_context *ctx, const mk_batch *in, size_t row, mk_batch *out)
-{
-    if (set_fate(TH(ctx), FATE_PASS) != MK_OK)
-        return (size_t)-1;
-    size_t r = mk_batch_add_row(out);
-    if (r != (size_t)-1)
-        out->info[r] = in->info[row];
-    return r;
-}
-
-static int th_source_reject(mk_context *ctx, const mk_value *fields, size_t nfields,
-                            uint64_t position, const char *rule, const char *reason)
-{
-    (void)ctx, (void)fields, (void)nfields, (void)position, (void)rule, (void)reason;
-    return MK_ERROR;
-}
-
-static void th_source_part(mk_context *ctx, uint32_t part, const char *name)
-{
-    (void)ctx, (void)part, (void)name;
-}
-
-static void th_report_set(mk_context *ctx, const char *key, const char *value)
-{
-    (void)ctx, (void)key, (void)value;
-}
-
-static void th_report_add(mk_context *ctx, const char *key, int64_t delta)
-{
-    (void)ctx, (void)key, (void)delta;
-}
-
-static int th_stopping(void)
-{
-    return 0;
-}
-
-/* mekong test has no sinks: a promise of valid text changes nothing. */
-static void th_text_checked(mk_context *ctx)
-{
-    (void)ctx;
-}
-
-static int th_batch_text_checked(mk_context *ctx, const mk_batch *b)
-{
-    (void)ctx;
-    (void)b;
-    return 0;
-}
-
-static const mk_host test_host_table = {
-    .size = sizeof(mk_host),
-    .log = th_log,
-    .error = th_error,
-    .opt_string = th_opt_string,
-    .opt_int = th_opt_int,
-    .opt_bool = th_opt_bool,
-    .opt_count = th_opt_count,
-    .opt_entry = th_opt_entry,
-    .step_name = th_step_name,
-    .pipeline_dir = th_pipeline_dir,
-    .schema_intern = th_schema_intern,
-    .batch_add_row = mk_batch_add_row,
-    .batch_alloc = mk_batch_alloc,
-    .batch_set = mk_batch_set,
-    .batch_new = th_batch_new,
-    .batch_reset = mk_batch_reset,
-    .batch_free = mk_batch_free,
-    .row_reject = th_row_reject,
-    .row_drop = th_row_drop,
-    .row_warn = th_row_warn,
-    .rule_checked = th_rule_checked,
-    .row_pass = th_row_pass,
-    .row_emit = th_row_emit,
-    .source_reject = th_source_reject,
-    .source_part = th_source_part,
-    .report_set = th_report_set,
-    .report_add = th_report_add,
-    .stopping = th_stopping,
-    .text_checked = th_text_checked,
-    .batch_text_checked = th_batch_text_checked,
-};
-
-static void clear_outcome(test_host *t)
-{
-    t->fate = FATE_NONE;
-    t->error[0] = '\0';
-    free(t->reject_rule);
-    free(t->reject_reason);
-    t->reject_rule = t->reject_reason = NULL;
-    for (size_t i = 0; i < t->nwarnings; i++) {
-        free(t->warnings[i].rule);
-        free(t->warnings[i].message);
-    }
-    free(t->warnings);
-    t->warnings = NULL;
-    t->nwarnings = 0;
-}
 
 /* ---- one case ----------------------------------------------------------- */
 
@@ -354,29 +76,36 @@ static void failure(case_result *cr)
 static const char *fate_name(int fate)
 {
     switch (fate) {
-    case FATE_PASS: return "pass";
-    case FATE_REJECT: return "reject";
-    case FATE_DROP: return "drop";
+    case TEST_PASS: return "pass";
+    case TEST_REJECT: return "reject";
+    case TEST_DROP: return "drop";
     default: return "no fate";
     }
 }
 
-static void describe_actual(const test_host *t)
+static void describe_actual(const test_case *t)
 {
-    if (t->fate == FATE_REJECT)
+    if (t->fate == TEST_REJECT)
         printf("  + reject: %s (%s)\n", t->reject_rule, t->reject_reason);
     else
         printf("  + %s\n", fate_name(t->fate));
 }
 
-/* Compare one expected row (a map) with output row r. */
-static void compare_row(case_result *cr, const cfg_node *want, const mk_batch *out, size_t r,
-                        size_t which)
+static long row_column(const test_row *row, const char *name)
+{
+    for (size_t c = 0; c < row->ncols; c++)
+        if (strcmp(row->names[c], name) == 0)
+            return (long)c;
+    return -1;
+}
+
+/* Compare one expected row (a map) with output row `which`. */
+static void compare_row(case_result *cr, const cfg_node *want, const test_row *row, size_t which)
 {
     for (size_t i = 0; i < want->count; i++) {
         const char *col = want->keys[i]->value;
         const cfg_node *v = want->items[i];
-        long c = mk_schema_find(out->schema, col);
+        long c = row_column(row, col);
         const char *wptr = is_null(v) ? NULL : v->value;
         size_t wlen = wptr ? strlen(wptr) : 0;
         if (c < 0) {
@@ -384,16 +113,16 @@ static void compare_row(case_result *cr, const cfg_node *want, const mk_batch *o
             printf("  row %zu, column %s: the output has no such column\n", which + 1, col);
             continue;
         }
-        mk_value got = MK_CELL(out, r, (size_t)c);
-        int same = (!wptr && !got.ptr) ||
-                   (wptr && got.ptr && got.len == wlen && memcmp(got.ptr, wptr, wlen) == 0);
+        const char *got = row->values[c];
+        size_t glen = row->lens[c];
+        int same = (!wptr && !got) || (wptr && got && glen == wlen && memcmp(got, wptr, wlen) == 0);
         if (same)
             continue;
         failure(cr);
         printf("  row %zu, column %s:\n  - ", which + 1, col);
         print_value(stdout, wptr, wlen);
         printf("\n  + ");
-        print_value(stdout, got.ptr, got.len);
+        print_value(stdout, got, glen);
         putchar('\n');
     }
 }
@@ -410,56 +139,33 @@ static int list_has(const cfg_node *n, const char *s)
     return 0;
 }
 
-static int run_case(test_host *t, const mk_transform_ops *ops, void *state, const cfg_node *tc,
-                    case_result *cr)
+/* The input of a case: a map of scalars, or an error printed. */
+static const cfg_node *case_input(const cfg_node *tc, const char *file)
 {
     const cfg_node *input = cfg_get(tc, "input");
     if (!input || input->kind != CFG_MAP) {
-        printf("ERROR %s:%d: a case needs input: { column: value, ... }\n", cr->file, cr->line);
-        return -1;
+        printf("ERROR %s:%d: a case needs input: { column: value, ... }\n", file, tc->line);
+        return NULL;
     }
-    const char **names = calloc(input->count ? input->count : 1, sizeof(char *));
-    if (!names)
-        return -1;
-    for (size_t i = 0; i < input->count; i++)
-        names[i] = input->keys[i]->value;
-    const mk_schema *schema = mk_schema_intern(t->schemas, names, input->count);
-    free(names);
-    mk_batch *in = mk_batch_new(schema);
-    mk_batch *out = mk_batch_new(schema);
-    if (!in || !out || mk_batch_add_row(in) == (size_t)-1) {
-        mk_batch_free(in);
-        mk_batch_free(out);
-        return -1;
-    }
-    in->info[0].position = (uint64_t)cr->line;
     for (size_t i = 0; i < input->count; i++) {
-        const cfg_node *v = input->items[i];
-        if (v->kind != CFG_SCALAR) {
-            printf("ERROR %s:%d: input column %s must be a string\n", cr->file, v->line,
-                   input->keys[i]->value);
-            mk_batch_free(in);
-            mk_batch_free(out);
-            return -1;
+        if (input->items[i]->kind != CFG_SCALAR) {
+            printf("ERROR %s:%d: input column %s must be a string\n", file,
+                   input->items[i]->line, input->keys[i]->value);
+            return NULL;
         }
-        if (!is_null(v))
-            mk_batch_set(in, 0, i, v->value, strlen(v->value));
     }
-    clear_outcome(t);
-    int rc = ops->process(state, in, out);
+    return input;
+}
+
+static void check_fate(case_result *cr, const cfg_node *tc, const test_case *t)
+{
     const cfg_node *want_reject = cfg_get(tc, "reject");
     const cfg_node *want_drop = cfg_get(tc, "drop");
     const cfg_node *want_output = cfg_get(tc, "output");
     const cfg_node *want_rows = cfg_get(tc, "rows");
-    const cfg_node *want_warn = cfg_get(tc, "warn");
     const cfg_node *want_message = cfg_get(tc, "message");
-    if (rc != MK_OK) {
-        failure(cr);
-        printf("  the rule failed: %s\n", t->error[0] ? t->error : "no message");
-        goto done;
-    }
     if (want_reject) {
-        if (t->fate != FATE_REJECT || strcmp(t->reject_rule, want_reject->value) != 0) {
+        if (t->fate != TEST_REJECT || strcmp(t->reject_rule, want_reject->value) != 0) {
             failure(cr);
             printf("  - reject: %s\n", want_reject->value);
             describe_actual(t);
@@ -469,32 +175,36 @@ static int run_case(test_host *t, const mk_transform_ops *ops, void *state, cons
                    t->reject_reason);
         }
     } else if (want_drop && strcmp(want_drop->value, "true") == 0) {
-        if (t->fate != FATE_DROP) {
+        if (t->fate != TEST_DROP) {
             failure(cr);
             printf("  - drop\n");
             describe_actual(t);
         }
-    } else if (t->fate != FATE_PASS) {
+    } else if (t->fate != TEST_PASS) {
         failure(cr);
         printf("  - pass\n");
         describe_actual(t);
     } else if (want_rows && want_rows->kind == CFG_SEQ) {
-        if (out->nrows != want_rows->count) {
+        if (t->nrows != want_rows->count) {
             failure(cr);
-            printf("  - %zu output rows\n  + %zu output rows\n", want_rows->count, out->nrows);
+            printf("  - %zu output rows\n  + %zu output rows\n", want_rows->count, t->nrows);
         }
-        for (size_t i = 0; i < want_rows->count && i < out->nrows; i++)
+        for (size_t i = 0; i < want_rows->count && i < t->nrows; i++)
             if (want_rows->items[i]->kind == CFG_MAP)
-                compare_row(cr, want_rows->items[i], out, i, i);
+                compare_row(cr, want_rows->items[i], &t->rows[i], i);
     } else if (want_output && want_output->kind == CFG_MAP) {
-        if (out->nrows != 1) {
+        if (t->nrows != 1) {
             failure(cr);
-            printf("  - 1 output row\n  + %zu output rows\n", out->nrows);
+            printf("  - 1 output row\n  + %zu output rows\n", t->nrows);
         } else {
-            compare_row(cr, want_output, out, 0, 0);
+            compare_row(cr, want_output, &t->rows[0], 0);
         }
     }
-    /* warnings: exactly the rules listed under warn: (none when absent) */
+}
+
+/* Warnings: exactly the rules listed under warn: (none when absent). */
+static void check_warnings(case_result *cr, const cfg_node *want_warn, const test_case *t)
+{
     for (size_t i = 0; i < t->nwarnings; i++) {
         if (!list_has(want_warn, t->warnings[i].rule)) {
             failure(cr);
@@ -502,23 +212,30 @@ static int run_case(test_host *t, const mk_transform_ops *ops, void *state, cons
                    t->warnings[i].message);
         }
     }
-    if (want_warn) {
-        size_t n = want_warn->kind == CFG_SCALAR ? 1 : want_warn->count;
-        for (size_t i = 0; i < n; i++) {
-            const cfg_node *w = want_warn->kind == CFG_SCALAR ? want_warn : want_warn->items[i];
-            int seen = 0;
-            for (size_t k = 0; k < t->nwarnings && !seen; k++)
-                seen = strcmp(t->warnings[k].rule, w->value) == 0;
-            if (!seen) {
-                failure(cr);
-                printf("  - warning %s\n  + no %s warning\n", w->value, w->value);
-            }
+    if (!want_warn)
+        return;
+    size_t n = want_warn->kind == CFG_SCALAR ? 1 : want_warn->count;
+    for (size_t i = 0; i < n; i++) {
+        const cfg_node *w = want_warn->kind == CFG_SCALAR ? want_warn : want_warn->items[i];
+        int seen = 0;
+        for (size_t k = 0; k < t->nwarnings && !seen; k++)
+            seen = strcmp(t->warnings[k].rule, w->value) == 0;
+        if (!seen) {
+            failure(cr);
+            printf("  - warning %s\n  + no %s warning\n", w->value, w->value);
         }
     }
-done:
-    mk_batch_free(in);
-    mk_batch_free(out);
-    return 0;
+}
+
+static void judge_case(case_result *cr, const cfg_node *tc, const test_case *t)
+{
+    if (t->failure) {
+        failure(cr);
+        printf("  the rule failed: %s\n", t->failure);
+        return;
+    }
+    check_fate(cr, tc, t);
+    check_warnings(cr, cfg_get(tc, "warn"), t);
 }
 
 /* ---- one test file ------------------------------------------------------ */
@@ -529,8 +246,91 @@ static int ends_with(const char *s, const char *suffix)
     return a >= b && strcmp(s + a - b, suffix) == 0;
 }
 
-/* Run the cases of test file path; adds to *passed and *failed.  0, or -1
- * when the file cannot be used. */
+/* The rule file of a test file: script:, or X.test.yaml -> X.lua. */
+static int script_of(const cfg_node *root, const char *path, const char *dir, char *buf,
+                     size_t len)
+{
+    const cfg_node *sn = cfg_get(root, "script");
+    size_t dl = strlen(dir);
+    if (sn && sn->kind == CFG_SCALAR) {
+        snprintf(buf, len, "%s", sn->value); /* relative to dir, as pipelines' paths */
+    } else if (ends_with(path, ".test.yaml")) {
+        const char *base = strncmp(path, dir, dl) == 0 && path[dl] == '/' ? path + dl + 1 : path;
+        snprintf(buf, len, "%.*s.lua", (int)(strlen(base) - 10), base);
+    } else {
+        fprintf(stderr, "mekong test: %s: which rule file? add script: FILE.lua\n", path);
+        return -1;
+    }
+    return 0;
+}
+
+/* Judge every case and print the file's line; adds to the counts. */
+static void judge_file(const char *path, const cfg_node *tests, const test_case *cases,
+                       const unsigned char *usable, int *passed, int *failed)
+{
+    int file_passed = 0, file_failed = 0;
+    for (size_t i = 0; i < tests->count; i++) {
+        const cfg_node *tc = tests->items[i];
+        const cfg_node *name = cfg_get(tc, "name");
+        char label[64];
+        snprintf(label, sizeof label, "case %zu", i + 1);
+        case_result cr = {0, path, tc->line, name && name->kind == CFG_SCALAR ? name->value : label};
+        if (usable[i])
+            judge_case(&cr, tc, &cases[i]);
+        else
+            cr.failed = 1;
+        if (cr.failed)
+            file_failed++;
+        else
+            file_passed++;
+    }
+    printf("%s: %d passed, %d failed\n", path, file_passed, file_failed);
+    *passed += file_passed;
+    *failed += file_failed;
+}
+
+/* Run the cases of test file path.  0, or -1 when the file cannot be used. */
+static int run_cases(const mk_plugin_path *sp, const test_file_run *t, const cfg_node *tests,
+                     int *passed, int *failed)
+{
+    size_t n = tests->count;
+    test_case *cases = calloc(n ? n : 1, sizeof(*cases)), *runnable = calloc(n ? n : 1, sizeof(*cases));
+    unsigned char *usable = calloc(n ? n : 1, 1);
+    size_t *where = calloc(n ? n : 1, sizeof(size_t));
+    int rc = -1;
+    if (!cases || !runnable || !usable || !where)
+        goto out;
+    size_t m = 0;
+    for (size_t i = 0; i < n; i++) {
+        const cfg_node *tc = tests->items[i];
+        if (tc->kind != CFG_MAP) {
+            printf("ERROR %s:%d: a case is a map (input:, output:, ...)\n", t->path, tc->line);
+            continue;
+        }
+        const cfg_node *input = case_input(tc, t->path);
+        if (!input)
+            continue;
+        usable[i] = 1;
+        where[m] = i;
+        runnable[m].input = input;
+        runnable[m++].line = tc->line;
+    }
+    if (mk_test_run_cases(sp, t, runnable, m) != 0)
+        goto out;
+    for (size_t k = 0; k < m; k++)
+        cases[where[k]] = runnable[k];
+    judge_file(t->path, tests, cases, usable, passed, failed);
+    rc = 0;
+out:
+    for (size_t i = 0; cases && i < n; i++)
+        mk_test_case_clear(&cases[i]);
+    free(cases);
+    free(runnable);
+    free(usable);
+    free(where);
+    return rc;
+}
+
 static int run_test_file(const mk_plugin_path *sp, const char *path, int *passed, int *failed)
 {
     char err[1024];
@@ -542,72 +342,17 @@ static int run_test_file(const mk_plugin_path *sp, const char *path, int *passed
     int rc = -1;
     char *dir = mk_dir_of(path);
     char script[4096];
-    const cfg_node *sn = cfg_get(root, "script");
     const cfg_node *tests = cfg_get(root, "tests");
     if (root->kind != CFG_MAP || !tests || tests->kind != CFG_SEQ) {
         fprintf(stderr, "mekong test: %s: a test file is a map with tests: [ ... ] (see "
                         "docs/RULES.md)\n", path);
-        goto out;
+    } else if (script_of(root, path, dir, script, sizeof script) == 0) {
+        const cfg_node *params = cfg_get(root, "params");
+        test_file_run t = {path, dir, script, params && params->kind == CFG_MAP ? params : NULL};
+        rc = run_cases(sp, &t, tests, passed, failed);
+        if (rc != 0)
+            fprintf(stderr, "mekong test: %s: cannot run the rule %s (see above)\n", path, script);
     }
-    if (sn && sn->kind == CFG_SCALAR) {
-        if (sn->value[0] == '/')
-            snprintf(script, sizeof script, "%s", sn->value);
-        else
-            snprintf(script, sizeof script, "%s/%s", dir, sn->value);
-    } else if (ends_with(path, ".test.yaml")) {
-        snprintf(script, sizeof script, "%.*s.lua", (int)(strlen(path) - 10), path);
-    } else {
-        fprintf(stderr, "mekong test: %s: which rule file? add script: FILE.lua\n", path);
-        goto out;
-    }
-    mk_loaded_plugin lp;
-    if (mk_plugin_load(sp, "lua", &lp, err, sizeof err) != 0) {
-        fprintf(stderr, "mekong test: %s\n", err);
-        goto out;
-    }
-    const mk_transform_ops *ops = lp.desc->transform;
-    test_host t;
-    memset(&t, 0, sizeof t);
-    t.dir = dir;
-    t.script = script;
-    t.params = cfg_get(root, "params");
-    if (t.params && t.params->kind != CFG_MAP)
-        t.params = NULL;
-    t.schemas = mk_schema_registry_new();
-    void *state = NULL;
-    mk_context *ctx = (mk_context *)(void *)&t;
-    if (!t.schemas || ops->open(ctx, &test_host_table, &state) != MK_OK) {
-        fprintf(stderr, "mekong test: %s: %s\n", script, t.error[0] ? t.error : "cannot open");
-    } else {
-        int file_passed = 0, file_failed = 0;
-        rc = 0;
-        for (size_t i = 0; i < tests->count; i++) {
-            const cfg_node *tc = tests->items[i];
-            const cfg_node *name = cfg_get(tc, "name");
-            char label[64];
-            snprintf(label, sizeof label, "case %zu", i + 1);
-            case_result cr = {0, path, tc->line,
-                              name && name->kind == CFG_SCALAR ? name->value : label};
-            if (tc->kind != CFG_MAP || run_case(&t, ops, state, tc, &cr) != 0) {
-                if (tc->kind != CFG_MAP)
-                    printf("ERROR %s:%d: a case is a map (input:, output:, ...)\n", path,
-                           tc->line);
-                cr.failed = 1;
-            }
-            if (cr.failed)
-                file_failed++;
-            else
-                file_passed++;
-        }
-        printf("%s: %d passed, %d failed\n", path, file_passed, file_failed);
-        *passed += file_passed;
-        *failed += file_failed;
-    }
-    clear_outcome(&t);
-    ops->close(state);
-    mk_schema_registry_free(t.schemas);
-    mk_plugin_unload(&lp);
-out:
     free(dir);
     cfg_free(root);
     return rc;
