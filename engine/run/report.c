@@ -123,24 +123,16 @@ static void write_rules(mk_outfile *f, const mk_run *run)
     mk_outfile_puts(f, "]");
 }
 
-static int write_json(mk_run *run, const char *path)
+static void write_head(mk_outfile *f, const mk_run *run)
 {
-    char err[1024];
-    mk_outfile *f = mk_outfile_open(path, err, sizeof err);
-    if (!f) {
-        mk_log(MK_LOG_ERROR, "report: %s", err);
-        return -1;
-    }
-    mk_pipeline *p = run->p;
     char stamp[32];
     struct tm tm;
     gmtime_r(&run->started_wall, &tm);
     strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%SZ", &tm);
-
     mk_outfile_puts(f, "{\n  \"pipeline\": ");
-    jstr(f, p->name);
+    jstr(f, run->p->name);
     mk_outfile_puts(f, ",\n  \"pipeline_file\": ");
-    jstr(f, p->path);
+    jstr(f, run->p->path);
     mk_outfile_puts(f, ",\n  \"mekong_version\": ");
     jstr(f, PACKAGE_VERSION);
     mk_outfile_puts(f, ",\n  \"started\": ");
@@ -155,7 +147,10 @@ static int write_json(mk_run *run, const char *path)
     jdouble(f, run->elapsed);
     mk_outfile_puts(f, ",\n  \"rows_per_second\": ");
     jdouble(f, run->elapsed > 0 ? (double)run->read / run->elapsed : 0.0);
+}
 
+static void write_totals(mk_outfile *f, const mk_run *run)
+{
     mk_outfile_puts(f, ",\n  \"totals\": {\"read\":");
     jnum(f, run->read);
     mk_outfile_puts(f, ",\"added\":");
@@ -171,25 +166,36 @@ static int write_json(mk_run *run, const char *path)
     mk_outfile_puts(f, ",\"balanced\":");
     mk_outfile_puts(f, run->balanced ? "true" : "false");
     mk_outfile_puts(f, "}");
+}
 
+/* A source or a sink: name, plugin, two counters, its own report keys. */
+static void write_end(mk_outfile *f, const mk_context *c, int first, const char *key1,
+                      uint64_t n1, uint64_t n2)
+{
+    mk_outfile_puts(f, first ? "\n    {" : ",\n    {");
+    jkey(f, "name");
+    jstr(f, c->step->name);
+    mk_outfile_putc(f, ',');
+    jkey(f, "plugin");
+    jstr(f, c->step->plugin_name);
+    mk_outfile_putc(f, ',');
+    jkey(f, key1);
+    jnum(f, n1);
+    mk_outfile_puts(f, ",\"rows_rejected\":");
+    jnum(f, n2);
+    write_extra(f, c);
+    mk_outfile_putc(f, '}');
+}
+
+static void write_steps(mk_outfile *f, const mk_run *run)
+{
+    const mk_pipeline *p = run->p;
     mk_outfile_puts(f, ",\n  \"sources\": [");
     for (size_t i = 0; i < p->nsources; i++) {
         const mk_context *s = &run->sources[i];
-        mk_outfile_puts(f, i ? ",\n    {" : "\n    {");
-        jkey(f, "name");
-        jstr(f, s->step->name);
-        mk_outfile_putc(f, ',');
-        jkey(f, "plugin");
-        jstr(f, s->step->plugin_name);
-        mk_outfile_puts(f, ",\"rows_read\":");
-        jnum(f, s->rows_out + s->rows_rejected);
-        mk_outfile_puts(f, ",\"rows_rejected\":");
-        jnum(f, s->rows_rejected);
-        write_extra(f, s);
-        mk_outfile_putc(f, '}');
+        write_end(f, s, i == 0, "rows_read", s->rows_out + s->rows_rejected, s->rows_rejected);
     }
     mk_outfile_puts(f, "]");
-
     mk_outfile_puts(f, ",\n  \"stages\": [");
     int first = 1;
     for (size_t i = 0; i < p->nsources; i++)
@@ -198,33 +204,24 @@ static int write_json(mk_run *run, const char *path)
     for (size_t i = 0; i < p->ntransforms; i++)
         write_stage(f, &run->transforms[i], &first);
     mk_outfile_puts(f, "]");
-
     mk_outfile_puts(f, ",\n  \"sinks\": [");
     for (size_t i = 0; i < p->nsinks; i++) {
         const mk_context *s = &run->sinks[i];
-        mk_outfile_puts(f, i ? ",\n    {" : "\n    {");
-        jkey(f, "name");
-        jstr(f, s->step->name);
-        mk_outfile_putc(f, ',');
-        jkey(f, "plugin");
-        jstr(f, s->step->plugin_name);
-        mk_outfile_puts(f, ",\"rows_written\":");
-        jnum(f, s->rows_written);
-        mk_outfile_puts(f, ",\"rows_rejected\":");
-        jnum(f, s->rows_rejected);
-        write_extra(f, s);
-        mk_outfile_putc(f, '}');
+        write_end(f, s, i == 0, "rows_written", s->rows_written, s->rows_rejected);
     }
     mk_outfile_puts(f, "]");
+}
 
+static void write_rejects_and_thresholds(mk_outfile *f, const mk_run *run)
+{
     mk_outfile_puts(f, ",\n  \"rejects\": {\"path\":");
-    jstr(f, p->rejects_path);
+    jstr(f, run->p->rejects_path);
+    mk_outfile_puts(f, ",\"format\":");
+    jstr(f, run->p->rejects_jsonl ? "jsonl" : "csv");
     mk_outfile_puts(f, ",\"rows\":");
     jnum(f, run->rejected);
     mk_outfile_puts(f, "}");
-
     write_rules(f, run);
-
     mk_outfile_puts(f, ",\n  \"thresholds\": [");
     for (size_t i = 0; i < run->nthreshold_failures; i++) {
         if (i)
@@ -233,6 +230,20 @@ static int write_json(mk_run *run, const char *path)
         jstr(f, run->threshold_failures[i]);
     }
     mk_outfile_puts(f, "]\n}\n");
+}
+
+static int write_json(mk_run *run, const char *path)
+{
+    char err[1024];
+    mk_outfile *f = mk_outfile_open(path, err, sizeof err);
+    if (!f) {
+        mk_log(MK_LOG_ERROR, "report: %s", err);
+        return -1;
+    }
+    write_head(f, run);
+    write_totals(f, run);
+    write_steps(f, run);
+    write_rejects_and_thresholds(f, run);
     if (mk_outfile_commit(f, err, sizeof err) != 0) {
         mk_log(MK_LOG_ERROR, "report: %s", err);
         return -1;

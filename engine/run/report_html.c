@@ -47,21 +47,14 @@ static const char style[] =
     ".bar span.w{background:#e6a700}.ok{color:#1e7b34}.bad{color:#c0392b;font-weight:bold}"
     "details{margin:.3em 0}code{font-size:.9em}";
 
-int mk_report_html(mk_run *run, const char *path)
+static void html_head(mk_outfile *f, const mk_run *run)
 {
-    char err[1024];
-    mk_outfile *f = mk_outfile_open(path, err, sizeof err);
-    if (!f) {
-        mk_log(MK_LOG_ERROR, "html report: %s", err);
-        return -1;
-    }
-    mk_pipeline *p = run->p;
     mk_outfile_puts(f, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>mekong: ");
-    html_text(f, p->name);
+    html_text(f, run->p->name);
     mk_outfile_puts(f, "</title><style>");
     mk_outfile_puts(f, style);
     mk_outfile_puts(f, "</style></head><body>\n<h1>Run report: ");
-    html_text(f, p->name);
+    html_text(f, run->p->name);
     mk_outfile_puts(f, "</h1>\n<p>Status: <span class=\"");
     mk_outfile_puts(f, strcmp(run->status, "ok") == 0 ? "ok\">" : "bad\">");
     html_text(f, run->status);
@@ -84,89 +77,114 @@ int mk_report_html(mk_run *run, const char *path)
                "</td><td class=\"n\">%" PRIu64 "</td><td class=\"n\">%" PRIu64
                "</td><td class=\"n\">%" PRIu64 "</td></tr></table>\n",
                run->read, run->written, run->rejected, run->dropped, run->warned);
+}
 
-    mk_outfile_puts(f, "<h2>Rules</h2>\n");
-    if (run->nrules == 0)
-        mk_outfile_puts(f, "<p>No rule rejected or warned about any row.</p>\n");
-    else
-        mk_outfile_puts(f, "<table><tr><th>rule</th><th>stage</th><th>checked</th><th>rejected</th>"
-                           "<th>warned</th><th>share</th></tr>\n");
-    for (size_t i = 0; i < run->nrules; i++) {
-        const mk_rule_stat *r = run->rules[i];
-        uint64_t base = r->checked ? r->checked : run->read;
-        double rs = base ? (double)r->rejected / (double)base : 0.0;
-        double ws = base ? (double)r->warned / (double)base : 0.0;
+static void html_rule_row(mk_outfile *f, const mk_run *run, const mk_rule_stat *r)
+{
+    uint64_t base = r->checked ? r->checked : run->read;
+    double rs = base ? (double)r->rejected / (double)base : 0.0;
+    double ws = base ? (double)r->warned / (double)base : 0.0;
+    mk_outfile_puts(f, "<tr><td>");
+    html_text(f, r->name);
+    mk_outfile_puts(f, "</td><td>");
+    html_text(f, r->stage);
+    printf_out(f,
+               "</td><td class=\"n\">%" PRIu64 "</td><td class=\"n\">%" PRIu64
+               "</td><td class=\"n\">%" PRIu64 "</td><td><div class=\"bar\">"
+               "<span style=\"width:%.1f%%\"></span><span class=\"w\" style=\"width:%.1f%%\">"
+               "</span></div>%.2f%% rejected, %.2f%% warned</td></tr>\n",
+               r->checked, r->rejected, r->warned, rs * 100, ws * 100, rs * 100, ws * 100);
+}
+
+static void html_samples(mk_outfile *f, const mk_rule_stat *r)
+{
+    mk_outfile_puts(f, "<details><summary>Samples of ");
+    html_text(f, r->name);
+    printf_out(f, " (%zu)</summary><table><tr><th>source</th><th>position</th><th>kind</th>"
+                  "<th>message</th><th>values</th></tr>\n", r->nsamples);
+    for (size_t k = 0; k < r->nsamples; k++) {
+        const mk_sample *s = &r->samples[k];
         mk_outfile_puts(f, "<tr><td>");
-        html_text(f, r->name);
-        mk_outfile_puts(f, "</td><td>");
-        html_text(f, r->stage);
-        printf_out(f,
-                   "</td><td class=\"n\">%" PRIu64 "</td><td class=\"n\">%" PRIu64
-                   "</td><td class=\"n\">%" PRIu64 "</td><td><div class=\"bar\">"
-                   "<span style=\"width:%.1f%%\"></span><span class=\"w\" style=\"width:%.1f%%\">"
-                   "</span></div>%.2f%% rejected, %.2f%% warned</td></tr>\n",
-                   r->checked, r->rejected, r->warned, rs * 100, ws * 100, rs * 100, ws * 100);
+        html_text(f, s->source);
+        printf_out(f, "</td><td class=\"n\">%" PRIu64 "</td><td>%s</td><td>", s->position,
+                   s->rejected ? "reject" : "warning");
+        html_text(f, s->message);
+        mk_outfile_puts(f, "</td><td><code>");
+        html_text(f, s->values);
+        mk_outfile_puts(f, "</code></td></tr>\n");
     }
-    if (run->nrules)
-        mk_outfile_puts(f, "</table>\n");
+    mk_outfile_puts(f, "</table></details>\n");
+}
 
-    for (size_t i = 0; i < run->nrules; i++) {
-        const mk_rule_stat *r = run->rules[i];
-        if (!r->nsamples)
-            continue;
-        mk_outfile_puts(f, "<details><summary>Samples of ");
-        html_text(f, r->name);
-        printf_out(f, " (%zu)</summary><table><tr><th>source</th><th>position</th><th>kind</th>"
-                      "<th>message</th><th>values</th></tr>\n", r->nsamples);
-        for (size_t k = 0; k < r->nsamples; k++) {
-            const mk_sample *s = &r->samples[k];
-            mk_outfile_puts(f, "<tr><td>");
-            html_text(f, s->source);
-            printf_out(f, "</td><td class=\"n\">%" PRIu64 "</td><td>%s</td><td>", s->position,
-                       s->rejected ? "reject" : "warning");
-            html_text(f, s->message);
-            mk_outfile_puts(f, "</td><td><code>");
-            html_text(f, s->values);
-            mk_outfile_puts(f, "</code></td></tr>\n");
-        }
-        mk_outfile_puts(f, "</table></details>\n");
+static void html_rules(mk_outfile *f, const mk_run *run)
+{
+    mk_outfile_puts(f, "<h2>Rules</h2>\n");
+    if (run->nrules == 0) {
+        mk_outfile_puts(f, "<p>No rule rejected or warned about any row.</p>\n");
+        return;
     }
+    mk_outfile_puts(f, "<table><tr><th>rule</th><th>stage</th><th>checked</th><th>rejected</th>"
+                       "<th>warned</th><th>share</th></tr>\n");
+    for (size_t i = 0; i < run->nrules; i++)
+        html_rule_row(f, run, run->rules[i]);
+    mk_outfile_puts(f, "</table>\n");
+    for (size_t i = 0; i < run->nrules; i++)
+        if (run->rules[i]->nsamples)
+            html_samples(f, run->rules[i]);
+}
 
+static void html_step(mk_outfile *f, const mk_context *c, uint64_t in, uint64_t out,
+                      uint64_t rejected, uint64_t dropped)
+{
+    mk_outfile_puts(f, "<tr><td>");
+    mk_outfile_puts(f, mk_role_name(c->step->role));
+    mk_outfile_putc(f, ' ');
+    html_text(f, c->step->name);
+    mk_outfile_puts(f, "</td><td>");
+    html_text(f, c->step->plugin_name);
+    printf_out(f, "</td><td class=\"n\">%" PRIu64 "</td><td class=\"n\">%" PRIu64
+                  "</td><td class=\"n\">%" PRIu64 "</td><td class=\"n\">%" PRIu64 "</td></tr>\n",
+               in, out, rejected, dropped);
+}
+
+static void html_transform(mk_outfile *f, const mk_context *t)
+{
+    html_step(f, t, t->rows_in, t->rows_out, t->rows_rejected, t->rows_dropped);
+}
+
+static void html_steps(mk_outfile *f, const mk_run *run)
+{
+    const mk_pipeline *p = run->p;
     mk_outfile_puts(f, "<h2>Steps</h2>\n<table><tr><th>step</th><th>plugin</th><th>in</th>"
                        "<th>out</th><th>rejected</th><th>dropped</th></tr>\n");
     for (size_t i = 0; i < p->nsources; i++) {
         const mk_context *s = &run->sources[i];
-        mk_outfile_puts(f, "<tr><td>source ");
-        html_text(f, s->step->name);
-        mk_outfile_puts(f, "</td><td>");
-        html_text(f, s->step->plugin_name);
-        printf_out(f, "</td><td class=\"n\">%" PRIu64 "</td><td class=\"n\">%" PRIu64
-                      "</td><td class=\"n\">%" PRIu64 "</td><td class=\"n\">0</td></tr>\n",
-                   s->rows_out + s->rows_rejected, s->rows_out, s->rows_rejected);
+        html_step(f, s, s->rows_out + s->rows_rejected, s->rows_out, s->rows_rejected, 0);
+        for (size_t k = 0; k < s->step->chain_len; k++)
+            html_transform(f, &s->chain[k]);
     }
-    for (size_t i = 0; i < p->ntransforms; i++) {
-        const mk_context *t = &run->transforms[i];
-        mk_outfile_puts(f, "<tr><td>transform ");
-        html_text(f, t->step->name);
-        mk_outfile_puts(f, "</td><td>");
-        html_text(f, t->step->plugin_name);
-        printf_out(f, "</td><td class=\"n\">%" PRIu64 "</td><td class=\"n\">%" PRIu64
-                      "</td><td class=\"n\">%" PRIu64 "</td><td class=\"n\">%" PRIu64 "</td></tr>\n",
-                   t->rows_in, t->rows_out, t->rows_rejected, t->rows_dropped);
-    }
+    for (size_t i = 0; i < p->ntransforms; i++)
+        html_transform(f, &run->transforms[i]);
     for (size_t i = 0; i < p->nsinks; i++) {
         const mk_context *s = &run->sinks[i];
-        mk_outfile_puts(f, "<tr><td>sink ");
-        html_text(f, s->step->name);
-        mk_outfile_puts(f, "</td><td>");
-        html_text(f, s->step->plugin_name);
-        printf_out(f, "</td><td class=\"n\">%" PRIu64 "</td><td class=\"n\">%" PRIu64
-                      "</td><td class=\"n\">%" PRIu64 "</td><td class=\"n\">0</td></tr>\n",
-                   s->rows_written + s->rows_rejected, s->rows_written, s->rows_rejected);
+        html_step(f, s, s->rows_written + s->rows_rejected, s->rows_written, s->rows_rejected, 0);
     }
     mk_outfile_puts(f, "</table>\n<p>Rejected rows: <code>");
     html_text(f, p->rejects_path);
     mk_outfile_puts(f, "</code></p>\n</body></html>\n");
+}
+
+int mk_report_html(mk_run *run, const char *path)
+{
+    char err[1024];
+    mk_outfile *f = mk_outfile_open(path, err, sizeof err);
+    if (!f) {
+        mk_log(MK_LOG_ERROR, "html report: %s", err);
+        return -1;
+    }
+    html_head(f, run);
+    html_rules(f, run);
+    html_steps(f, run);
     if (mk_outfile_commit(f, err, sizeof err) != 0) {
         mk_log(MK_LOG_ERROR, "html report: %s", err);
         return -1;
