@@ -117,6 +117,53 @@ static char *load_error(const char *yaml, const cfg_vars *vars)
     return slash ? slash : err;
 }
 
+TEST(schemas_with_types_are_their_own)
+{
+    mk_schema_registry *r = mk_schema_registry_new();
+    const char *names[] = {"id", "born"};
+    mk_type text[] = {MK_TYPE_TEXT, MK_TYPE_TEXT}, typed[] = {MK_TYPE_INTEGER, MK_TYPE_DATE};
+    const mk_schema *plain = mk_schema_intern(r, names, 2);
+    CHECK(plain->types == NULL);
+    CHECK(mk_schema_intern_typed(r, names, text, 2) == plain); /* all text: the same */
+    const mk_schema *t = mk_schema_intern_typed(r, names, typed, 2);
+    CHECK(t != plain);
+    CHECK(t->types && t->types[0] == MK_TYPE_INTEGER && t->types[1] == MK_TYPE_DATE);
+    CHECK(mk_schema_intern_typed(r, names, typed, 2) == t);
+    mk_schema_registry_free(r);
+}
+
+TEST(batch_records_and_truncate)
+{
+    mk_schema_registry *r = mk_schema_registry_new();
+    const char *names[] = {"a"};
+    mk_batch *b = mk_batch_new(mk_schema_intern(r, names, 1));
+    for (int i = 0; i < 100; i++) { /* past the first growth */
+        size_t row = mk_batch_add_row(b);
+        CHECK(b->record[row] == 0);
+        b->record[row] = (uint64_t)i + 1;
+    }
+    CHECK(b->record[99] == 100);
+    mk_batch_truncate(b, 10);
+    CHECK_INT_EQ(b->nrows, 10);
+    mk_batch_truncate(b, 20); /* never grows */
+    CHECK_INT_EQ(b->nrows, 10);
+    CHECK(b->record[mk_batch_add_row(b)] == 0);
+    mk_batch_free(b);
+    mk_schema_registry_free(r);
+}
+
+TEST(host_members_since_first_release)
+{
+    mk_host h = {0};
+    h.size = (uint32_t)MK_HOST_FIRST_SIZE;
+    h.row_origin = NULL;
+    CHECK(!MK_HOST_HAS(&h, row_origin)); /* an old host: not there */
+    h.size = sizeof(mk_host);
+    CHECK(!MK_HOST_HAS(&h, row_origin)); /* there, but NULL */
+    CHECK(MK_PLUGIN_FIRST_SIZE < sizeof(mk_plugin));
+    CHECK(MK_HOST_FIRST_SIZE < sizeof(mk_host));
+}
+
 TEST(pipefile_syntax_error_has_position)
 {
     const char *e = load_error("name: x\nsources:\n  - plugin: csv\n   path: [oops\n", NULL);
@@ -360,6 +407,9 @@ int main(void)
     RUN(arena_big_allocation_is_released_at_reset);
     RUN(batch_rows_null_and_empty_differ);
     RUN(batch_widening_schema_keeps_room);
+    RUN(schemas_with_types_are_their_own);
+    RUN(batch_records_and_truncate);
+    RUN(host_members_since_first_release);
     RUN(pipefile_syntax_error_has_position);
     RUN(pipefile_variables_expand);
     RUN(pipefile_undefined_variable_is_an_error);
