@@ -16,49 +16,50 @@
 
 #include "kit_file.h"
 
+_Static_assert(offsetof(mk_outfile, b) == 0, "an mkk_file is the head of its mk_outfile");
+
 mkk_file *mkk_file_open(const mk_host *h, mk_context *ctx, const char *path)
 {
-    kit_file *k = calloc(1, sizeof(*k));
+    kit_owner *k = calloc(1, sizeof(*k));
     if (!k) {
         h->error(ctx, "out of memory opening %s", path);
         return NULL;
     }
     char err[1024];
-    k->out = mk_outfile_open(path, err, sizeof err);
-    if (!k->out) {
+    mk_outfile *out = mk_outfile_open(path, err, sizeof err);
+    if (!out) {
         h->error(ctx, "%s", err);
         free(k);
         return NULL;
     }
     k->host = h;
     k->ctx = ctx;
-    k->pub.buf = k->out->buf;
-    k->pub.cap = k->out->cap;
-    k->pub.len = k->out->len;
-    return &k->pub;
+    out->owner = k;
+    return &out->b;
 }
 
 int mkk_file_write_slow(mkk_file *f, const void *p, size_t n)
 {
-    return sync_out(f, mk_outfile_write(sync_in(f), p, n));
+    return mk_outfile_write(outfile_of(f), p, n);
 }
 
 int mkk_file_error(const mkk_file *f)
 {
-    return ((const kit_file *)f)->out->err;
+    return outfile_of_const(f)->err;
 }
 
 const char *mkk_file_path(const mkk_file *f)
 {
-    return ((const kit_file *)f)->out->final_path;
+    return outfile_of_const(f)->final_path;
 }
 
 int mkk_file_check(mkk_file *f)
 {
-    kit_file *k = kit_of(f);
-    if (!k->out->err)
+    mk_outfile *out = outfile_of(f);
+    if (!out->err)
         return MK_OK;
-    k->host->error(k->ctx, "cannot write %s: %s", k->out->final_path, strerror(k->out->err));
+    kit_owner *k = owner_of(f);
+    k->host->error(k->ctx, "cannot write %s: %s", out->final_path, strerror(out->err));
     return MK_ERROR;
 }
 
@@ -66,16 +67,16 @@ int mkk_file_close(mkk_file *f, int commit)
 {
     if (!f)
         return MK_OK;
-    kit_file *k = kit_of(f);
+    kit_owner *k = owner_of(f);
     int rc = MK_OK;
     if (commit) {
         char err[1024];
-        if (mk_outfile_commit(sync_in(f), err, sizeof err) != 0) {
+        if (mk_outfile_commit(outfile_of(f), err, sizeof err) != 0) {
             k->host->error(k->ctx, "%s", err);
             rc = MK_ERROR;
         }
     } else {
-        mk_outfile_abort(k->out);
+        mk_outfile_abort(outfile_of(f));
     }
     free(k->repair);
     free(k);

@@ -2,10 +2,12 @@
  * kit_file.h -- the kit's file object, shared by kit_file.c and
  * kit_text.c (not installed).
  *
- * Trade-off: an mkk_file wraps the engine's mk_outfile (engine/util) and
- * lends the plugin that object's buffer (the public head), so no output
- * code is written twice; the price is that the fill level is copied
- * between the two at every call that is not inline (sync_in/sync_out).
+ * Trade-off: an mkk_file is the engine's mk_outfile (engine/util), whose
+ * first member is the struct mkk_file buffer head: the pointer a plugin
+ * holds is &outfile->b, so the inline writers and textout's writers work
+ * on the same buffer with nothing copied between them, and no output code
+ * is written twice.  What only the kit needs (host, context, scratch)
+ * hangs off outfile->owner.
  */
 #ifndef MEKONG_KIT_FILE_H
 #define MEKONG_KIT_FILE_H
@@ -16,33 +18,27 @@
 #include "mekong_kit.h"
 #include "util/outfile.h"
 
-typedef struct kit_file {
-    mkk_file pub;     /* first: the buffer of out, lent to the inline writers */
-    mk_outfile *out;
+typedef struct kit_owner {
     const mk_host *host;
     mk_context *ctx;
     char *repair;     /* scratch for mkk_csv_field_repaired */
     size_t repair_cap;
-} kit_file;
+} kit_owner;
 
-static inline kit_file *kit_of(mkk_file *f)
+/* The outfile whose buffer head f is (its first member). */
+static inline mk_outfile *outfile_of(mkk_file *f)
 {
-    return (kit_file *)f;
+    return (mk_outfile *)(void *)f;
 }
 
-/* Give out the bytes the inline writers put in the buffer. */
-static inline mk_outfile *sync_in(mkk_file *f)
+static inline const mk_outfile *outfile_of_const(const mkk_file *f)
 {
-    mk_outfile *o = kit_of(f)->out;
-    o->len = f->len;
-    return o;
+    return (const mk_outfile *)(const void *)f;
 }
 
-/* Take back the fill level after out's own writers ran; rc passes through. */
-static inline int sync_out(mkk_file *f, int rc)
+static inline kit_owner *owner_of(mkk_file *f)
 {
-    f->len = kit_of(f)->out->len;
-    return rc;
+    return outfile_of(f)->owner;
 }
 
 #endif

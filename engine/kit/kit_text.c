@@ -3,10 +3,10 @@
  * wrappers of engine/util/textout.c, so the quoting, escaping and UTF-8
  * rules of the plugins are those of the engine's own rejects file.
  *
- * Trade-off: each writer is one call per field into the library (the
- * inner loops stay in textout.c, where they are inlined on mk_outfile);
- * a row-at-a-time writer would save the call but fix what a sink does
- * per cell.
+ * Trade-off: each writer is one call per field into the library, which
+ * jumps straight on to textout (an mkk_file is an mk_outfile, the style
+ * types are one type); a row-at-a-time writer would save that call but
+ * fix what a sink does per cell.
  */
 #include "config.h"
 
@@ -16,28 +16,21 @@
 #include "kit_file.h"
 #include "util/textout.h"
 
-static mk_csv_style csv_style(const mkk_csv_style *st)
-{
-    mk_csv_style s = {st->delimiter, st->quote, st->formula_guard};
-    return s;
-}
-
 int mkk_csv_field(mkk_file *f, const mkk_csv_style *st, const char *ptr, size_t len)
 {
-    mk_csv_style s = csv_style(st);
-    return sync_out(f, mk_csv_write_field(sync_in(f), &s, ptr, len));
+    return mk_csv_write_field(outfile_of(f), st, ptr, len);
 }
 
 int mkk_csv_field_repaired(mkk_file *f, const mkk_csv_style *st, const char *ptr, size_t len,
                            size_t *replaced)
 {
-    kit_file *k = kit_of(f);
+    kit_owner *k = owner_of(f);
     if (!ptr || mk_utf8_valid_prefix(ptr, len) == len)
         return mkk_csv_field(f, st, ptr, len);
     if (len * 3 > k->repair_cap) {
         char *r = realloc(k->repair, len * 3);
         if (!r) {
-            k->out->err = ENOMEM;
+            outfile_of(f)->err = ENOMEM;
             return -1;
         }
         k->repair = r;
@@ -49,7 +42,7 @@ int mkk_csv_field_repaired(mkk_file *f, const mkk_csv_style *st, const char *ptr
 
 int mkk_json_string(mkk_file *f, const char *ptr, size_t len, int mode, size_t *replaced)
 {
-    return sync_out(f, mk_json_write_string(sync_in(f), ptr, len, mode, replaced));
+    return mk_json_write_string(outfile_of(f), ptr, len, mode, replaced);
 }
 
 size_t mkk_utf8_valid_prefix(const char *s, size_t len)
