@@ -21,7 +21,7 @@
 typedef struct kit_owner {
     const mk_host *host;
     mk_context *ctx;
-    char *repair;     /* scratch for mkk_csv_field_repaired */
+    char *repair; /* scratch for mkk_csv_field_repaired */
     size_t repair_cap;
 } kit_owner;
 
