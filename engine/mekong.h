@@ -59,6 +59,13 @@
  *     MK_HOST_HAS(host, member) says the host has it.  The members marked
  *     "since 1.1" below, and the schema and batch members marked so, are
  *     such members.  mekong_kit.h wraps the common cases.
+ *
+ * The plugin kit.  mekong_kit.h (installed beside this header; library
+ * libmekongkit, pkg-config --libs mekong; docs/PLUGIN-KIT.md) has what
+ * every plugin would otherwise write again: plans per schema, columns by
+ * name, options with choices on any host, output files that appear only
+ * when the run succeeds, CSV/JSON writers and UTF-8 checks.  This header
+ * stays the whole API; the kit only calls it.
  */
 #ifndef MEKONG_H
 #define MEKONG_H

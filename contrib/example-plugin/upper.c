@@ -14,11 +14,15 @@
  * run, so a typo cannot go unnoticed.  Values are copied into the output
  * batch's arena only when they hold a lower-case letter; the other cells
  * point at the input bytes.
+ *
+ * Trade-off: the columns are found with the plugin kit (<mekong_kit.h>,
+ * linked with pkg-config --libs mekong), which caches them per schema;
+ * the plugin then depends on libmekongkit being installed beside mekong.
  */
 #include <stdlib.h>
-#include <string.h>
 
 #include <mekong.h>
+#include <mekong_kit.h>
 
 /* Only mekong_plugin is exported (the Makefile builds with
  * -fvisibility=hidden). */
@@ -27,6 +31,7 @@
 typedef struct upper_state {
     mk_context *ctx;
     const mk_host *host;
+    mkk_colmap *columns;     /* the named columns, per input schema */
     const mk_schema *schema; /* the schema `targets` was made for */
     unsigned char *targets;  /* per column: 1 when it is upper-cased */
 } upper_state;
@@ -47,31 +52,38 @@ static int upper_open(mk_context *ctx, const mk_host *host, void **state)
     *state = u;
     u->ctx = ctx;
     u->host = host;
-    return MK_OK;
+    size_t n = host->opt_count(ctx, "columns");
+    const char **names = calloc(n ? n : 1, sizeof(char *));
+    if (!names)
+        return MK_NOMEM;
+    for (size_t i = 0; i < n; i++)
+        host->opt_entry(ctx, "columns", i, NULL, &names[i]);
+    u->columns = mkk_colmap_new(host, names, n);
+    free(names);
+    return u->columns ? MK_OK : MK_NOMEM;
 }
 
 /* Which columns of this schema to change; schemas are interned, so the
  * answer is kept until another schema comes. */
 static int plan_columns(upper_state *u, const mk_schema *schema)
 {
+    const long *found = mkk_colmap_get(u->columns, schema); /* -1: not in schema */
     unsigned char *t = calloc(schema->ncols ? schema->ncols : 1, 1);
-    if (!t)
+    if (!found || !t) {
+        free(t);
         return MK_NOMEM;
-    size_t n = u->host->opt_count(u->ctx, "columns");
-    for (size_t i = 0; i < n; i++) {
-        const char *name;
-        u->host->opt_entry(u->ctx, "columns", i, NULL, &name);
-        size_t c = 0;
-        while (c < schema->ncols && strcmp(schema->names[c], name) != 0)
-            c++;
-        if (c == schema->ncols) {
+    }
+    for (size_t i = 0; i < mkk_colmap_size(u->columns); i++) {
+        if (found[i] < 0) {
+            const char *name;
+            u->host->opt_entry(u->ctx, "columns", i, NULL, &name);
             u->host->error(u->ctx, "column '%s' is not in the rows (they have %zu columns, "
                                    "the first is '%s'): check the name",
                            name, schema->ncols, schema->ncols ? schema->names[0] : "");
             free(t);
             return MK_ERROR;
         }
-        t[c] = 1;
+        t[found[i]] = 1;
     }
     free(u->targets);
     u->targets = t;
@@ -124,6 +136,7 @@ static void upper_close(void *state)
     if (!u)
         return;
     free(u->targets);
+    mkk_colmap_free(u->columns);
     free(u);
 }
 

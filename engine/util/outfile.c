@@ -40,13 +40,13 @@ mk_outfile *mk_outfile_open(const char *path, char *err, size_t errlen)
     if (!f)
         goto nomem;
     f->fd = -1;
-    f->buf = malloc(OUTFILE_BUFFER);
+    f->b.buf = malloc(OUTFILE_BUFFER);
     f->final_path = strdup(path);
     size_t n = strlen(path) + 32;
     f->tmp_path = malloc(n);
-    if (!f->buf || !f->final_path || !f->tmp_path)
+    if (!f->b.buf || !f->final_path || !f->tmp_path)
         goto nomem;
-    f->cap = OUTFILE_BUFFER;
+    f->b.cap = OUTFILE_BUFFER;
 
     /* ".name.tmp-XXXXXX" beside the final name */
     const char *slash = strrchr(path, '/');
@@ -113,9 +113,9 @@ int mk_outfile_flush(mk_outfile *f)
 {
     if (f->err)
         return -1;
-    if (f->len && write_all(f, f->buf, f->len) != 0)
+    if (f->b.len && write_all(f, f->b.buf, f->b.len) != 0)
         return -1;
-    f->len = 0;
+    f->b.len = 0;
     return 0;
 }
 
@@ -176,6 +176,6 @@ void mk_outfile_abort(mk_outfile *f)
         unlink(f->tmp_path);
     free(f->tmp_path);
     free(f->final_path);
-    free(f->buf);
+    free(f->b.buf);
     free(f);
 }

@@ -11,8 +11,10 @@
  * /dev/stdout, a FIFO) is opened and written directly: there is nothing to
  * rename over, and renaming a file over a device would replace the device.
  *
- * Shared by the engine (rejects, report) and file sinks (linked in as a
- * convenience library), so it knows nothing of plugins or rows.
+ * Shared by the engine (rejects, report) and the plugin kit's mkk_file
+ * (engine/kit: libmekongkit contains this code), so it knows nothing of
+ * plugins or rows.  Its buffer is the kit's struct mkk_file, first in
+ * mk_outfile, so the kit lends it to plugins' inline writers as it is.
  */
 #ifndef MEKONG_OUTFILE_H
 #define MEKONG_OUTFILE_H
@@ -20,14 +22,16 @@
 #include <stddef.h>
 #include <string.h>
 
+#include "mekong_kit.h"
+
 typedef struct mk_outfile {
-    char *buf;
-    size_t len, cap;
+    mkk_file b;       /* the buffer: b.buf, b.len of b.cap bytes in use */
     int fd;
     int err;          /* first errno of a failed write, 0 if none */
     char *final_path;
     char *tmp_path;   /* NULL when direct */
     int direct;       /* writing the final path itself (not a regular file) */
+    void *owner;      /* whoever wraps the file (the kit), NULL */
 } mk_outfile;
 
 /* Create the temporary file (and missing parent directories).  NULL with a
@@ -44,22 +48,22 @@ int mk_outfile_write_direct(mk_outfile *f, const void *p, size_t n);
 
 static inline int mk_outfile_write(mk_outfile *f, const void *p, size_t n)
 {
-    if (f->cap - f->len < n) {
+    if (f->b.cap - f->b.len < n) {
         if (mk_outfile_flush(f) != 0)
             return -1;
-        if (n >= f->cap) /* larger than the buffer: write it through */
+        if (n >= f->b.cap) /* larger than the buffer: write it through */
             return mk_outfile_write_direct(f, p, n);
     }
-    memcpy(f->buf + f->len, p, n);
-    f->len += n;
+    memcpy(f->b.buf + f->b.len, p, n);
+    f->b.len += n;
     return 0;
 }
 
 static inline int mk_outfile_putc(mk_outfile *f, char c)
 {
-    if (f->len == f->cap && mk_outfile_flush(f) != 0)
+    if (f->b.len == f->b.cap && mk_outfile_flush(f) != 0)
         return -1;
-    f->buf[f->len++] = c;
+    f->b.buf[f->b.len++] = c;
     return 0;
 }
 

@@ -25,11 +25,9 @@ static inline uint64_t mk_word_has_byte(uint64_t w, uint64_t pattern)
 
 #define MK_BYTE_PATTERN(c) (0x0101010101010101u * (unsigned char)(c))
 
-typedef struct mk_csv_style {
-    char delimiter;     /* ',' */
-    char quote;         /* '"' */
-    int formula_guard;  /* make spreadsheet formulas inert (see csv sink docs) */
-} mk_csv_style;
+/* delimiter, quote, formula_guard (make spreadsheet formulas inert, see
+ * the csv sink docs): the plugin kit's type, so its writers pass it on. */
+typedef mkk_csv_style mk_csv_style;
 
 /* One field: NULL (ptr == NULL) as an empty unquoted field, the empty
  * string as "", quoted when it holds the delimiter, the quote, CR, LF, or

@@ -33,7 +33,7 @@ static const mk_option_decl sink_options[] = {
      "make cells a spreadsheet would run as formulas inert (a leading ')"},
     {"invalid_utf8", MK_OPT_STRING, 0, "reject",
      "what to do with a value that is not valid UTF-8: reject (the row) or replace (with U+FFFD)",
-     "reject|replace"},
+     CSV_INVALID_UTF8_CHOICES},
     {NULL, 0, 0, NULL, NULL},
 };
 

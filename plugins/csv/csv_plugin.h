@@ -6,6 +6,9 @@
 
 #include "mekong.h"
 
+/* The choices of the sink's invalid_utf8 option (declared in csv.c). */
+#define CSV_INVALID_UTF8_CHOICES "reject|replace"
+
 extern const mk_source_ops csv_source_ops;
 extern const mk_sink_ops csv_sink_ops;
 

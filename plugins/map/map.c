@@ -15,8 +15,11 @@
  * place them).  A column named in rename, drop, keep or order
  * that the rows do not have fails the run (strict: false ignores it), so a
  * typo cannot silently lose a column.  Values are not copied: output
- * cells point at the input bytes.  The plan (which input column feeds
- * which output column) is made once per input schema.
+ * cells point at the input bytes.
+ *
+ * Trade-off: the plan (which input column feeds which output column) is
+ * made once per input schema and kept to the end (mkk_plans), so the
+ * option lists are walked per schema, never per row.
  */
 #include "config.h"
 
@@ -25,11 +28,9 @@
 #include <string.h>
 
 #include "mekong.h"
-#include "util/textout.h"
+#include "mekong_kit.h"
 
 typedef struct plan {
-    struct plan *next;
-    const mk_schema *in;
     const mk_schema *out;
     long *source;       /* per output column: input column, or -1 - constant index */
 } plan;
@@ -46,8 +47,15 @@ typedef struct map_state {
     size_t nadd;
     size_t nprov;
     int prov_kind[N_PROVENANCE]; /* per provenance entry, in option order */
-    plan *plans;
+    mkk_plans *plans; /* per input schema: plan */
 } map_state;
+
+static void free_plan(void *plan_)
+{
+    plan *p = plan_;
+    free(p->source);
+    free(p);
+}
 
 /* provenance: { record: source_row, ... }: the keys must be known. */
 static int read_provenance(map_state *m)
@@ -100,6 +108,8 @@ static int map_open(mk_context *ctx, const mk_host *host, void **state)
     m->host = host;
     m->strict = host->opt_bool(ctx, "strict");
     m->nadd = host->opt_count(ctx, "add");
+    if (!(m->plans = mkk_plans_new(free_plan)))
+        return MK_NOMEM;
     if (read_provenance(m) != MK_OK)
         return MK_ERROR;
     /* map moves values and adds constants: its output is valid UTF-8 when
@@ -108,7 +118,7 @@ static int map_open(mk_context *ctx, const mk_host *host, void **state)
     for (size_t i = 0; i < host->opt_count(ctx, "add"); i++) {
         const char *key, *val;
         if (host->opt_entry(ctx, "add", i, &key, &val) == MK_OK && val &&
-            mk_utf8_valid_prefix(val, strlen(val)) != strlen(val))
+            mkk_utf8_valid_prefix(val, strlen(val)) != strlen(val))
             valid = 0;
     }
     for (size_t i = 0; i < m->nprov; i++)
@@ -256,18 +266,14 @@ static plan *make_plan(map_state *m, const mk_schema *in)
             }
         }
     }
-    p->in = in;
     p->out = h->schema_intern(ctx, c.names, c.n);
     p->source = c.source;
     free(c.names);
     if (!p->out) {
-        free(p->source);
-        free(p);
+        free_plan(p);
         return NULL;
     }
-    p->next = m->plans;
-    m->plans = p;
-    return p;
+    return mkk_plans_put(m->plans, in, p) == MK_OK ? p : NULL;
 fail:
     free(c.names);
     free(c.source);
@@ -331,9 +337,7 @@ static int emit_row(map_state *m, const mk_batch *in, size_t r, mk_batch *out, s
 static int map_process(void *state, const mk_batch *in, mk_batch *out)
 {
     map_state *m = state;
-    plan *p = m->plans;
-    while (p && p->in != in->schema)
-        p = p->next;
+    plan *p = mkk_plans_get(m->plans, in->schema);
     if (!p && !(p = make_plan(m, in->schema)))
         return MK_ERROR;
     out->schema = p->out;
@@ -361,13 +365,7 @@ static void map_close(void *state)
     map_state *m = state;
     if (!m)
         return;
-    plan *p = m->plans;
-    while (p) {
-        plan *next = p->next;
-        free(p->source);
-        free(p);
-        p = next;
-    }
+    mkk_plans_free(m->plans);
     free(m);
 }
 

@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # install.sh -- `make install` gives what an integrator and a plugin author
 # need, and a plugin builds out of tree against it:
-#   1. make install DESTDIR=TMP installs the command, the header, mekong.pc
-#      and the csv, jsonl and map plugins under the plugin folder;
-#   2. the installed `mekong plugins` lists csv, jsonl and map from there;
+#   1. make install DESTDIR=TMP installs the command, the headers (mekong.h,
+#      mekong_kit.h), the plugin kit (libmekongkit), mekong.pc and the csv,
+#      jsonl and map plugins under the plugin folder;
+#   2. the installed `mekong plugins` lists csv, jsonl and map from there
+#      (they load the installed libmekongkit: no LD_LIBRARY_PATH is set);
 #   3. contrib/example-plugin (a copy, so the source tree stays clean)
-#      builds with its own Makefile, finding mekong only through pkg-config
-#      and the installed mekong.pc;
+#      builds with its own Makefile, finding mekong and the kit only
+#      through pkg-config and the installed mekong.pc;
 #   4. a pipeline run by the installed command uses the example plugin
 #      (--plugin-dir) and gives the expected bytes; `make install` of the
 #      plugin puts it where the installed `mekong plugins` finds it.
@@ -14,7 +16,7 @@ set -u
 work=$(mktemp -d "${TMPDIR:-/tmp}/mekong-install.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 root="$work/root"
-unset MEKONG_PLUGIN_PATH
+unset MEKONG_PLUGIN_PATH LD_LIBRARY_PATH
 
 ok() { echo "ok - install: $1"; }
 not_ok() { echo "not ok - install: $1"; [ $# -gt 1 ] && sed 's/^/    /' "$2" | tail -15; }
@@ -37,16 +39,20 @@ prefix=$(var prefix)
 mekong="$root$(var bindir | sed "s|\${exec_prefix}|$(var exec_prefix)|; s|\${prefix}|$prefix|")/mekong"
 pc=$(find "$root" -name mekong.pc | head -1)
 header=$(find "$root" -path '*/include/mekong.h' | head -1)
+kit_header=$(find "$root" -path '*/include/mekong_kit.h' | head -1)
+kit_lib=$(find "$root" -name 'libmekongkit.so.0' | head -1)
 missing=""
 [ -x "$mekong" ] || missing="$missing the command ($mekong);"
 [ -n "$pc" ] || missing="$missing mekong.pc;"
 [ -n "$header" ] || missing="$missing include/mekong.h;"
+[ -n "$kit_header" ] || missing="$missing include/mekong_kit.h;"
+[ -n "$kit_lib" ] || missing="$missing libmekongkit.so.0;"
 if [ -n "$missing" ]; then
     echo "not ok - install: make install did not install:$missing"
     find "$root" -type f | sed "s|^$root|    |"
     exit 0
 fi
-ok "make install DESTDIR=... installs the command, mekong.h and mekong.pc"
+ok "make install DESTDIR=... installs the command, mekong.h, mekong_kit.h, libmekongkit and mekong.pc"
 
 # pkg-config on the DESTDIR copy: every path of mekong.pc derives from prefix
 export PKG_CONFIG_PATH
@@ -86,16 +92,27 @@ fi
 # ---- 3. the example plugin, out of tree ----------------------------------
 cp -r "$MEKONG_SRC/contrib/example-plugin" "$work/example"
 rm -f "$work/example/upper.so"
-if make -C "$work/example" PKG_CONFIG="$pkgconfig" > "$work/build.log" 2>&1 &&
+# (MAKEFLAGS of an outer make -s would hide the commands the checks read)
+if MAKEFLAGS= make -C "$work/example" PKG_CONFIG="$pkgconfig" > "$work/build.log" 2>&1 &&
     [ -f "$work/example/upper.so" ]; then
     ok "contrib/example-plugin builds with plain make against the installed mekong.pc and mekong.h"
 else
     not_ok "contrib/example-plugin does not build against the installed mekong" "$work/build.log"
     exit 0
 fi
-if grep -q -- "-I$MEKONG_SRC\|-I$MEKONG_BUILD" "$work/build.log"; then
-    echo "not ok - install: the example plugin was compiled with the build tree's headers"
+if grep -q -- "-[IL]$MEKONG_SRC\|-[IL]$MEKONG_BUILD" "$work/build.log"; then
+    echo "not ok - install: the example plugin was built with the build tree's headers or libraries"
     sed 's/^/    /' "$work/build.log"
+fi
+libs=$($pkgconfig --libs mekong | sed "s/ *$//")
+if [ "$libs" != "-L$(dirname "$kit_lib") -lmekongkit" ]; then
+    echo "not ok - install: pkg-config --libs mekong gives '$libs', expected -L$(dirname "$kit_lib") -lmekongkit"
+elif ! grep -q -- "-lmekongkit" "$work/build.log" ||
+    { command -v readelf >/dev/null 2>&1 &&
+      ! readelf -d "$work/example/upper.so" | grep -q 'NEEDED.*libmekongkit\.so\.0'; }; then
+    not_ok "the example plugin was not linked with the plugin kit" "$work/build.log"
+else
+    ok "pkg-config --libs mekong links the example plugin with the installed libmekongkit"
 fi
 
 # ---- 4. a pipeline that uses it ------------------------------------------

@@ -1,0 +1,286 @@
+/*
+ * test_kit.c -- unit tests of the plugin kit (engine/kit, libmekongkit),
+ * linked against the shared library as plugins are.
+ *
+ * Trade-off: the host is a fake of a few calls (error, opt_string,
+ * opt_choice, column_find, row_reject), sized either as today's table or
+ * as the first release's, so the fallbacks for old hosts run too; the
+ * real host is covered by the cases that run the converted plugins.
+ */
+#include "config.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "mekong_kit.h"
+#include "unit.h"
+
+static char last_error[512];
+static int host_calls; /* calls of the 1.1 members */
+static const char *option_value = "replace";
+static char rejected[512];
+
+static void fake_error(mk_context *ctx, const char *fmt, ...)
+{
+    (void)ctx;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(last_error, sizeof last_error, fmt, ap);
+    va_end(ap);
+}
+
+static const char *fake_opt_string(mk_context *ctx, const char *name)
+{
+    (void)ctx;
+    (void)name;
+    return option_value;
+}
+
+static int fake_opt_choice(mk_context *ctx, const char *name)
+{
+    (void)ctx;
+    (void)name;
+    host_calls++;
+    return strcmp(option_value, "replace") == 0 ? 1 : 0;
+}
+
+static long fake_column_find(const mk_schema *s, const char *name)
+{
+    host_calls++;
+    for (size_t c = 0; c < s->ncols; c++)
+        if (strcmp(s->names[c], name) == 0)
+            return (long)c;
+    return -1;
+}
+
+static int fake_row_reject(mk_context *ctx, const mk_batch *in, size_t row, const char *rule,
+                           const char *reason)
+{
+    (void)ctx;
+    (void)in;
+    snprintf(rejected, sizeof rejected, "%zu %s: %s", row, rule, reason);
+    return MK_OK;
+}
+
+/* A host of today's size (newer) or of the first release's. */
+static mk_host fake_host(int newer)
+{
+    mk_host h;
+    memset(&h, 0, sizeof h);
+    h.size = newer ? (uint32_t)sizeof h : (uint32_t)MK_HOST_FIRST_SIZE;
+    h.error = fake_error;
+    h.opt_string = fake_opt_string;
+    h.row_reject = fake_row_reject;
+    h.opt_choice = fake_opt_choice; /* beyond size when !newer: must not be called */
+    h.column_find = fake_column_find;
+    return h;
+}
+
+static int freed;
+static void count_free(void *p)
+{
+    freed++;
+    free(p);
+}
+
+TEST(plans_get_put_free)
+{
+    const char *a[] = {"x"}, *b[] = {"y"};
+    mk_schema s1 = {1, a, NULL}, s2 = {1, b, NULL};
+    mkk_plans *ps = mkk_plans_new(count_free);
+    CHECK(ps != NULL);
+    CHECK(mkk_plans_get(ps, &s1) == NULL);
+    int *p1 = malloc(sizeof *p1), *p2 = malloc(sizeof *p2), *p3 = malloc(sizeof *p3);
+    CHECK_INT_EQ(mkk_plans_put(ps, &s1, p1), MK_OK);
+    CHECK_INT_EQ(mkk_plans_put(ps, &s2, p2), MK_OK);
+    CHECK(mkk_plans_get(ps, &s1) == p1);
+    CHECK(mkk_plans_get(ps, &s1) == p1); /* the last hit */
+    CHECK(mkk_plans_get(ps, &s2) == p2);
+    CHECK_INT_EQ(mkk_plans_put(ps, &s1, p3), MK_OK); /* replaces p1 */
+    CHECK_INT_EQ(freed, 1);
+    CHECK(mkk_plans_get(ps, &s1) == p3);
+    mkk_plans_free(ps);
+    CHECK_INT_EQ(freed, 3);
+    mkk_plans_free(NULL);
+}
+
+static void colmap_on(int newer)
+{
+    mk_host h = fake_host(newer);
+    const char *want[] = {"c", "a", "zz"};
+    const char *n1[] = {"a", "b", "c"}, *n2[] = {"c", "a"};
+    mk_schema s1 = {3, n1, NULL}, s2 = {2, n2, NULL};
+    host_calls = 0;
+    mkk_colmap *m = mkk_colmap_new(&h, want, 3);
+    CHECK(m != NULL);
+    CHECK_INT_EQ(mkk_colmap_size(m), 3);
+    const long *i1 = mkk_colmap_get(m, &s1);
+    CHECK(i1 && i1[0] == 2 && i1[1] == 0 && i1[2] == -1);
+    CHECK_INT_EQ(mkk_colmap_unwanted(m, &s1), 1); /* b */
+    const long *i2 = mkk_colmap_get(m, &s2);
+    CHECK(i2 && i2[0] == 0 && i2[1] == 1 && i2[2] == -1);
+    CHECK_INT_EQ(mkk_colmap_unwanted(m, &s2), -1);
+    CHECK(mkk_colmap_get(m, &s1) == i1); /* cached */
+    CHECK_INT_EQ(host_calls, newer ? 6 : 0);
+    CHECK_INT_EQ(mkk_column_find(&h, &s1, "b"), 1);
+    CHECK_INT_EQ(mkk_column_find(&h, &s1, "q"), -1);
+    mkk_colmap_free(m);
+}
+
+TEST(colmap_new_host)
+{
+    colmap_on(1);
+}
+TEST(colmap_first_release_host)
+{
+    colmap_on(0);
+}
+
+TEST(opt_choice_both_hosts)
+{
+    for (int newer = 0; newer < 2; newer++) {
+        mk_host h = fake_host(newer);
+        host_calls = 0;
+        option_value = "replace";
+        CHECK_INT_EQ(mkk_opt_choice(&h, NULL, "invalid_utf8", "reject|replace"), 1);
+        option_value = "reject";
+        CHECK_INT_EQ(mkk_opt_choice(&h, NULL, "invalid_utf8", "reject|replace"), 0);
+        CHECK_INT_EQ(host_calls, newer ? 2 : 0);
+    }
+    mk_host old = fake_host(0);
+    option_value = "rej";
+    CHECK_INT_EQ(mkk_opt_choice(&old, NULL, "x", "reject|replace"), -1);
+    option_value = "c";
+    CHECK_INT_EQ(mkk_opt_choice(&old, NULL, "x", "a|bb|c"), 2);
+    option_value = NULL;
+    CHECK_INT_EQ(mkk_opt_choice(&old, NULL, "x", "a|b"), -1);
+    option_value = "replace";
+}
+
+static char *slurp(const char *path)
+{
+    FILE *fp = fopen(path, "rb");
+    if (!fp)
+        return NULL;
+    static char buf[4096];
+    size_t n = fread(buf, 1, sizeof buf - 1, fp);
+    fclose(fp);
+    buf[n] = '\0';
+    return buf;
+}
+
+TEST(file_commit_and_abort)
+{
+    mk_host h = fake_host(1);
+    char dir[] = "/tmp/mekong-kit-XXXXXX", path[128];
+    CHECK(mkdtemp(dir) != NULL);
+    snprintf(path, sizeof path, "%s/sub/out.csv", dir);
+    mkk_file *f = mkk_file_open(&h, NULL, path);
+    CHECK(f != NULL);
+    if (!f)
+        return;
+    CHECK_STR_EQ(mkk_file_path(f), path);
+    mkk_csv_style st = {',', '"', 1};
+    mkk_csv_field(f, &st, "a,b", 3);
+    mkk_file_putc(f, ',');
+    mkk_csv_field(f, &st, "=1+1", 4);
+    mkk_file_putc(f, ',');
+    size_t replaced = 0;
+    mkk_csv_field_repaired(f, &st, "x\xff", 2, &replaced);
+    mkk_file_puts(f, "\n");
+    mkk_json_string(f, "q\"\x01", 3, MKK_JSON_CHECK, NULL);
+    CHECK_INT_EQ(mkk_json_string(f, "\xc3", 1, MKK_JSON_CHECK, NULL), -2);
+    mkk_file_putc(f, '\n');
+    CHECK_INT_EQ(replaced, 1);
+    CHECK(access(path, F_OK) != 0); /* not there before the commit */
+    CHECK_INT_EQ(mkk_file_check(f), MK_OK);
+    CHECK_INT_EQ(mkk_file_error(f), 0);
+    CHECK_INT_EQ(mkk_file_close(f, 1), MK_OK);
+    CHECK_STR_EQ(slurp(path), "\"a,b\",\"'=1+1\",x\xef\xbf\xbd\n\"q\\\"\\u0001\"\n");
+
+    f = mkk_file_open(&h, NULL, path);
+    mkk_file_puts(f, "thrown away");
+    CHECK_INT_EQ(mkk_file_close(f, 0), MK_OK);
+    CHECK_STR_EQ(slurp(path), "\"a,b\",\"'=1+1\",x\xef\xbf\xbd\n\"q\\\"\\u0001\"\n");
+    unlink(path);
+    snprintf(path, sizeof path, "%s/sub", dir);
+    rmdir(path);
+    rmdir(dir);
+
+    last_error[0] = '\0';
+    CHECK(mkk_file_open(&h, NULL, "/") == NULL); /* a directory */
+    CHECK(strstr(last_error, "/") != NULL);
+}
+
+TEST(file_big_writes)
+{
+    mk_host h = fake_host(1);
+    char path[] = "/tmp/mekong-kit-big-XXXXXX";
+    int fd = mkstemp(path);
+    CHECK(fd >= 0);
+    close(fd);
+    mkk_file *f = mkk_file_open(&h, NULL, path);
+    size_t big = 300 * 1024;
+    char *block = malloc(big);
+    memset(block, 'x', big);
+    for (int i = 0; i < 3; i++) {
+        CHECK_INT_EQ(mkk_file_write(f, "ab", 2), 0);
+        CHECK_INT_EQ(mkk_file_write(f, block, big), 0); /* more than the buffer */
+    }
+    for (int i = 0; i < 300000; i++)
+        CHECK_INT_EQ(mkk_file_putc(f, 'y'), 0);
+    CHECK_INT_EQ(mkk_file_close(f, 1), MK_OK);
+    FILE *fp = fopen(path, "rb");
+    fseek(fp, 0, SEEK_END);
+    CHECK_INT_EQ(ftell(fp), (long)(3 * (big + 2) + 300000));
+    fseek(fp, (long)(big + 2), SEEK_SET);
+    char two[3] = {0};
+    CHECK_INT_EQ(fread(two, 1, 2, fp), 2);
+    CHECK_STR_EQ(two, "ab");
+    fclose(fp);
+    free(block);
+    unlink(path);
+}
+
+TEST(utf8_helpers)
+{
+    mk_value cells[3] = {{"ok", 2}, {NULL, 0}, {"ab\xe1\xbb", 4}};
+    size_t off = 99;
+    CHECK_INT_EQ(mkk_utf8_check_cells(cells, 3, &off), 2);
+    CHECK_INT_EQ(off, 2);
+    CHECK_INT_EQ(mkk_utf8_check_cells(cells, 2, &off), -1);
+    CHECK_INT_EQ(mkk_utf8_valid_prefix("Vi\xe1\xbb\x87t\xff", 7), 6);
+    char out[32];
+    size_t replaced = 0;
+    size_t n = mkk_utf8_repair("a\xe1\xbb\x62\xff", 5, out, &replaced);
+    CHECK_MEM_EQ(out, n, "a\xef\xbf\xbd\x62\xef\xbf\xbd", 8);
+    CHECK_INT_EQ(replaced, 2);
+
+    mk_host h = fake_host(0);
+    const char *names[] = {"ten", "ghi_chu"};
+    mk_schema s = {2, names, NULL};
+    mk_value v[4] = {{"An", 2}, {"", 0}, {"B", 1}, {"x\x80", 2}};
+    mk_batch b;
+    memset(&b, 0, sizeof b);
+    b.schema = &s;
+    b.nrows = 2;
+    b.values = v;
+    CHECK_INT_EQ(mkk_utf8_reject_row(&h, NULL, &b, 0, "t.utf8"), 0);
+    CHECK_INT_EQ(mkk_utf8_reject_row(&h, NULL, &b, 1, "t.utf8"), 1);
+    CHECK_STR_EQ(rejected, "1 t.utf8: column ghi_chu is not valid UTF-8 (byte 2)");
+}
+
+int main(void)
+{
+    RUN(plans_get_put_free);
+    RUN(colmap_new_host);
+    RUN(colmap_first_release_host);
+    RUN(opt_choice_both_hosts);
+    RUN(file_commit_and_abort);
+    RUN(file_big_writes);
+    RUN(utf8_helpers);
+    return unit_failed_tests ? 1 : 0;
+}
