@@ -45,9 +45,5 @@ cfg_node *cfg_new(cfg_kind kind, const char *value, int line, int column);
 int cfg_add(cfg_node *n, const char *key, cfg_node *item);
 cfg_node *cfg_copy(const cfg_node *n);
 
-/* Levenshtein distance, for "did you mean" suggestions. */
-size_t cfg_edit_distance(const char *a, const char *b);
-/* The candidate closest to word if close enough to suggest, else NULL. */
-const char *cfg_suggest(const char *word, const char *const *candidates, size_t n);
 
 #endif

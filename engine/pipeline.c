@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "log.h"
+#include "util/words.h"
 
 typedef struct builder {
     const char *path;
@@ -130,17 +131,6 @@ static size_t split_choices(const char *choices, char *buf, size_t buflen, const
     return n;
 }
 
-static int choice_allowed(const char *choices, const char *value)
-{
-    char buf[256];
-    const char *words[16];
-    size_t n = split_choices(choices, buf, sizeof buf, words, 16);
-    for (size_t i = 0; i < n; i++)
-        if (strcmp(words[i], value) == 0)
-            return 1;
-    return 0;
-}
-
 static size_t count_decls(const mk_option_decl *decls)
 {
     size_t n = 0;
@@ -211,11 +201,11 @@ static void set_option(builder *b, mk_step *ctx, mk_optval *ov, const cfg_node *
                 mk_role_name(ctx->role), ctx->name, type_name(d->type), cfg_kind_name(v->kind));
         return;
     }
-    if (d->choices && !choice_allowed(d->choices, v->value)) {
+    if (d->choices && mk_choice_index(d->choices, v->value) < 0) {
         char list[256];
         const char *cands[16];
         size_t n = split_choices(d->choices, list, sizeof list, cands, 16);
-        const char *near = cfg_suggest(v->value, cands, n);
+        const char *near = mk_suggest(v->value, cands, n);
         problem(b, v, "option '%s' of %s '%s' must be one of %s, not '%s'%s%s%s", d->name,
                 mk_role_name(ctx->role), ctx->name, d->choices, v->value,
                 near ? "; did you mean '" : "", near ? near : "", near ? "'?" : "");
@@ -250,7 +240,7 @@ static void unknown_key(builder *b, mk_step *ctx, const cfg_node *key,
         cands[n++] = reserved[i];
     for (size_t i = 0; decls && decls[i].name && n < 64; i++)
         cands[n++] = decls[i].name;
-    const char *near = cfg_suggest(key->value, cands, n);
+    const char *near = mk_suggest(key->value, cands, n);
     if (near)
         problem(b, key, "unknown option '%s' for %s '%s' (plugin %s); did you mean '%s'?",
                 key->value, mk_role_name(ctx->role), ctx->name, ctx->plugin_name, near);
@@ -447,7 +437,7 @@ static void build_thresholds(builder *b, mk_pipeline *p, const cfg_node *t)
             if (v->kind != CFG_SCALAR || parse_bool(v->value, &p->publish_on_threshold) != 0)
                 problem(b, v, "'publish_on_failure' must be true or false");
         } else {
-            const char *near = cfg_suggest(k, keys, 3);
+            const char *near = mk_suggest(k, keys, 3);
             problem(b, t->keys[i], "unknown key '%s' in thresholds%s%s%s", k,
                     near ? "; did you mean '" : " (max_rejected, rules, publish_on_failure)",
                     near ? near : "", near ? "'?" : "");
@@ -485,7 +475,7 @@ static void build_rejects(builder *b, mk_pipeline *p, const cfg_node *n)
         for (size_t i = 0; i < n->count; i++) {
             const char *k = n->keys[i]->value;
             if (strcmp(k, "path") != 0 && strcmp(k, "format") != 0) {
-                const char *near = cfg_suggest(k, keys, 2);
+                const char *near = mk_suggest(k, keys, 2);
                 problem(b, n->keys[i], "unknown key '%s' in rejects%s%s%s", k,
                         near ? "; did you mean '" : " (path, format)", near ? near : "",
                         near ? "'?" : "");
@@ -548,7 +538,7 @@ int mk_pipeline_build(const cfg_node *root, const char *path, const char *dir,
             if (strcmp(k, top_keys[j]) == 0)
                 break;
         if (j == N_TOP_KEYS) {
-            const char *near = cfg_suggest(k, top_keys, N_TOP_KEYS);
+            const char *near = mk_suggest(k, top_keys, N_TOP_KEYS);
             if (near)
                 problem(&b, root->keys[i], "unknown key '%s'; did you mean '%s'?", k, near);
             else

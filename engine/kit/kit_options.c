@@ -12,22 +12,7 @@
 #include <string.h>
 
 #include "mekong_kit.h"
-
-/* Position of value in "a|b|c", or -1. */
-static int choice_index(const char *choices, const char *value)
-{
-    size_t vlen = strlen(value);
-    int i = 0;
-    for (const char *p = choices;; i++) {
-        const char *bar = strchr(p, '|');
-        size_t len = bar ? (size_t)(bar - p) : strlen(p);
-        if (len == vlen && memcmp(p, value, len) == 0)
-            return i;
-        if (!bar)
-            return -1;
-        p = bar + 1;
-    }
-}
+#include "util/words.h"
 
 int mkk_opt_choice(const mk_host *h, mk_context *ctx, const char *name, const char *choices)
 {
@@ -39,5 +24,10 @@ int mkk_opt_choice(const mk_host *h, mk_context *ctx, const char *name, const ch
     const char *value = h->opt_string(ctx, name);
     if (!value || !choices)
         return -1;
-    return choice_index(choices, value);
+    return mk_choice_index(choices, value);
+}
+
+const char *mkk_suggest(const char *word, const char *const *candidates, size_t n)
+{
+    return mk_suggest(word, candidates, n);
 }

@@ -78,6 +78,10 @@ void mkk_colmap_free(mkk_colmap *m);
  * another one.  host->opt_choice when the host has it. */
 int mkk_opt_choice(const mk_host *h, mk_context *ctx, const char *name, const char *choices);
 
+/* The candidate closest to word, for a "did you mean" in a message, or NULL
+ * when none is close (at most 1 edit up to 4 bytes, len / 3 + 1 beyond). */
+const char *mkk_suggest(const char *word, const char *const *candidates, size_t n);
+
 /* ---- output files ------------------------------------------------------- */
 
 /* An output file written under a temporary name beside its final one and

@@ -18,6 +18,7 @@
 
 #include "log.h"
 #include "run_internal.h"
+#include "util/words.h"
 
 static pthread_mutex_t shared_mu = PTHREAD_MUTEX_INITIALIZER;
 
@@ -112,17 +113,7 @@ static int host_opt_choice(mk_context *ctx, const char *name)
     const mk_optval *ov = mk_step_option(ctx->step, name);
     if (!ov || !ov->value || !ov->decl->choices)
         return -1;
-    size_t len = strlen(ov->value);
-    int index = 0;
-    for (const char *c = ov->decl->choices;; index++) {
-        const char *bar = strchr(c, '|');
-        size_t n = bar ? (size_t)(bar - c) : strlen(c);
-        if (n == len && strncmp(c, ov->value, n) == 0)
-            return index;
-        if (!bar)
-            return -1;
-        c = bar + 1;
-    }
+    return mk_choice_index(ov->decl->choices, ov->value);
 }
 
 static const char *host_step_name(mk_context *ctx)

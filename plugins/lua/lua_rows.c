@@ -23,6 +23,7 @@
 #include <lauxlib.h>
 
 #include "lua_plugin.h"
+#include "mekong_kit.h"
 #include "vntext/vntext.h"
 
 static char stop_key;   /* address used as the "row is finished" error value */
@@ -128,46 +129,16 @@ static void push_columns(lua_State *L, const lp_plan *p)
     lua_rawsetp(L, LUA_REGISTRYINDEX, p);
 }
 
-/* Edit distance of two short names (for "did you mean"); large if long. */
-static size_t distance(const char *a, const char *b)
-{
-    size_t la = strlen(a), lb = strlen(b), row[65];
-    if (la > 64 || lb > 64)
-        return (size_t)-1;
-    for (size_t j = 0; j <= lb; j++)
-        row[j] = j;
-    for (size_t i = 1; i <= la; i++) {
-        size_t diag = row[0];
-        row[0] = i;
-        for (size_t j = 1; j <= lb; j++) {
-            size_t up = row[j], best = diag + (a[i - 1] != b[j - 1]);
-            if (up + 1 < best)
-                best = up + 1;
-            if (row[j - 1] + 1 < best)
-                best = row[j - 1] + 1;
-            row[j] = best;
-            diag = up;
-        }
-    }
-    return row[lb];
-}
-
 /* The column of p (output or removed) closest to name, if close enough. */
 static const char *closest_column(const lp_plan *p, const char *name)
 {
-    const char *best = NULL;
-    size_t best_d = (size_t)-1, n = p->out->ncols + p->nremoved;
-    for (size_t i = 0; i < n; i++) {
-        const char *c = i < p->out->ncols ? p->out->names[i]
-                                          : p->in->names[p->removed[i - p->out->ncols]];
-        size_t d = distance(name, c);
-        if (d < best_d) {
-            best_d = d;
-            best = c;
-        }
-    }
-    size_t len = strlen(name);
-    return best_d <= (len <= 4 ? 1 : len / 3 + 1) ? best : NULL;
+    const char *cands[256];
+    size_t n = 0;
+    for (size_t i = 0; i < p->out->ncols && n < 256; i++)
+        cands[n++] = p->out->names[i];
+    for (size_t i = 0; i < p->nremoved && n < 256; i++)
+        cands[n++] = p->in->names[p->removed[i]];
+    return mkk_suggest(name, cands, n);
 }
 
 /* A column the rows do not have is a typo in the rule, not a problem of the

@@ -20,6 +20,7 @@
 #include "plugin.h"
 #include "unit.h"
 #include "util/outfile.h"
+#include "util/words.h"
 #include "util/textout.h"
 
 static char tmpdir[256];
@@ -209,11 +210,11 @@ TEST(pipefile_duplicate_key)
 TEST(suggestions)
 {
     const char *keys[] = {"path", "delimiter", "quote", "header", "columns"};
-    CHECK_STR_EQ(cfg_suggest("pth", keys, 5), "path");
-    CHECK_STR_EQ(cfg_suggest("delimeter", keys, 5), "delimiter");
-    CHECK_STR_EQ(cfg_suggest("colums", keys, 5), "columns");
-    CHECK(cfg_suggest("encoding", keys, 5) == NULL);
-    CHECK_INT_EQ(cfg_edit_distance("kitten", "sitting"), 3);
+    CHECK_STR_EQ(mk_suggest("pth", keys, 5), "path");
+    CHECK_STR_EQ(mk_suggest("delimeter", keys, 5), "delimiter");
+    CHECK_STR_EQ(mk_suggest("colums", keys, 5), "columns");
+    CHECK(mk_suggest("encoding", keys, 5) == NULL);
+    CHECK_INT_EQ(mk_edit_distance("kitten", "sitting"), 3);
 }
 
 TEST(plugin_of_another_abi_is_refused)
