@@ -105,3 +105,29 @@ void mkk_colmap_free(mkk_colmap *m)
     mkk_plans_free(m->plans);
     free(m);
 }
+
+/* ---- schemas made from another ------------------------------------------- */
+
+/* One allocation per call: this runs once per input schema. */
+const mk_schema *mkk_schema_derive(const mk_host *h, mk_context *ctx, const mk_schema *in,
+                                   const char *const *names, const long *source,
+                                   const mk_type *made, size_t n)
+{
+    int typed = in->types != NULL;
+    for (size_t c = 0; made && !typed && c < n; c++)
+        typed = source[c] < 0 && made[c] != MK_TYPE_TEXT;
+    if (!typed || !MK_HOST_HAS(h, schema_intern_typed))
+        return h->schema_intern(ctx, names, n);
+    mk_type *types = malloc((n ? n : 1) * sizeof(mk_type));
+    if (!types)
+        return NULL;
+    for (size_t c = 0; c < n; c++) {
+        if (source[c] >= 0)
+            types[c] = in->types ? in->types[source[c]] : MK_TYPE_TEXT;
+        else
+            types[c] = made ? made[c] : MK_TYPE_TEXT;
+    }
+    const mk_schema *s = h->schema_intern_typed(ctx, names, types, n);
+    free(types);
+    return s;
+}

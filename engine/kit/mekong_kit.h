@@ -71,6 +71,14 @@ size_t mkk_colmap_size(const mkk_colmap *m);
 /* Free the map.  NULL is fine. */
 void mkk_colmap_free(mkk_colmap *m);
 
+/* The output schema of a transform made from input schema in: names[c]
+ * comes from input column source[c] (>= 0, whose type it keeps) or is made
+ * by the plugin (source[c] < 0, type made[c]; made NULL: text).  Types are
+ * used only when the host has schema_intern_typed.  NULL: out of memory. */
+const mk_schema *mkk_schema_derive(const mk_host *h, mk_context *ctx, const mk_schema *in,
+                                   const char *const *names, const long *source,
+                                   const mk_type *made, size_t n);
+
 /* ---- options -------------------------------------------------------------- */
 
 /* The index of string option name's value in choices ("a|b|c", as declared

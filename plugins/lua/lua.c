@@ -24,6 +24,7 @@
 #include <lauxlib.h>
 
 #include "lua_plugin.h"
+#include "mekong_kit.h"
 #include "util/path.h"
 
 static const mk_option_decl options[] = {
@@ -208,7 +209,9 @@ static const lp_plan *plan_for(lp_plugin *lp, const mk_schema *in)
         p->source[n++] = -1;
     }
     p->in = in;
-    p->out = h->schema_intern(lp->ctx, names, n);
+    /* kept columns keep their types (a rule writes a typed column in its
+     * text form); added columns are text */
+    p->out = mkk_schema_derive(h, lp->ctx, in, names, p->source, NULL, n);
     free(names);
     if (!p->out) {
         free(p->source);

@@ -168,12 +168,142 @@ static int missing(map_state *m, const char *option, const char *name, const mk_
     return -1;
 }
 
+/* Each step of a plan works on the column list c of input schema in and
+ * returns 0, or -1 after setting the error. */
+
+static int apply_rename(map_state *m, cols *c, const mk_schema *in)
+{
+    const char *key, *val;
+    for (size_t i = 0; i < m->host->opt_count(m->ctx, "rename"); i++) {
+        m->host->opt_entry(m->ctx, "rename", i, &key, &val);
+        long k = find(c, key);
+        if (k >= 0)
+            c->names[k] = val;
+        else if (missing(m, "rename", key, in))
+            return -1;
+    }
+    return 0;
+}
+
+static int apply_drop(map_state *m, cols *c, const mk_schema *in)
+{
+    const char *val;
+    for (size_t i = 0; i < m->host->opt_count(m->ctx, "drop"); i++) {
+        m->host->opt_entry(m->ctx, "drop", i, NULL, &val);
+        long k = find(c, val);
+        if (k >= 0)
+            remove_at(c, (size_t)k);
+        else if (missing(m, "drop", val, in))
+            return -1;
+    }
+    return 0;
+}
+
+static int kept(map_state *m, const char *name)
+{
+    const char *val;
+    for (size_t k = 0; k < m->host->opt_count(m->ctx, "keep"); k++) {
+        m->host->opt_entry(m->ctx, "keep", k, NULL, &val);
+        if (strcmp(val, name) == 0)
+            return 1;
+    }
+    return 0;
+}
+
+static int apply_keep(map_state *m, cols *c, const mk_schema *in)
+{
+    const char *val;
+    size_t nkeep = m->host->opt_count(m->ctx, "keep");
+    if (!nkeep)
+        return 0;
+    for (size_t i = 0; i < nkeep; i++) {
+        m->host->opt_entry(m->ctx, "keep", i, NULL, &val);
+        if (find(c, val) < 0 && missing(m, "keep", val, in))
+            return -1;
+    }
+    for (size_t i = c->n; i-- > 0;)
+        if (!kept(m, c->names[i]))
+            remove_at(c, i);
+    return 0;
+}
+
+/* Constants (-1 - i), then provenance (-1 - nadd - i); a name the rows
+ * have already is replaced. */
+static void apply_add(map_state *m, cols *c)
+{
+    const char *key, *val;
+    for (size_t i = 0; i < m->nadd + m->nprov; i++) {
+        if (i < m->nadd)
+            m->host->opt_entry(m->ctx, "add", i, &key, &val);
+        else
+            m->host->opt_entry(m->ctx, "provenance", i - m->nadd, NULL, &key);
+        long k = find(c, key);
+        if (k < 0)
+            k = (long)c->n++;
+        c->names[k] = key;
+        c->source[k] = -1 - (long)i;
+    }
+}
+
+static int apply_order(map_state *m, cols *c, const mk_schema *in)
+{
+    const char *val;
+    size_t at = 0;
+    for (size_t i = 0; i < m->host->opt_count(m->ctx, "order"); i++) {
+        m->host->opt_entry(m->ctx, "order", i, NULL, &val);
+        long k = find(c, val);
+        if (k < 0) {
+            if (missing(m, "order", val, in))
+                return -1;
+            continue;
+        }
+        const char *name = c->names[k];
+        long src = c->source[k];
+        memmove(&c->names[at + 1], &c->names[at], ((size_t)k - at) * sizeof(char *));
+        memmove(&c->source[at + 1], &c->source[at], ((size_t)k - at) * sizeof(long));
+        c->names[at] = name;
+        c->source[at++] = src;
+    }
+    return 0;
+}
+
+static int check_unique(map_state *m, const cols *c)
+{
+    for (size_t i = 0; i < c->n; i++) {
+        for (size_t k = 0; k < i; k++) {
+            if (strcmp(c->names[i], c->names[k]) == 0) {
+                m->host->error(m->ctx,
+                               "two output columns would be named '%s': check rename, add and "
+                               "provenance",
+                               c->names[i]);
+                return -1;
+            }
+        }
+    }
+    return 0;
+}
+
+/* The output schema: input columns keep their types, record and line
+ * numbers are integers, constants and names text. */
+static const mk_schema *plan_schema(map_state *m, const mk_schema *in, const cols *c)
+{
+    mk_type *made = calloc(c->n ? c->n : 1, sizeof(mk_type));
+    if (!made)
+        return NULL;
+    for (size_t i = 0; i < c->n; i++) {
+        size_t k = (size_t)(-1 - c->source[i]);
+        if (c->source[i] < 0 && k >= m->nadd &&
+            (m->prov_kind[k - m->nadd] == PROV_RECORD || m->prov_kind[k - m->nadd] == PROV_LINE))
+            made[i] = MK_TYPE_INTEGER;
+    }
+    const mk_schema *s = mkk_schema_derive(m->host, m->ctx, in, c->names, c->source, made, c->n);
+    free(made);
+    return s;
+}
+
 static plan *make_plan(map_state *m, const mk_schema *in)
 {
-    const mk_host *h = m->host;
-    mk_context *ctx = m->ctx;
-    size_t nadd = m->nadd;
-    size_t cap = in->ncols + nadd + m->nprov + 1;
+    size_t cap = in->ncols + m->nadd + m->nprov + 1;
     cols c = {calloc(cap, sizeof(char *)), calloc(cap, sizeof(long)), 0};
     plan *p = calloc(1, sizeof(*p));
     if (!c.names || !c.source || !p)
@@ -183,90 +313,12 @@ static plan *make_plan(map_state *m, const mk_schema *in)
         c.source[i] = (long)i;
     }
     c.n = in->ncols;
-    const char *key, *val;
-
-    for (size_t i = 0; i < h->opt_count(ctx, "rename"); i++) {
-        h->opt_entry(ctx, "rename", i, &key, &val);
-        long k = find(&c, key);
-        if (k < 0) {
-            if (missing(m, "rename", key, in))
-                goto fail;
-            continue;
-        }
-        c.names[k] = val;
-    }
-    for (size_t i = 0; i < h->opt_count(ctx, "drop"); i++) {
-        h->opt_entry(ctx, "drop", i, NULL, &val);
-        long k = find(&c, val);
-        if (k < 0) {
-            if (missing(m, "drop", val, in))
-                goto fail;
-            continue;
-        }
-        remove_at(&c, (size_t)k);
-    }
-    size_t nkeep = h->opt_count(ctx, "keep");
-    if (nkeep) {
-        for (size_t i = 0; i < nkeep; i++) {
-            h->opt_entry(ctx, "keep", i, NULL, &val);
-            if (find(&c, val) < 0 && missing(m, "keep", val, in))
-                goto fail;
-        }
-        for (size_t i = c.n; i-- > 0;) {
-            int kept = 0;
-            for (size_t k = 0; k < nkeep && !kept; k++) {
-                h->opt_entry(ctx, "keep", k, NULL, &val);
-                kept = strcmp(val, c.names[i]) == 0;
-            }
-            if (!kept)
-                remove_at(&c, i);
-        }
-    }
-    for (size_t i = 0; i < nadd; i++) {
-        h->opt_entry(ctx, "add", i, &key, &val);
-        long k = find(&c, key);
-        if (k >= 0) {
-            c.source[k] = -1 - (long)i; /* a constant replaces the column */
-            continue;
-        }
-        c.names[c.n] = key;
-        c.source[c.n++] = -1 - (long)i;
-    }
-    for (size_t i = 0; i < m->nprov; i++) { /* after add: -1 - nadd - i */
-        h->opt_entry(ctx, "provenance", i, NULL, &val);
-        long k = find(&c, val);
-        if (k < 0)
-            k = (long)c.n++;
-        c.names[k] = val;
-        c.source[k] = -1 - (long)(nadd + i);
-    }
-    size_t norder = h->opt_count(ctx, "order");
-    for (size_t i = 0, at = 0; i < norder; i++) {
-        h->opt_entry(ctx, "order", i, NULL, &val);
-        long k = find(&c, val);
-        if (k < 0) {
-            if (missing(m, "order", val, in))
-                goto fail;
-            continue;
-        }
-        const char *name = c.names[k];
-        long src = c.source[k];
-        memmove(&c.names[at + 1], &c.names[at], ((size_t)k - at) * sizeof(char *));
-        memmove(&c.source[at + 1], &c.source[at], ((size_t)k - at) * sizeof(long));
-        c.names[at] = name;
-        c.source[at] = src;
-        at++;
-    }
-    for (size_t i = 0; i < c.n; i++) {
-        for (size_t k = 0; k < i; k++) {
-            if (strcmp(c.names[i], c.names[k]) == 0) {
-                h->error(ctx, "two output columns would be named '%s': check rename and add",
-                         c.names[i]);
-                goto fail;
-            }
-        }
-    }
-    p->out = h->schema_intern(ctx, c.names, c.n);
+    if (apply_rename(m, &c, in) || apply_drop(m, &c, in) || apply_keep(m, &c, in))
+        goto fail;
+    apply_add(m, &c);
+    if (apply_order(m, &c, in) || check_unique(m, &c))
+        goto fail;
+    p->out = plan_schema(m, in, &c);
     p->source = c.source;
     free(c.names);
     if (!p->out) {

@@ -65,6 +65,27 @@ static int fake_row_reject(mk_context *ctx, const mk_batch *in, size_t row, cons
     return MK_OK;
 }
 
+static mk_schema interned_schema;
+static mk_type interned_types[8];
+static int typed_calls;
+
+static const mk_schema *fake_intern(mk_context *ctx, const char *const *names, size_t n)
+{
+    (void)ctx;
+    interned_schema = (mk_schema){n, names, NULL};
+    return &interned_schema;
+}
+
+static const mk_schema *fake_intern_typed(mk_context *ctx, const char *const *names,
+                                          const mk_type *types, size_t n)
+{
+    (void)ctx;
+    typed_calls++;
+    memcpy(interned_types, types, n * sizeof(mk_type));
+    interned_schema = (mk_schema){n, names, interned_types};
+    return &interned_schema;
+}
+
 /* A host of today's size (newer) or of the first release's. */
 static mk_host fake_host(int newer)
 {
@@ -76,7 +97,31 @@ static mk_host fake_host(int newer)
     h.row_reject = fake_row_reject;
     h.opt_choice = fake_opt_choice; /* beyond size when !newer: must not be called */
     h.column_find = fake_column_find;
+    h.schema_intern = fake_intern;
+    h.schema_intern_typed = fake_intern_typed;
     return h;
+}
+
+TEST(schema_derive_keeps_types)
+{
+    static const char *const in_names[] = {"id", "born", "note"};
+    static const mk_type in_types[] = {MK_TYPE_INTEGER, MK_TYPE_DATE, MK_TYPE_TEXT};
+    mk_schema in = {3, in_names, in_types};
+    const char *out_names[] = {"born", "row", "id"};
+    long source[] = {1, -1, 0};
+    mk_type made[] = {MK_TYPE_TEXT, MK_TYPE_INTEGER, MK_TYPE_TEXT};
+    mk_host h = fake_host(1);
+    const mk_schema *s = mkk_schema_derive(&h, NULL, &in, out_names, source, made, 3);
+    CHECK(s && s->types);
+    CHECK(s->types[0] == MK_TYPE_DATE && s->types[1] == MK_TYPE_INTEGER &&
+          s->types[2] == MK_TYPE_INTEGER);
+    mk_schema plain = {3, in_names, NULL}; /* all text in, nothing typed made: untyped */
+    typed_calls = 0;
+    s = mkk_schema_derive(&h, NULL, &plain, out_names, source, NULL, 3);
+    CHECK(s && !s->types && typed_calls == 0);
+    mk_host old = fake_host(0); /* an old host: no types, and no call beyond its table */
+    s = mkk_schema_derive(&old, NULL, &in, out_names, source, made, 3);
+    CHECK(s && !s->types && typed_calls == 0);
 }
 
 static int freed;
@@ -277,6 +322,7 @@ int main(void)
 {
     RUN(plans_get_put_free);
     RUN(colmap_new_host);
+    RUN(schema_derive_keeps_types);
     RUN(colmap_first_release_host);
     RUN(opt_choice_both_hosts);
     RUN(file_commit_and_abort);
