@@ -182,8 +182,6 @@ static int source_batch_ready(mk_run *run, mk_context *src, mk_readahead_batch *
         b->info[i].source = (uint32_t)src->step->index;
         b->info[i].origin = (uint32_t)i;
     }
-    if (run->read == 0 && run->first_batch_rows == 0)
-        run->first_batch_rows = b->nrows;
     src->rows_out += b->nrows;
     run->read += b->nrows;
     return MK_OK;

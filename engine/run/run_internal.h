@@ -111,7 +111,6 @@ typedef struct mk_run {
 
     uint64_t read, added, reached_sinks, written, rejected, dropped, warned;
     uint64_t sink_rejected;
-    uint64_t first_batch_rows;  /* rows of the first source batch */
     struct timespec started;
     time_t started_wall;
     double elapsed;
