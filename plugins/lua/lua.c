@@ -97,7 +97,8 @@ static int read_file(const char *path, char **out, size_t *len)
 
 /* ---- declared columns --------------------------------------------------- */
 
-/* Read columns = { add = {...}, remove = {...} } from worker 0's state. */
+/* Read columns = { add = {...}, remove = {...}, optional = {...} } from
+ * worker 0's state. */
 static int read_columns(lp_plugin *lp, char *err, size_t errlen)
 {
     lua_State *L = lp->workers[0].L;
@@ -112,10 +113,12 @@ static int read_columns(lp_plugin *lp, char *err, size_t errlen)
         lua_pop(L, 1);
         return MK_ERROR;
     }
-    static const char *const which[2] = {"add", "remove"};
-    for (int k = 0; k < 2 && rc == MK_OK; k++) {
-        char ***list = k ? &lp->remove_columns : &lp->add_columns;
-        size_t *n = k ? &lp->nremove : &lp->nadd;
+    static const char *const which[3] = {"add", "remove", "optional"};
+    char ***lists[3] = {&lp->add_columns, &lp->remove_columns, &lp->optional_columns};
+    size_t *counts[3] = {&lp->nadd, &lp->nremove, &lp->noptional};
+    for (int k = 0; k < 3 && rc == MK_OK; k++) {
+        char ***list = lists[k];
+        size_t *n = counts[k];
         int t = lua_getfield(L, -1, which[k]);
         if (t == LUA_TTABLE) {
             size_t len = (size_t)luaL_len(L, -1);
@@ -647,6 +650,9 @@ static void lua_transform_close(void *state)
         free(lp->add_columns[i]);
     for (size_t i = 0; i < lp->nremove; i++)
         free(lp->remove_columns[i]);
+    for (size_t i = 0; i < lp->noptional; i++)
+        free(lp->optional_columns[i]);
+    free(lp->optional_columns);
     free(lp->add_columns);
     free(lp->remove_columns);
     free(lp->code);

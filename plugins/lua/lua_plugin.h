@@ -116,8 +116,8 @@ typedef struct lp_plugin {
     int table_rows;        /* row: table (measurement mode) */
     long long budget;      /* instructions per row, 0: no limit */
     size_t memory_cap;
-    char **add_columns, **remove_columns;
-    size_t nadd, nremove;
+    char **add_columns, **remove_columns, **optional_columns;
+    size_t nadd, nremove, noptional;
     lp_plan *plans;
     const lp_plan *last_plan;
     int has_process, has_finish;

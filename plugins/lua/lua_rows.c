@@ -169,15 +169,26 @@ static int no_such_column(lua_State *L, lp_worker *w, int key)
     return lua_error(L);
 }
 
+/* A column the rule declared optional (columns.optional): rows of some
+ * sources lack it, and reading it there gives nil. */
+static int optional_column(const lp_worker *w, lua_State *L, int key)
+{
+    const char *name = lua_type(L, key) == LUA_TSTRING ? lua_tostring(L, key) : NULL;
+    for (size_t i = 0; name && i < w->lp->noptional; i++)
+        if (strcmp(w->lp->optional_columns[i], name) == 0)
+            return 1;
+    return 0;
+}
+
 /* The column of the key at absolute index key in the column table on top
  * of the stack (popped): > 0 output column + 1, < 0 -(removed input
- * column + 1). */
-static lua_Integer column_in(lua_State *L, lp_worker *w, int key)
+ * column + 1); 0 only for an optional column the row lacks, when reading. */
+static lua_Integer column_in(lua_State *L, lp_worker *w, int key, int reading)
 {
     lua_pushvalue(L, key);
     lua_Integer k = lua_rawget(L, -2) == LUA_TNUMBER ? lua_tointeger(L, -1) : 0;
     lua_pop(L, 2);
-    if (k == 0)
+    if (k == 0 && !(reading && optional_column(w, L, key)))
         no_such_column(L, w, key);
     return k;
 }
@@ -186,16 +197,16 @@ static lua_Integer column_of(lua_State *L, lp_worker *w, int key)
 {
     key = lua_absindex(L, key);
     push_columns(L, w->plan);
-    return column_in(L, w, key);
+    return column_in(L, w, key, 0);
 }
 
 /* column_of for the row proxy at index 1, whose user value is the column
  * table of the current plan (set for every batch: see lp_worker_run): one
  * lookup instead of a registry lookup and then one. */
-static lua_Integer proxy_column_of(lua_State *L, lp_worker *w, int key)
+static lua_Integer proxy_column_of(lua_State *L, lp_worker *w, int key, int reading)
 {
     lua_getiuservalue(L, 1, 1);
-    return column_in(L, w, key);
+    return column_in(L, w, key, reading);
 }
 
 /* Turn the Lua value at idx into cell bytes in the scratch arena. */
@@ -261,7 +272,11 @@ static int row_index(lua_State *L)
     lp_worker *w = LP_WORKER(L);
     if (!w->row_live)
         return luaL_error(L, "a row can only be used while process() runs for it");
-    lua_Integer k = proxy_column_of(L, w, 2);
+    lua_Integer k = proxy_column_of(L, w, 2, 1);
+    if (k == 0) { /* optional, and this row lacks it */
+        lua_pushnil(L);
+        return 1;
+    }
     mk_value v = k > 0 ? MK_CELL(w->scratch, (size_t)w->out_row, (size_t)(k - 1))
                        : MK_CELL(w->in, w->row, (size_t)(-k - 1));
     if (v.ptr)
@@ -276,7 +291,7 @@ static int row_newindex(lua_State *L)
     lp_worker *w = LP_WORKER(L);
     if (!w->row_live)
         return luaL_error(L, "a row can only be used while process() runs for it");
-    lua_Integer k = proxy_column_of(L, w, 2);
+    lua_Integer k = proxy_column_of(L, w, 2, 0);
     if (k < 0)
         return luaL_error(L, "column '%s' is removed (columns.remove): it can be read, not set",
                           lua_tostring(L, 2));
