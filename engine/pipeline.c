@@ -71,7 +71,7 @@ static const char *type_name(mk_option_type t)
     case MK_OPT_STRING: return "a string";
     case MK_OPT_INT: return "an integer";
     case MK_OPT_BOOL: return "true or false";
-    case MK_OPT_CHAR: return "one character";
+    case MK_OPT_CHAR: return "one ASCII character";
     case MK_OPT_PATH: return "a path";
     case MK_OPT_MAP: return "a mapping (key: value)";
     case MK_OPT_LIST: return "a list";
@@ -107,6 +107,16 @@ static int parse_int(const char *s, long long *out)
     return 0;
 }
 
+/* One ASCII byte (or \t): a byte above 0x7f would be one byte of a
+ * multi-byte character, or a different letter in each single-byte encoding,
+ * so a parser splitting on it would cut characters apart. */
+static int char_fits(const char *v)
+{
+    if (strcmp(v, "\\t") == 0 || strcmp(v, "tab") == 0)
+        return 0;
+    return strlen(v) == 1 && (unsigned char)v[0] < 0x80 ? 0 : -1;
+}
+
 /* Check a scalar against the option's type; 0 if fine. */
 static int scalar_fits(const mk_option_decl *d, const char *v)
 {
@@ -115,7 +125,7 @@ static int scalar_fits(const mk_option_decl *d, const char *v)
     switch (d->type) {
     case MK_OPT_INT: return parse_int(v, &i);
     case MK_OPT_BOOL: return parse_bool(v, &bo);
-    case MK_OPT_CHAR: return (strlen(v) == 1 || strcmp(v, "\\t") == 0 || strcmp(v, "tab") == 0) ? 0 : -1;
+    case MK_OPT_CHAR: return char_fits(v);
     default: return 0;
     }
 }
@@ -395,7 +405,9 @@ static int parse_share(const char *s, double *out)
         v /= 100.0;
         end++;
     }
-    if (*end || v < 0 || v > 1)
+    /* written so that NaN fails too: every comparison with it is false,
+     * and a NaN threshold would never be exceeded */
+    if (*end || !(v >= 0 && v <= 1))
         return -1;
     *out = v;
     return 0;

@@ -47,6 +47,13 @@ static int csv_sink_open(mk_context *ctx, const mk_host *host, void **state)
     s->host = host;
     s->style.delimiter = host->opt_string(ctx, "delimiter")[0];
     s->style.quote = '"';
+    if (csv_check_char(host, ctx, "delimiter", s->style.delimiter) != 0)
+        return MK_ERROR;
+    if (s->style.delimiter == s->style.quote) {
+        /* the sink always quotes with ": a " delimiter makes fields unreadable */
+        host->error(ctx, "delimiter must not be the quote character \"");
+        return MK_ERROR;
+    }
     s->style.formula_guard = host->opt_bool(ctx, "formula_guard");
     s->header = host->opt_bool(ctx, "header");
     s->replace = mkk_opt_choice(host, ctx, "invalid_utf8", CSV_INVALID_UTF8_CHOICES) == 1;

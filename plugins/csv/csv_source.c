@@ -61,6 +61,9 @@ typedef struct csv_source {
     uint64_t record_line; /* line the record being parsed started on */
     uint64_t record;      /* records of this file so far, the header not counted */
     size_t line_start;    /* buf offset where the current line began */
+    size_t lf_at;         /* data offset of the next LF at or after pos, len if
+                           * none, (size_t)-1 when not yet searched */
+    int after_cr;         /* the last line fed ended with a CR alone */
 
     /* the record being assembled: fields point into the batch arena */
     mk_value *fields;
@@ -276,7 +279,14 @@ static void on_record(int c, void *data)
     const mk_host *h = src->host;
     const char *rule = "csv.nul_byte";
     src->record++;
-    if (!src->bad[0] && src->nfields != src->ncols) {
+    if (!src->bad[0] && src->nfields == 0) {
+        /* only blank_line() ends a record without a field */
+        snprintf(src->bad, sizeof src->bad,
+                 "the line is empty, the header has %zu fields (an empty line is a row only in "
+                 "a one-column file, holding NULL)",
+                 src->ncols);
+        rule = "csv.blank_line";
+    } else if (!src->bad[0] && src->nfields != src->ncols) {
         snprintf(src->bad, sizeof src->bad, "record has %zu field%s, the header has %zu",
                  src->nfields, src->nfields == 1 ? "" : "s", src->ncols);
         rule = "csv.field_count";
@@ -390,6 +400,7 @@ static int open_file(csv_source *src)
     src->record_line = 1;
     src->record = 0;
     src->line_start = 0;
+    src->after_cr = 0;
     src->header_pending = src->header_wanted;
     src->bad[0] = '\0';
     src->nfields = 0;
@@ -477,6 +488,7 @@ static int read_block(csv_source *src)
     src->pos = 0;
     src->len = (size_t)n;
     src->data = src->buf;
+    src->lf_at = (size_t)-1;
     if (src->utf16) {
         src->file_offset += (uint64_t)n;
         if (convert_utf16_block(src, (size_t)n) != 0)
@@ -672,6 +684,98 @@ static int feed_simple_line(csv_source *src, const char *line, size_t len)
     return 1;
 }
 
+/* Where the line at data[pos] ends.  A line ends at LF, CRLF or a CR
+ * alone, as libcsv ends records at each: feeding it one line at a time
+ * keeps every call to one record at most, so a batch cannot overflow and
+ * the header is never followed by rows before the source has a batch.
+ * Sets *seg (bytes to feed, line end included) and *content (bytes before
+ * the line end); returns 0 when the block ends before the line does. */
+static int next_line(csv_source *src, size_t *seg, size_t *content)
+{
+    const char *start = src->data + src->pos;
+    size_t avail = src->len - src->pos;
+    /* the next LF is remembered: a CR-only file has none, and searching
+     * the rest of the block again for every line would be quadratic */
+    if (src->lf_at == (size_t)-1 || src->lf_at < src->pos) {
+        const char *nl = memchr(start, '\n', avail);
+        src->lf_at = nl ? (size_t)(nl - src->data) : src->len;
+    }
+    size_t to_lf = src->lf_at - src->pos;
+    const char *cr = memchr(start, '\r', to_lf);
+    if (cr) {
+        *content = (size_t)(cr - start);
+        /* CRLF is one line end; any other CR ends a line alone */
+        *seg = *content + 1 == to_lf && to_lf < avail ? to_lf + 1 : *content + 1;
+        return 1;
+    }
+    *content = to_lf;
+    *seg = to_lf < avail ? to_lf + 1 : avail;
+    return to_lf < avail;
+}
+
+/* Hand bytes to libcsv; 0, or -1 on error. */
+static int parse_bytes(csv_source *src, const char *p, size_t n)
+{
+    if (csv_parse(&src->parser, p, n, on_field, on_record, src) != n) {
+        src->host->error(src->ctx, "%s:%llu: %s", src->path, (unsigned long long)src->line,
+                         csv_strerror(csv_error(&src->parser)));
+        return -1;
+    }
+    if (src->failed)
+        return -1;
+    if ((long long)src->parser.entry_pos > src->max_field) {
+        src->host->error(src->ctx,
+                         "%s:%llu: a field of the record starting here is longer than "
+                         "max_field_bytes (%lld): an unterminated quote? If the data is "
+                         "right, raise max_field_bytes",
+                         src->path, (unsigned long long)src->record_line, src->max_field);
+        return -1;
+    }
+    return 0;
+}
+
+/* An empty line between records (libcsv would skip it).  In a one-column
+ * file it is a row holding NULL: that is how the sink writes such a row,
+ * and how PostgreSQL reads it.  With more columns it cannot be a row, and
+ * on_record rejects it, so that it is counted rather than lost. */
+static void blank_line(csv_source *src)
+{
+    if (src->ncols == 1)
+        add_field(src, NULL, 0, 0, 0);
+    on_record('\n', src);
+}
+
+/* Feed the next line (or the rest of the block); 0, or -1 on error. */
+static int feed_line(csv_source *src)
+{
+    const char *start = src->data + src->pos;
+    if (src->after_cr && *start == '\n') {
+        /* the LF of a CRLF cut apart by the block end: its line is counted */
+        src->after_cr = 0;
+        src->pos++;
+        return parse_bytes(src, start, 1);
+    }
+    size_t seg, content;
+    int ended = next_line(src, &seg, &content);
+    src->after_cr = ended && start[seg - 1] == '\r';
+    int done = 0;
+    if (src->parser.pstate == LIBCSV_ROW_NOT_BEGUN) {
+        src->record_line = src->line;
+        if (ended && !src->header_pending && content == 0) {
+            blank_line(src);
+            done = 1;
+        } else if (ended && !src->header_pending) {
+            done = feed_simple_line(src, start, content);
+        }
+    }
+    if (done ? src->failed : parse_bytes(src, start, seg) != 0)
+        return -1;
+    src->pos += seg;
+    if (ended)
+        src->line++;
+    return 0;
+}
+
 /* Feed lines to libcsv until the batch is full (or, while reading the
  * header, until the header is read) or the file ends.  Returns 0 when it
  * stopped for the batch, 1 at end of file, -1 on error. */
@@ -687,38 +791,8 @@ static int feed(csv_source *src)
                 return -1;
             continue;
         }
-        const char *start = src->data + src->pos;
-        size_t avail = src->len - src->pos;
-        const char *nl = memchr(start, '\n', avail);
-        size_t seg = nl ? (size_t)(nl - start) + 1 : avail;
-        if (src->parser.pstate == LIBCSV_ROW_NOT_BEGUN) {
-            src->record_line = src->line;
-            if (nl && !src->header_pending && feed_simple_line(src, start, seg - 1)) {
-                if (src->failed)
-                    return -1;
-                src->pos += seg;
-                src->line++;
-                continue;
-            }
-        }
-        if (csv_parse(&src->parser, start, seg, on_field, on_record, src) != seg) {
-            src->host->error(src->ctx, "%s:%llu: %s", src->path, (unsigned long long)src->line,
-                             csv_strerror(csv_error(&src->parser)));
+        if (feed_line(src) != 0)
             return -1;
-        }
-        if (src->failed)
-            return -1;
-        src->pos += seg;
-        if (nl)
-            src->line++;
-        if ((long long)src->parser.entry_pos > src->max_field) {
-            src->host->error(src->ctx,
-                             "%s:%llu: a field of the record starting here is longer than "
-                             "max_field_bytes (%lld): an unterminated quote? If the data is "
-                             "right, raise max_field_bytes",
-                             src->path, (unsigned long long)src->record_line, src->max_field);
-            return -1;
-        }
     }
 }
 
@@ -854,8 +928,11 @@ static int csv_source_open(mk_context *ctx, const mk_host *host, void **state)
     src->null_marker = host->opt_string(ctx, "null");
     src->null_marker_len = src->null_marker ? strlen(src->null_marker) : 0;
     src->max_field = host->opt_int(ctx, "max_field_bytes");
-    if (src->delimiter == src->quote || src->delimiter == '\n' || src->delimiter == '\r') {
-        host->error(ctx, "delimiter and quote must differ and not be a line break");
+    if (csv_check_char(host, ctx, "delimiter", src->delimiter) != 0 ||
+        csv_check_char(host, ctx, "quote", src->quote) != 0)
+        return MK_ERROR;
+    if (src->delimiter == src->quote) {
+        host->error(ctx, "delimiter and quote must differ");
         return MK_ERROR;
     }
     const char *pattern = host->opt_string(ctx, "path");
