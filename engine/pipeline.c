@@ -6,6 +6,7 @@
 #include "pipeline.h"
 
 #include <errno.h>
+#include <glob.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -517,6 +518,139 @@ static void build_rejects(builder *b, mk_pipeline *p, const cfg_node *n)
     }
 }
 
+/* ---- files that two steps would share -----------------------------
+ *
+ * A sink writing the file a source reads, or two sinks (or a sink and the
+ * rejects file or a report) writing one file, would lose data with exit
+ * status 0: the last one renamed into place wins.  Every source's and
+ * sink's option named `path` of type path takes part, whatever its plugin;
+ * a source's value is a glob and stands for every file it matches. */
+
+typedef struct file_use {
+    char *file;          /* canonical path */
+    const mk_step *step; /* NULL: the pipeline's own rejects file or report */
+    const char *what;    /* for step NULL: "the rejects file", ... */
+    int writes;
+} file_use;
+
+/* path absolute, with its symbolic links resolved as far as it exists: an
+ * output is renamed into place at the end, so neither it nor its folder
+ * need exist yet.  malloc'd; NULL when out of memory. */
+static char *canonical_path(const char *path)
+{
+    char *r = realpath(path, NULL);
+    if (r)
+        return r;
+    char *head = strdup(path);
+    char *slash;
+    while (head && (slash = strrchr(head, '/')) && slash != head) {
+        *slash = '\0';
+        if ((r = realpath(head, NULL))) {
+            const char *rest = path + (slash - head) + 1;
+            size_t len = strlen(r) + strlen(rest) + 2;
+            char *full = malloc(len);
+            if (full)
+                snprintf(full, len, "%s/%s", r, rest);
+            free(r);
+            free(head);
+            return full;
+        }
+    }
+    free(head);
+    char *cwd = path[0] == '/' ? NULL : realpath(".", NULL);
+    char *full = cwd ? mk_path_join(cwd, path) : strdup(path);
+    free(cwd);
+    return full;
+}
+
+static void add_use(file_use **uses, size_t *n, const char *path, const mk_step *step,
+                    const char *what, int writes)
+{
+    char *file = canonical_path(path);
+    file_use *grown = file ? realloc(*uses, (*n + 1) * sizeof **uses) : NULL;
+    if (!grown) {
+        free(file);
+        return; /* out of memory: this check is skipped, not the run */
+    }
+    *uses = grown;
+    grown[(*n)++] = (file_use){file, step, what, writes};
+}
+
+static void add_step_uses(file_use **uses, size_t *n, const mk_step *steps, size_t nsteps)
+{
+    for (size_t i = 0; i < nsteps; i++) {
+        const mk_optval *ov = mk_step_option(&steps[i], "path");
+        if (!ov || ov->decl->type != MK_OPT_PATH || !ov->value)
+            continue;
+        if (steps[i].role == MK_ROLE_SINK) {
+            add_use(uses, n, ov->value, &steps[i], NULL, 1);
+            continue;
+        }
+        glob_t g;
+        if (glob(ov->value, 0, NULL, &g) == 0) {
+            for (size_t k = 0; k < g.gl_pathc; k++)
+                add_use(uses, n, g.gl_pathv[k], &steps[i], NULL, 0);
+        } else {
+            add_use(uses, n, ov->value, &steps[i], NULL, 0); /* not there yet */
+        }
+        globfree(&g);
+    }
+}
+
+/* "source 'in' (line 3)" or "the rejects file" */
+static void describe_use(const file_use *u, char *buf, size_t len)
+{
+    if (u->step)
+        snprintf(buf, len, "%s '%s' (line %d)", mk_role_name(u->step->role), u->step->name,
+                 u->step->line);
+    else
+        snprintf(buf, len, "%s", u->what);
+}
+
+static void report_clash(builder *b, const file_use *w, const file_use *o)
+{
+    char a[300], c[300];
+    describe_use(w, a, sizeof a);
+    describe_use(o, c, sizeof c);
+    /* at the step that makes the clash: the later writer, or the sink */
+    const mk_step *where = o->writes && o->step ? o->step : w->step ? w->step : o->step;
+    cfg_node at = {0};
+    at.line = where ? where->line : 0;
+    at.column = where ? where->column : 0;
+    if (o->writes)
+        problem(b, at.line ? &at : NULL,
+                "%s and %s both write %s: one would overwrite the other; give each its own file",
+                a, c, w->file);
+    else
+        problem(b, at.line ? &at : NULL,
+                "%s writes %s, which %s reads: the run would overwrite its own input; write "
+                "the output elsewhere",
+                a, w->file, c);
+}
+
+static void check_shared_files(builder *b, const mk_pipeline *p)
+{
+    file_use *uses = NULL;
+    size_t n = 0;
+    add_step_uses(&uses, &n, p->sources, p->nsources);
+    add_step_uses(&uses, &n, p->sinks, p->nsinks);
+    if (p->rejects_path)
+        add_use(&uses, &n, p->rejects_path, NULL, "the rejects file", 1);
+    if (p->report_path)
+        add_use(&uses, &n, p->report_path, NULL, "the report", 1);
+    if (p->html_report_path)
+        add_use(&uses, &n, p->html_report_path, NULL, "the HTML report", 1);
+    /* each pair once: a writer with every reader, and with earlier writers */
+    for (size_t i = 0; i < n; i++)
+        for (size_t k = 0; k < n; k++)
+            if (uses[k].writes && (k < i || !uses[i].writes) &&
+                strcmp(uses[i].file, uses[k].file) == 0)
+                report_clash(b, &uses[k], &uses[i]);
+    for (size_t i = 0; i < n; i++)
+        free(uses[i].file);
+    free(uses);
+}
+
 int mk_pipeline_load(const char *path, const cfg_vars *vars, const mk_plugin_path *sp,
                      mk_pipeline *p)
 {
@@ -604,6 +738,8 @@ int mk_pipeline_build(const cfg_node *root, const char *path, const char *dir,
         snprintf(p->report_path, len, "%s/%s.report.json", d, p->name);
         free(d);
     }
+    if (!b.errors) /* the steps are complete */
+        check_shared_files(&b, p);
     return b.errors ? -1 : 0;
 }
 
