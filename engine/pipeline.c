@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "log.h"
 #include "util/words.h"
@@ -566,6 +567,11 @@ static char *canonical_path(const char *path)
 static void add_use(file_use **uses, size_t *n, const char *path, const mk_step *step,
                     const char *what, int writes)
 {
+    /* a device or a pipe (/dev/null, /dev/stdout) is written directly, not
+     * replaced, so several outputs may share it */
+    struct stat st;
+    if (stat(path, &st) == 0 && !S_ISREG(st.st_mode))
+        return;
     char *file = canonical_path(path);
     file_use *grown = file ? realloc(*uses, (*n + 1) * sizeof **uses) : NULL;
     if (!grown) {

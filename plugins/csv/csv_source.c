@@ -5,10 +5,12 @@
  * fields is switched off (trimming is a rule's job).  An unquoted empty
  * field is NULL, a quoted empty field the empty string (PostgreSQL's CSV
  * convention), so csv -> csv round-trips.  The input is fed to libcsv one
- * physical line at a time, which gives every record the line it starts on
- * and lets a batch end between records without buffering more than one
- * read block.  Records that cannot become rows (wrong field count, NUL
- * byte, unterminated quote at end of file) are rejected with their line.
+ * physical line (ended by LF, CRLF or CR alone) at a time, which gives
+ * every record the line it starts on and lets a batch end between records
+ * without buffering more than one read block.  Records that cannot become
+ * rows (wrong field count, NUL byte, an empty line when there is more than
+ * one column, unterminated quote at end of file) are rejected with their
+ * line.
  *
  * Text is decoded once per field, after parsing, to UTF-8 NFC (vntext.h):
  * the delimiter, quote and line ends are ASCII in every supported
@@ -520,10 +522,9 @@ static int read_block(csv_source *src)
  * Such a line is split here and handed to the same callbacks, with the
  * results libcsv would give: bytes kept, an unquoted empty field NULL, ""
  * the empty string, doubled quotes undone.  Anything else -- a quote
- * inside an unquoted field or after a closing quote, a CR before the end
- * of the line, a quoted field that goes on to the next line, an empty
- * line, more than FAST_MAX_FIELDS fields, a line longer than
- * max_field_bytes -- goes to libcsv.  libcsv costs about 2.5 ns a byte (it
+ * inside an unquoted field or after a closing quote, a quoted field that
+ * goes on to the next line, more than FAST_MAX_FIELDS fields, a line
+ * longer than max_field_bytes -- goes to libcsv.  libcsv costs about 2.5 ns a byte (it
  * copies every byte and calls the space test for each); on the benchmark
  * file this path made csv -> csv about twice as fast.
  */
@@ -536,18 +537,17 @@ typedef struct fast_field {
     int doubled; /* holds doubled quotes to undo */
 } fast_field;
 
-/* Split line [line, line + len) (without its LF) into fields; 0 when it is
- * not a simple line. */
+/* Split line [line, line + len) (without its line end) into fields; 0 when
+ * it is not a simple line. */
 static size_t split_simple_line(const csv_source *src, const char *line, size_t len,
                                 fast_field *f)
 {
     const char *p = line, *end = line + len;
     const char d = src->delimiter, q = src->quote;
-    if (len > 0 && end[-1] == '\r')
-        end--; /* CRLF */
+    /* no CR in the line: next_line() ends lines at every CR */
     if (p == end || (long long)len > src->max_field || memchr(line, '\0', len))
         return 0; /* NUL bytes: libcsv's path reports them */
-    const uint64_t pd = MK_BYTE_PATTERN(d), pq = MK_BYTE_PATTERN(q), pr = MK_BYTE_PATTERN('\r');
+    const uint64_t pd = MK_BYTE_PATTERN(d), pq = MK_BYTE_PATTERN(q);
     size_t n = 0;
     for (;;) {
         if (n == FAST_MAX_FIELDS)
@@ -578,12 +578,11 @@ static size_t split_simple_line(const csv_source *src, const char *line, size_t 
             p++;
         } else {
             const char *s = p;
-            /* eight bytes a step up to the delimiter, a quote or a CR */
+            /* eight bytes a step up to the delimiter or a quote */
             while (end - p >= 8) {
                 uint64_t w;
                 memcpy(&w, p, 8);
-                uint64_t m = mk_word_has_byte(w, pd) | mk_word_has_byte(w, pq) |
-                             mk_word_has_byte(w, pr);
+                uint64_t m = mk_word_has_byte(w, pd) | mk_word_has_byte(w, pq);
                 if (m) {
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
                     /* the lowest flag is exact (false flags only follow a match) */
@@ -594,7 +593,7 @@ static size_t split_simple_line(const csv_source *src, const char *line, size_t 
                 p += 8;
             }
             while (p < end && *p != d) {
-                if (*p == q || *p == '\r')
+                if (*p == q)
                     return 0;
                 p++;
             }
