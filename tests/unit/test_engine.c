@@ -207,6 +207,25 @@ TEST(pipefile_duplicate_key)
     CHECK(e && strstr(e, "appears twice"));
 }
 
+/* The duplicate-key check used to compare every pair: 50,000 keys took
+ * seconds.  The alarm kills the program (a failure) if it is that slow again. */
+TEST(pipefile_many_keys_are_checked_fast)
+{
+    size_t cap = 50001 * 16, len = 0;
+    char *text = malloc(cap);
+    CHECK(text != NULL);
+    if (!text)
+        return;
+    for (int i = 0; i < 50000; i++)
+        len += (size_t)snprintf(text + len, cap - len, "k%d: v\n", i);
+    snprintf(text + len, cap - len, "k7: again\n");
+    alarm(3);
+    const char *e = load_error(text, NULL);
+    alarm(0);
+    CHECK(e && strstr(e, "p.yaml:50001:1: key 'k7' appears twice (first at line 8)"));
+    free(text);
+}
+
 TEST(suggestions)
 {
     const char *keys[] = {"path", "delimiter", "quote", "header", "columns"};
@@ -415,6 +434,7 @@ int main(void)
     RUN(pipefile_variables_expand);
     RUN(pipefile_undefined_variable_is_an_error);
     RUN(pipefile_duplicate_key);
+    RUN(pipefile_many_keys_are_checked_fast);
     RUN(suggestions);
     RUN(plugin_of_another_abi_is_refused);
     RUN(plugin_dlopen_failure_names_file_and_ldd);
