@@ -255,6 +255,19 @@ static int load_builtin(const char *name, mk_loaded_plugin *out)
     return -1;
 }
 
+/* A pipeline loads a plugin once per step that uses it: say it once. */
+static int warned_before(const char *path)
+{
+    static char *warned[16];
+    static size_t n;
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(warned[i], path) == 0)
+            return 1;
+    if (n < sizeof warned / sizeof warned[0] && (warned[n] = strdup(path)) != NULL)
+        n++;
+    return 0;
+}
+
 /* The plugin found in folder i hides any of the same name later on the
  * path; that is how a folder put first replaces a plugin, so it is said. */
 static void warn_shadowed(const mk_plugin_path *sp, size_t i, const char *name, const char *path)
@@ -266,6 +279,8 @@ static void warn_shadowed(const mk_plugin_path *sp, size_t i, const char *name, 
     for (size_t j = i + 1; j < sp->count; j++) {
         if (find_in_dir(sp->dirs[j], name, later, sizeof later) != 0 || stat(later, &b) != 0 ||
             (a.st_dev == b.st_dev && a.st_ino == b.st_ino))
+            continue;
+        if (warned_before(later))
             continue;
         mk_log(MK_LOG_WARN,
                "plugin '%s': %s is used and shadows %s, later in the search path; remove "
