@@ -5,7 +5,9 @@
  * later checks can say file:line:column.  Scalars have ${VAR} and
  * ${VAR:-default} expanded from the variables given (--set) and the
  * environment, in that order; an undefined variable without a default is
- * an error at its position.
+ * an error at its position.  Limits (one document, nesting depth, what
+ * aliases may copy, no NUL in a value) act while the file is parsed; see
+ * docs/PIPELINES.md, "YAML limits".
  */
 #ifndef MEKONG_PIPEFILE_H
 #define MEKONG_PIPEFILE_H
