@@ -10,6 +10,9 @@
 # MEKONG_CONFIGURE_FLAGS adds ./configure options (CI: --enable-werror).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# Plugins in folders that others may write are refused (README.md, "Writing
+# a plugin"): build with files and folders only their owner can write.
+umask 022
 mode=${1:-demo}
 case "$mode" in demo|test) ;; *) echo "usage: contrib/quickstart.sh [test]" >&2; exit 2 ;; esac
 
