@@ -348,7 +348,9 @@ static int run_test_file(const mk_plugin_path *sp, const char *path, int *passed
                         "docs/RULES.md)\n", path);
     } else if (script_of(root, path, dir, script, sizeof script) == 0) {
         const cfg_node *params = cfg_get(root, "params");
-        test_file_run t = {path, dir, script, params && params->kind == CFG_MAP ? params : NULL};
+        const cfg_node *read = cfg_get(root, "read");
+        test_file_run t = {path, dir, script, params && params->kind == CFG_MAP ? params : NULL,
+                           read && read->kind != CFG_MAP ? read : NULL};
         rc = run_cases(sp, &t, tests, passed, failed);
         if (rc != 0)
             fprintf(stderr, "mekong test: %s: cannot run the rule %s (see above)\n", path, script);

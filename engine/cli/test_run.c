@@ -242,7 +242,7 @@ static cfg_node *one_step(const char *plugin, int line)
     return list;
 }
 
-/* The rule's step: script and params from the test file; one thread, and
+/* The rule's step: script, params and read from the test file; one thread, and
  * on_error: reject, so a case can expect a Lua error as a reject. */
 static cfg_node *rule_step(const test_file_run *t)
 {
@@ -254,6 +254,8 @@ static cfg_node *rule_step(const test_file_run *t)
              add_scalar(step, "on_error", "reject", 1);
     if (rc == 0 && t->params)
         rc = cfg_add(step, "params", cfg_copy(t->params));
+    if (rc == 0 && t->read)
+        rc = cfg_add(step, "read", cfg_copy(t->read));
     if (rc != 0) {
         cfg_free(list);
         return NULL;

@@ -4,7 +4,7 @@
  *
  * The cases become a pipeline made in memory: a built-in source that
  * gives one case's input row per batch, the lua step with the test file's
- * script and params (every other option takes its declared default, as
+ * script, params and read (every other option takes its declared default, as
  * in `mekong run`), and a built-in sink that captures the rows that pass.
  * Rejects, drops and warnings are watched as the run gives them.  So a
  * rule meets the same host, the same fates and the same checks as in a
@@ -49,6 +49,7 @@ typedef struct test_file_run {
     const char *dir;        /* its folder: relative paths */
     const char *script;     /* the rule file */
     const cfg_node *params; /* map or NULL */
+    const cfg_node *read;   /* the lua step's read: (list or scalar) or NULL */
 } test_file_run;
 
 /* Run every case; their outcomes are filled in.  When the run fails at a

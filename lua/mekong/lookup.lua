@@ -94,7 +94,9 @@ function M.load(path, opts)
   local id = table.concat({ path, opts.key, opts.value or "", dup, norm and tostring(norm) or "" }, "\0")
   if cache[id] then return cache[id] end
 
-  local f, err = io.open(path, "rb")
+  -- pcall: a path the sandbox refuses is reported at the caller's line too
+  local ok, f, err = pcall(io.open, path, "rb")
+  if not ok then error("lookup.load: " .. tostring(f), 2) end
   if not f then error("lookup.load: " .. err, 2) end
   local text, rerr = f:read("a")
   f:close()

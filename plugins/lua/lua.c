@@ -6,6 +6,7 @@
  *     params: { year: "2025" }
  *     threads: 2            # default: number of cores
  *     on_error: reject      # or fail
+ *     read: [data/lookups]  # more files or folders rules may read (lua_files.c)
  *
  * One Lua state per thread; the batch is cut into one contiguous slice per
  * thread, the slices run at the same time, and the main thread replays what
@@ -39,6 +40,10 @@ static const mk_option_decl options[] = {
     {"instruction_budget", MK_OPT_INT, 0, "1000000",
      "Lua instructions allowed per row (0: no limit); more ends the run"},
     {"memory_mb", MK_OPT_INT, 0, "256", "memory cap of each Lua state, in MB; more ends the run"},
+    {"read", MK_OPT_LIST, 0, NULL,
+     "more files or folders rules may read (io.open, io.lines, lookup.load), relative to the "
+     "pipeline file; besides the pipeline's folder, the rule file's folder and the rule library; "
+     "never /, /proc, /sys or /dev"},
     {"row", MK_OPT_STRING, 0, "proxy", "how rows reach Lua: proxy or table (for measurement)",
      "proxy|table"},
     {NULL, 0, 0, NULL, NULL},
@@ -64,7 +69,7 @@ static char *library_dir(void)
 
 static int read_file(const char *path, char **out, size_t *len)
 {
-    FILE *f = fopen(path, "rb");
+    FILE *f = lp_fopen_regular(path);
     if (!f)
         return -1;
     size_t cap = 8192, n = 0;
@@ -387,6 +392,9 @@ static int lua_transform_open(mk_context *ctx, const mk_host *host, void **state
     lp->nworkers = (int)threads;
     lp->main_share = 1.0 / (double)lp->nworkers;
 
+    int roots = lp_read_roots(lp);
+    if (roots != MK_OK)
+        return roots;
     if (read_file(script, &lp->code, &lp->code_len) != 0)
         return fail_open(lp, MK_ERROR, "cannot read the rule file %s; check the script: path",
                          script);
@@ -661,6 +669,7 @@ static void lua_transform_close(void *state)
     free(lp->script_dir);
     free(lp->pipeline_dir);
     free(lp->lua_dir);
+    lp_read_roots_free(lp);
     free(lp);
 }
 

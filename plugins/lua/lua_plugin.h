@@ -15,6 +15,7 @@
 
 #include <pthread.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include <lua.h>
 
@@ -56,6 +57,12 @@ typedef struct lp_plan {
 } lp_plan;
 
 struct lp_plugin;
+
+/* A place rules may read: a folder (and all below) or a single file. */
+typedef struct lp_root {
+    char *path;   /* real path */
+    int dir;
+} lp_root;
 
 typedef struct lp_worker {
     struct lp_plugin *lp;
@@ -108,6 +115,8 @@ typedef struct lp_plugin {
     char *script_path;     /* as resolved by the host */
     char *script_name;     /* for messages: relative to the pipeline folder */
     char *script_dir, *pipeline_dir, *lua_dir;
+    lp_root *roots;        /* what rules may read (lua_files.c) */
+    size_t nroots;
     char *code;            /* the rule file, read once */
     size_t code_len;
     int on_error_fail;
@@ -138,6 +147,19 @@ void lp_state_close(lp_worker *w);
 void lp_budget_start(lp_worker *w, long long budget);
 /* After a failed pcall: describe a budget/memory stop in w->fatal; 1 if so. */
 int lp_runaway(lp_worker *w, int status);
+
+/* lua_files.c: what rules may read.  lp_read_roots fills lp->roots from the
+ * folders and the read: option (MK_ERROR, error set, for a bad entry). */
+int lp_read_roots(struct lp_plugin *lp);
+void lp_read_roots_free(struct lp_plugin *lp);
+/* Open path (already resolved from the pipeline's folder) for reading if
+ * rules may read it: an fd, or -1 (errno) when it cannot be opened; a
+ * refused path raises a Lua error naming shown and what (io.open, ...). */
+int lp_open_checked(lua_State *L, const char *what, const char *shown, const char *path);
+/* fopen(path, "rb") of a regular file only, never blocking on a FIFO. */
+FILE *lp_fopen_regular(const char *path);
+int lp_io_open(lua_State *L);
+int lp_io_lines(lua_State *L);
 
 /* lua_rows.c: the row API and the per-slice work. */
 void lp_rows_register(lua_State *L);

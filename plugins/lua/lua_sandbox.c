@@ -6,7 +6,7 @@
  * rather than by building a new environment: what remains is the plain
  * language (base, string, table, math, utf8, coroutine), the harmless part
  * of os (time, date, clock, difftime) and a read-only io.open/io.lines for
- * lookup tables.  Whatever was taken away is replaced by a function that
+ * lookup tables, limited to the files lua_files.c allows.  Whatever was taken away is replaced by a function that
  * fails with "X is not available in rules (sandbox)", so a rule that tries
  * gets told why instead of "attempt to call a nil value".  require finds
  * Lua source only, in the rule file's folder, the pipeline's folder and the
@@ -31,6 +31,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <lauxlib.h>
 #include <lualib.h>
@@ -170,44 +171,6 @@ static void stub(lua_State *L, int table, const char *field, const char *display
     lua_setfield(L, table, field);
 }
 
-/* A relative path at index 1 becomes one in the pipeline's folder, like
- * every path of a pipeline file (in `mekong test`: the test file's folder). */
-static void resolve_path(lua_State *L)
-{
-    const char *path = luaL_checkstring(L, 1);
-    if (path[0] == '/')
-        return;
-    const lp_worker *w = LP_WORKER(L);
-    lua_pushfstring(L, "%s/%s", w->lp->pipeline_dir, path);
-    lua_replace(L, 1);
-}
-
-/* io.open(path [, mode]) that only reads. */
-static int safe_open(lua_State *L)
-{
-    const char *mode = luaL_optstring(L, 2, "r");
-    if (strcmp(mode, "r") != 0 && strcmp(mode, "rb") != 0)
-        return luaL_error(L, "io.open mode '%s': rules may only read files (sandbox)", mode);
-    resolve_path(L);
-    lua_settop(L, 1);
-    lua_pushstring(L, mode);
-    lua_pushvalue(L, lua_upvalueindex(1));
-    lua_insert(L, 1);
-    lua_call(L, 2, LUA_MULTRET);
-    return lua_gettop(L);
-}
-
-/* io.lines(path, ...) needs a path: reading stdin is not for rules. */
-static int safe_lines(lua_State *L)
-{
-    resolve_path(L);
-    int n = lua_gettop(L);
-    lua_pushvalue(L, lua_upvalueindex(1));
-    lua_insert(L, 1);
-    lua_call(L, n, LUA_MULTRET);
-    return lua_gettop(L);
-}
-
 /* load() of text only: precompiled chunks can crash the VM. */
 static int safe_load(lua_State *L)
 {
@@ -251,6 +214,47 @@ static int debug_index(lua_State *L)
                       lua_isstring(L, 2) ? lua_tostring(L, 2) : "?");
 }
 
+typedef struct chunk_reader {
+    FILE *f;
+    char buf[8192];
+} chunk_reader;
+
+static const char *read_chunk(lua_State *L, void *ud, size_t *size)
+{
+    (void)L;
+    chunk_reader *r = ud;
+    *size = fread(r->buf, 1, sizeof r->buf, r->f);
+    return *size ? r->buf : NULL;
+}
+
+/* Load the module file at path (checked like io.open); 0: no such file. */
+static int load_module(lua_State *L, const char *name, const char *path)
+{
+    int fd = lp_open_checked(L, "require", path, path);
+    if (fd < 0)
+        return 0;
+    chunk_reader *r = malloc(sizeof *r);
+    FILE *f = r ? fdopen(fd, "r") : NULL;
+    if (!f) {
+        free(r);
+        close(fd);
+        return luaL_error(L, "error loading module '%s' from file '%s': cannot read it", name,
+                          path);
+    }
+    r->f = f;
+    lua_pushfstring(L, "@%s", path);
+    int st = lua_load(L, read_chunk, r, lua_tostring(L, -1), "t");
+    int bad = ferror(f);
+    fclose(f);
+    free(r);
+    lua_remove(L, -2);
+    if (st != LUA_OK || bad)
+        return luaL_error(L, "error loading module '%s' from file '%s':\n\t%s", name, path,
+                          st != LUA_OK ? lua_tostring(L, -1) : "read error");
+    lua_pushstring(L, path);
+    return 1;
+}
+
 /* The searcher for require: Lua files under the allowed folders only. */
 static int searcher(lua_State *L)
 {
@@ -274,18 +278,10 @@ static int searcher(lua_State *L)
         for (int init = 0; init < 2; init++) {
             char path[4096];
             snprintf(path, sizeof path, init ? "%s/%s/init.lua" : "%s/%s.lua", dirs[i], rel);
-            FILE *f = fopen(path, "r");
-            if (!f) {
-                lua_pushfstring(L, "\n\tno file '%s'", path);
-                luaL_addvalue(&tried);
-                continue;
-            }
-            fclose(f);
-            if (luaL_loadfilex(L, path, "t") != LUA_OK)
-                return luaL_error(L, "error loading module '%s' from file '%s':\n\t%s", name,
-                                  path, lua_tostring(L, -1));
-            lua_pushstring(L, path);
-            return 2;
+            if (load_module(L, name, path))
+                return 2;
+            lua_pushfstring(L, "\n\tno file '%s'", path);
+            luaL_addvalue(&tried);
         }
     }
     luaL_pushresult(&tried);
@@ -337,11 +333,9 @@ static void make_sandbox(lua_State *L)
     int oldio = lua_gettop(L);
     lua_newtable(L);
     int io = lua_gettop(L);
-    lua_getfield(L, oldio, "open");
-    lua_pushcclosure(L, safe_open, 1);
+    lua_pushcfunction(L, lp_io_open);
     lua_setfield(L, io, "open");
-    lua_getfield(L, oldio, "lines");
-    lua_pushcclosure(L, safe_lines, 1);
+    lua_pushcfunction(L, lp_io_lines);
     lua_setfield(L, io, "lines");
     lua_getfield(L, oldio, "type");
     lua_setfield(L, io, "type");
