@@ -479,24 +479,53 @@ static int ends_with(const char *s, const char *suffix)
     return a >= b && strcmp(s + a - b, suffix) == 0;
 }
 
-/* rejects: PATH, or rejects: { path: PATH, format: csv|jsonl }.  A path
- * ending in .jsonl means JSON Lines. */
+/* The keys of a rejects: mapping; an unknown one is a problem. */
+static void check_rejects_keys(builder *b, const cfg_node *n)
+{
+    static const char *const keys[] = {"path", "format", "formula_guard"};
+    for (size_t i = 0; i < n->count; i++) {
+        const char *k = n->keys[i]->value;
+        size_t j;
+        for (j = 0; j < 3 && strcmp(k, keys[j]) != 0; j++)
+            ;
+        if (j < 3)
+            continue;
+        const char *near = mk_suggest(k, keys, 3);
+        problem(b, n->keys[i], "unknown key '%s' in rejects%s%s%s", k,
+                near ? "; did you mean '" : " (path, format, formula_guard)", near ? near : "",
+                near ? "'?" : "");
+    }
+}
+
+static void build_rejects_format(builder *b, mk_pipeline *p, const cfg_node *format)
+{
+    const char *f = scalar_or_problem(b, format, "rejects.format");
+    if (f && strcmp(f, "jsonl") == 0)
+        p->rejects_jsonl = 1;
+    else if (f && strcmp(f, "csv") == 0)
+        p->rejects_jsonl = 0;
+    else if (f)
+        problem(b, format, "'rejects.format' must be csv or jsonl, not '%s'", f);
+}
+
+static void build_rejects_guard(builder *b, mk_pipeline *p, const cfg_node *guard)
+{
+    const char *g = scalar_or_problem(b, guard, "rejects.formula_guard");
+    if (g && parse_bool(g, &p->rejects_formula_guard) != 0)
+        problem(b, guard, "'rejects.formula_guard' must be true or false, not '%s'", g);
+}
+
+/* rejects: PATH, or rejects: { path: PATH, format: csv|jsonl,
+ * formula_guard: BOOL }.  A path ending in .jsonl means JSON Lines. */
 static void build_rejects(builder *b, mk_pipeline *p, const cfg_node *n)
 {
-    const cfg_node *path = n, *format = NULL;
+    const cfg_node *path = n, *format = NULL, *guard = NULL;
+    p->rejects_formula_guard = -1; /* unset: as the sinks (rejects_guard_default) */
     if (n->kind == CFG_MAP) {
-        static const char *const keys[] = {"path", "format"};
-        for (size_t i = 0; i < n->count; i++) {
-            const char *k = n->keys[i]->value;
-            if (strcmp(k, "path") != 0 && strcmp(k, "format") != 0) {
-                const char *near = mk_suggest(k, keys, 2);
-                problem(b, n->keys[i], "unknown key '%s' in rejects%s%s%s", k,
-                        near ? "; did you mean '" : " (path, format)", near ? near : "",
-                        near ? "'?" : "");
-            }
-        }
+        check_rejects_keys(b, n);
         path = cfg_get(n, "path");
         format = cfg_get(n, "format");
+        guard = cfg_get(n, "formula_guard");
         if (!path) {
             problem(b, n, "'rejects' needs a path: rejects: { path: out/rejects.jsonl, "
                           "format: jsonl }");
@@ -508,14 +537,25 @@ static void build_rejects(builder *b, mk_pipeline *p, const cfg_node *n)
         return;
     p->rejects_path = mk_path_join(p->dir, s);
     p->rejects_jsonl = ends_with(s, ".jsonl");
-    if (format) {
-        const char *f = scalar_or_problem(b, format, "rejects.format");
-        if (f && strcmp(f, "jsonl") == 0)
-            p->rejects_jsonl = 1;
-        else if (f && strcmp(f, "csv") == 0)
-            p->rejects_jsonl = 0;
-        else if (f)
-            problem(b, format, "'rejects.format' must be csv or jsonl, not '%s'", f);
+    if (format)
+        build_rejects_format(b, p, format);
+    if (guard)
+        build_rejects_guard(b, p, guard);
+}
+
+/* rejects.formula_guard unset: true when a sink has formula_guard: true
+ * (the rows a spreadsheet user opens are guarded, so are their rejects). */
+static void rejects_guard_default(mk_pipeline *p)
+{
+    if (p->rejects_formula_guard >= 0)
+        return;
+    p->rejects_formula_guard = 0;
+    for (size_t i = 0; i < p->nsinks; i++) {
+        const mk_optval *ov = mk_step_option(&p->sinks[i], "formula_guard");
+        int on = 0;
+        if (ov && ov->decl->type == MK_OPT_BOOL && ov->value && parse_bool(ov->value, &on) == 0 &&
+            on)
+            p->rejects_formula_guard = 1;
     }
 }
 
@@ -735,6 +775,7 @@ int mk_pipeline_build(const cfg_node *root, const char *path, const char *dir,
     build_steps(&b, root, "transforms", MK_ROLE_TRANSFORM, &p->transforms, &p->ntransforms,
                 p->dir, 0);
     build_steps(&b, root, "sinks", MK_ROLE_SINK, &p->sinks, &p->nsinks, p->dir, 1);
+    rejects_guard_default(p);
 
     /* Default report beside the rejects file, named after the pipeline. */
     if (!p->report_path && p->rejects_path) {

@@ -67,6 +67,7 @@ typedef struct mk_pipeline {
     size_t nsinks;
     char *rejects_path;
     int rejects_jsonl;    /* rejects as JSON Lines (format: jsonl, or a .jsonl path) */
+    int rejects_formula_guard; /* CSV rejects guarded (rejects.formula_guard, or as the sinks) */
     char *report_path;
     char *html_report_path;
     size_t batch_rows;

@@ -16,6 +16,11 @@
  * transform changed it, "values": the row at the moment of rejection, so
  * columns computed before the rejection (a record id) are kept.
  *
+ * rejects.formula_guard (default: true when a sink has formula_guard: true)
+ * makes every field of the CSV rejects file inert in a spreadsheet, as the
+ * csv sink's option does (util/textout.c); JSON Lines are not opened in
+ * spreadsheets and are unchanged.
+ *
  * Text that is not valid UTF-8 is written with U+FFFD in JSON Lines and
  * as is in CSV (the rejects file keeps what was read).
  */
@@ -33,7 +38,13 @@ static const char *const extra_columns[] = {"_source", "_file", "_record", "_lin
                                             "_reason"};
 #define N_EXTRA (sizeof extra_columns / sizeof extra_columns[0])
 
-static const mk_csv_style rejects_style = {',', '"', 0};
+/* Comma, double quote; formula_guard as the pipeline decided
+ * (rejects.formula_guard, else true when a sink has formula_guard: true). */
+static mk_csv_style style_of(const mk_run *run)
+{
+    mk_csv_style st = {',', '"', run->p->rejects_formula_guard == 1};
+    return st;
+}
 
 /* Add the names of s not yet in names[0..*n). */
 static int add_names(const mk_schema *s, const char ***names, size_t *n)
@@ -86,11 +97,12 @@ int mk_rejects_open(mk_run *run)
         return mk_run_fail(run, "rejects: %s", err);
     if (run->p->rejects_jsonl)
         return MK_OK;
+    mk_csv_style st = style_of(run);
     for (size_t c = 0; c < run->rejects_schema->ncols; c++) {
         if (c)
             mk_outfile_putc(run->rejects, ',');
         const char *name = run->rejects_schema->names[c];
-        mk_csv_write_field(run->rejects, &rejects_style, name, strlen(name));
+        mk_csv_write_field(run->rejects, &st, name, strlen(name));
     }
     mk_outfile_putc(run->rejects, '\n');
     return MK_OK;
@@ -109,9 +121,9 @@ static const mk_value *field_of(const mk_reject *r, size_t c, const char *name)
     return k >= 0 && (size_t)k < r->nfields ? &r->fields[k] : NULL;
 }
 
-static void put_text(mk_outfile *f, const char *s)
+static void put_text(mk_outfile *f, const mk_csv_style *st, const char *s)
 {
-    mk_csv_write_field(f, &rejects_style, s, strlen(s));
+    mk_csv_write_field(f, st, s, strlen(s));
     mk_outfile_putc(f, ',');
 }
 
@@ -128,22 +140,23 @@ static int write_csv(mk_run *run, const mk_reject *r)
     mk_outfile *f = run->rejects;
     const mk_schema *u = run->rejects_schema;
     size_t ncols = u->ncols - N_EXTRA;
+    mk_csv_style st = style_of(run);
     for (size_t c = 0; c < ncols; c++) {
         const mk_value *v = field_of(r, c, u->names[c]);
         if (v)
-            mk_csv_write_field(f, &rejects_style, v->ptr, v->len);
+            mk_csv_write_field(f, &st, v->ptr, v->len);
         mk_outfile_putc(f, ',');
     }
     char src[1024], why[4096];
     mk_source_label(run, r->source, r->part, src, sizeof src);
     const char *file = mk_source_file(run, r->source, r->part);
-    put_text(f, src);
-    put_text(f, file ? file : "");
+    put_text(f, &st, src);
+    put_text(f, &st, file ? file : "");
     put_number(f, r->record);
     put_number(f, r->line);
-    put_text(f, r->stage);
+    put_text(f, &st, r->stage);
     snprintf(why, sizeof why, "%s: %s", r->rule, r->reason);
-    mk_csv_write_field(f, &rejects_style, why, strlen(why));
+    mk_csv_write_field(f, &st, why, strlen(why));
     return mk_outfile_putc(f, '\n');
 }
 

@@ -218,6 +218,10 @@ static void write_rejects_and_thresholds(mk_outfile *f, const mk_run *run)
     jstr(f, run->p->rejects_path);
     mk_outfile_puts(f, ",\"format\":");
     jstr(f, run->p->rejects_jsonl ? "jsonl" : "csv");
+    /* applied to CSV rejects only */
+    mk_outfile_puts(f, !run->p->rejects_jsonl && run->p->rejects_formula_guard == 1
+                           ? ",\"formula_guard\":true"
+                           : ",\"formula_guard\":false");
     mk_outfile_puts(f, ",\"rows\":");
     jnum(f, run->rejected);
     mk_outfile_puts(f, "}");

@@ -62,31 +62,84 @@ static int has_special(const unsigned char *u, size_t len, unsigned char d, unsi
     return 0;
 }
 
+/* ---- formula_guard ------------------------------------------------------
+ * A cell that a spreadsheet would run gets a leading ' (mk_csv_is_formula).
+ * A spreadsheet opened with another separator, or one that ignores the
+ * quotes, splits the cell at ',', ';', tab, CR, LF or the file's delimiter:
+ * each piece after such a character that mk_csv_is_formula takes as a
+ * formula gets a ' before it too ("x;=cmd" -> "x;'=cmd"), and a guarded
+ * cell holding one of those characters is always quoted. */
+
+static int guard_sep(unsigned char c, unsigned char d)
+{
+    return c == ',' || c == ';' || c == '\t' || c == '\r' || c == '\n' || c == d;
+}
+
+/* Nonzero when the piece from p[i] to the next separator is a formula. */
+static int piece_is_formula(const char *p, size_t len, size_t i, unsigned char d)
+{
+    size_t e = i;
+    while (e < len && !guard_sep((unsigned char)p[e], d))
+        e++;
+    return mk_csv_is_formula(p + i, e - i);
+}
+
+/* Nonzero when p[i] is a separator and the piece after it a formula. */
+static int needs_inner_guard(const char *p, size_t len, size_t i, unsigned char d)
+{
+    return guard_sep((unsigned char)p[i], d) && piece_is_formula(p, len, i + 1, d);
+}
+
+static int has_guard_sep(const char *p, size_t len, unsigned char d)
+{
+    for (size_t i = 0; i < len; i++)
+        if (guard_sep((unsigned char)p[i], d))
+            return 1;
+    return 0;
+}
+
+/* The cell's text between the quotes: quotes doubled and, with guard, a '
+ * after each separator that starts a formula. */
+static int write_quoted_body(mk_outfile *f, const mk_csv_style *st, const char *p, size_t len)
+{
+    unsigned char d = (unsigned char)st->delimiter;
+    size_t run = 0;
+    for (size_t i = 0; i < len; i++) {
+        int dq = p[i] == st->quote;
+        int ap = st->formula_guard && needs_inner_guard(p, len, i, d);
+        if (!dq && !ap)
+            continue;
+        /* the run including this byte, then the doubling quote or the ' */
+        if (mk_outfile_write(f, p + run, i + 1 - run) != 0 ||
+            (dq && mk_outfile_putc(f, st->quote) != 0) || (ap && mk_outfile_putc(f, '\'') != 0))
+            return -1;
+        run = i + 1;
+    }
+    return mk_outfile_write(f, p + run, len - run);
+}
+
+static int needs_quotes(const mk_csv_style *st, const char *p, size_t len)
+{
+    if (len == 0 || p[0] == ' ' || p[0] == '\t' || p[len - 1] == ' ' || p[len - 1] == '\t')
+        return 1;
+    if (st->formula_guard && has_guard_sep(p, len, (unsigned char)st->delimiter))
+        return 1;
+    return has_special((const unsigned char *)p, len, (unsigned char)st->delimiter,
+                       (unsigned char)st->quote);
+}
+
 int mk_csv_write_field(mk_outfile *f, const mk_csv_style *st, const char *p, size_t len)
 {
     if (!p)
         return 0;
     int guard = st->formula_guard && mk_csv_is_formula(p, len);
-    int needs_quotes = len == 0 || guard || p[0] == ' ' || p[0] == '\t' || p[len - 1] == ' ' ||
-                       p[len - 1] == '\t' ||
-                       has_special((const unsigned char *)p, len, (unsigned char)st->delimiter,
-                                   (unsigned char)st->quote);
-    if (!needs_quotes)
+    if (!guard && !needs_quotes(st, p, len))
         return mk_outfile_write(f, p, len);
     if (mk_outfile_putc(f, st->quote) != 0)
         return -1;
     if (guard && mk_outfile_putc(f, '\'') != 0)
         return -1;
-    size_t run = 0;
-    for (size_t i = 0; i < len; i++) {
-        if (p[i] == st->quote) {
-            /* write the run including this quote, then the doubling quote */
-            if (mk_outfile_write(f, p + run, i + 1 - run) != 0 || mk_outfile_putc(f, st->quote) != 0)
-                return -1;
-            run = i + 1;
-        }
-    }
-    if (mk_outfile_write(f, p + run, len - run) != 0)
+    if (write_quoted_body(f, st, p, len) != 0)
         return -1;
     return mk_outfile_putc(f, st->quote);
 }

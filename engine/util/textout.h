@@ -31,7 +31,9 @@ typedef mkk_csv_style mk_csv_style;
 
 /* One field: NULL (ptr == NULL) as an empty unquoted field, the empty
  * string as "", quoted when it holds the delimiter, the quote, CR, LF, or
- * starts/ends with a blank. */
+ * starts/ends with a blank.  With formula_guard: a formula gets a leading
+ * ', a cell holding , ; tab CR LF is quoted, and a formula piece after one
+ * of those (or the delimiter) gets a ' before it (docs/PLUGINS.md). */
 int mk_csv_write_field(mk_outfile *f, const mk_csv_style *st, const char *ptr, size_t len);
 
 /* Nonzero when a spreadsheet would take the cell as a formula. */

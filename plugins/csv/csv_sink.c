@@ -5,7 +5,9 @@
  * csv source reads comes back byte for byte.  The file is written under a
  * temporary name and renamed when the run succeeds (mkk_file).  With
  * formula_guard a cell that a spreadsheet would run as a formula gets a
- * leading apostrophe (see docs/PLUGINS.md for exactly which cells).
+ * leading apostrophe, a cell holding a common separator is quoted and a
+ * formula after a separator inside a cell gets one too (see
+ * docs/PLUGINS.md for exactly which cells).
  *
  * Text that is not valid UTF-8 (a source read with encoding: bytes, a rule
  * that built bytes) is never written as it is: invalid_utf8: reject sends

@@ -339,6 +339,24 @@ TEST(csv_quoting_and_formula_guard)
                                   "+84912345678,\"'@cmd\",\"'-x\",\" lead\",\n");
 }
 
+/* formula_guard: a cell with a common separator is quoted, and a formula
+ * after a separator gets a ' of its own. */
+TEST(formula_guard_separators)
+{
+    char path[512], err[256];
+    snprintf(path, sizeof path, "%s/g.csv", tmpdir);
+    mk_outfile *f = mk_outfile_open(path, err, sizeof err);
+    mk_csv_style st = {'|', '"', 1};
+    const char *cells[] = {"x;=cmd|' /C calc'!A0", "a\t@b", "a;b", "1;-5", "r\r\n+x", "p|-q"};
+    for (size_t i = 0; i < sizeof cells / sizeof cells[0]; i++) {
+        mk_csv_write_field(f, &st, cells[i], strlen(cells[i]));
+        mk_outfile_putc(f, '|');
+    }
+    mk_outfile_commit(f, err, sizeof err);
+    CHECK_STR_EQ(read_file(path), "\"x;'=cmd|' /C calc'!A0\"|\"a\t'@b\"|\"a;b\"|\"1;-5\"|"
+                                  "\"r\r\n'+x\"|\"p|'-q\"|");
+}
+
 TEST(json_escapes_controls_and_handles_invalid_utf8)
 {
     char path[512], err[256];
@@ -457,6 +475,7 @@ int main(void)
     RUN(outfile_is_atomic);
     RUN(outfile_writes_a_fifo_directly);
     RUN(csv_quoting_and_formula_guard);
+    RUN(formula_guard_separators);
     RUN(json_escapes_controls_and_handles_invalid_utf8);
     RUN(utf8_validation);
     RUN(json_and_utf8_word_steps_agree_at_every_alignment);
