@@ -65,6 +65,27 @@ static int plugin_has_role(const mk_plugin *d, mk_role role)
            (role == MK_ROLE_SINK && d->sink);
 }
 
+/* A step's or the pipeline's name: at most MK_NAME_MAX bytes, no control
+ * characters.  Returns 0 if it is fine. */
+#define MK_NAME_MAX 200
+
+static int check_name(builder *b, const cfg_node *at, const char *what, const char *name)
+{
+    size_t len = strlen(name);
+    if (len == 0 || len > MK_NAME_MAX) {
+        problem(b, at, "%s is %zu bytes long; give 1 to %d", what, len, MK_NAME_MAX);
+        return -1;
+    }
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)name[i];
+        if (c < 0x20 || c == 0x7f) {
+            problem(b, at, "%s has a control character (0x%02x) at byte %zu", what, c, i + 1);
+            return -1;
+        }
+    }
+    return 0;
+}
+
 /* ---- options -------------------------------------------------------- */
 
 static const char *type_name(mk_option_type t)
@@ -228,6 +249,11 @@ static void set_option(builder *b, mk_step *ctx, mk_optval *ov, const cfg_node *
                 mk_role_name(ctx->role), ctx->name, type_name(d->type), v->value);
         return;
     }
+    if (d->type == MK_OPT_PATH && v->value[0] == '\0') {
+        problem(b, v, "option '%s' of %s '%s' is an empty path", d->name,
+                mk_role_name(ctx->role), ctx->name);
+        return;
+    }
     if (d->type == MK_OPT_CHAR && (strcmp(v->value, "\\t") == 0 || strcmp(v->value, "tab") == 0))
         ov->value = strdup("\t");
     else
@@ -338,7 +364,7 @@ static void build_step(builder *b, mk_step *ctx, mk_role role, const cfg_node *n
     const cfg_node *plugin = cfg_get(node, "plugin");
     const cfg_node *name = cfg_get(node, "name");
     ctx->plugin_name = strdup(plugin && plugin->kind == CFG_SCALAR ? plugin->value : "?");
-    if (name && name->kind == CFG_SCALAR) {
+    if (name && name->kind == CFG_SCALAR && check_name(b, name, "name", name->value) == 0) {
         ctx->name = strdup(name->value);
     } else {
         char buf[128];
@@ -743,7 +769,8 @@ int mk_pipeline_build(const cfg_node *root, const char *path, const char *dir,
 
     const cfg_node *n;
     const char *s;
-    if ((n = cfg_get(root, "name")) && (s = scalar_or_problem(&b, n, "name")))
+    if ((n = cfg_get(root, "name")) && (s = scalar_or_problem(&b, n, "name")) &&
+        check_name(&b, n, "name", s) == 0)
         p->name = strdup(s);
     else {
         const char *base = strrchr(path, '/');
