@@ -66,7 +66,7 @@ static int plugin_has_role(const mk_plugin *d, mk_role role)
 }
 
 /* A step's or the pipeline's name: at most MK_NAME_MAX bytes, no control
- * characters.  Returns 0 if it is fine. */
+ * characters, no '/' (the default report is NAME.report.json).  Returns 0 if it is fine. */
 #define MK_NAME_MAX 200
 
 static int check_name(builder *b, const cfg_node *at, const char *what, const char *name)
@@ -80,6 +80,11 @@ static int check_name(builder *b, const cfg_node *at, const char *what, const ch
         unsigned char c = (unsigned char)name[i];
         if (c < 0x20 || c == 0x7f) {
             problem(b, at, "%s has a control character (0x%02x) at byte %zu", what, c, i + 1);
+            return -1;
+        }
+        if (c == '/') {
+            problem(b, at, "%s has a '/' at byte %zu (a name also names the report file)", what,
+                    i + 1);
             return -1;
         }
     }
