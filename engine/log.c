@@ -18,6 +18,28 @@ void mk_log_progress_shown(int shown)
     progress_on_screen = shown;
 }
 
+/* Write LINE with its control characters escaped, so that a file name or a
+ * cell cannot forge a log line or drive the terminal: C0 and DEL as \n, \r,
+ * \t or \xHH, and the C1 controls (U+0080..U+009F, UTF-8 C2 80..C2 9F) as
+ * \u00HH.  Other UTF-8 text is written as is. */
+static void put_escaped(const char *line, FILE *out)
+{
+    for (const unsigned char *p = (const unsigned char *)line; *p; p++) {
+        if (*p == '\n')
+            fputs("\\n", out);
+        else if (*p == '\r')
+            fputs("\\r", out);
+        else if (*p == '\t')
+            fputs("\\t", out);
+        else if (*p < 0x20 || *p == 0x7f)
+            fprintf(out, "\\x%02x", *p);
+        else if (*p == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f)
+            fprintf(out, "\\u%04x", *++p);
+        else
+            fputc(*p, out);
+    }
+}
+
 void mk_logv(mk_log_level level, const char *fmt, va_list ap)
 {
     if ((int)level > mk_log_threshold)
@@ -33,7 +55,9 @@ void mk_logv(mk_log_level level, const char *fmt, va_list ap)
         fputs("\r\033[K", stderr);
         progress_on_screen = 0;
     }
-    fprintf(stderr, "%s %-5s %s\n", stamp, level_names[level], line);
+    fprintf(stderr, "%s %-5s ", stamp, level_names[level]);
+    put_escaped(line, stderr);
+    fputc('\n', stderr);
 }
 
 void mk_log(mk_log_level level, const char *fmt, ...)
