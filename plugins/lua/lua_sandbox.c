@@ -171,7 +171,8 @@ static void stub(lua_State *L, int table, const char *field, const char *display
     lua_setfield(L, table, field);
 }
 
-/* load() of text only: precompiled chunks can crash the VM. */
+/* load() of text only: precompiled chunks can crash the VM.  The chunk's
+ * environment is the rule's globals unless an env is given. */
 static int safe_load(lua_State *L)
 {
     int n = lua_gettop(L);
@@ -179,12 +180,15 @@ static int safe_load(lua_State *L)
         return luaL_error(L, "bad argument #1 to 'load' (value expected)");
     if (n >= 3 && !lua_isnil(L, 3) && strcmp(luaL_checkstring(L, 3), "t") != 0)
         return luaL_error(L, "load: only text chunks (mode \"t\") are allowed in rules (sandbox)");
-    lua_settop(L, 4);
+    /* without an env argument the chunk gets the rule's globals, as in Lua;
+     * an explicit nil stays nil */
+    int nargs = n >= 4 ? 4 : 3;
+    lua_settop(L, nargs);
     lua_pushliteral(L, "t");
     lua_replace(L, 3);
     lua_pushvalue(L, lua_upvalueindex(1));
     lua_insert(L, 1);
-    lua_call(L, 4, LUA_MULTRET);
+    lua_call(L, nargs, LUA_MULTRET);
     return lua_gettop(L);
 }
 
