@@ -32,6 +32,7 @@
 #include <unistd.h>
 
 #include "csv_plugin.h"
+#include "mekong_kit.h"
 #include "util/textout.h"
 #include "vntext/vntext.h"
 
@@ -319,6 +320,23 @@ static void on_record(int c, void *data)
     src->record_clean = 0;
 }
 
+/* Column names must be UTF-8, whatever the encoding (with encoding: bytes
+ * the header is not decoded): they become CSV headers and JSON keys.
+ * 0, or -1 after an error naming the column and the byte. */
+static int header_name_utf8(csv_source *src, size_t col, const char *name)
+{
+    size_t len = strlen(name);
+    size_t ok = mkk_utf8_valid_prefix(name, len);
+    if (ok == len)
+        return 0;
+    src->host->error(src->ctx,
+                     "%s:%llu: column %zu of the header is not valid UTF-8 (byte 0x%02x at byte "
+                     "%zu of the name): column names must be UTF-8",
+                     src->path, (unsigned long long)src->record_line, col + 1,
+                     (unsigned)(unsigned char)name[ok], ok + 1);
+    return -1;
+}
+
 /* The header record is in src->fields (malloc'd strings). */
 static int take_header(csv_source *src)
 {
@@ -354,6 +372,10 @@ static int take_header(csv_source *src)
             h->error(src->ctx, "%s:%llu: column %zu of the header has no name: name it, or give "
                                "the names with the 'columns' option",
                      src->path, (unsigned long long)src->record_line, i + 1);
+            src->ncols = i;
+            return -1;
+        }
+        if (header_name_utf8(src, i, name) != 0) {
             src->ncols = i;
             return -1;
         }
