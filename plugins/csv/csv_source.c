@@ -112,9 +112,24 @@ static int no_space(unsigned char c)
 
 /* A field ended: keep its bytes (quoted: it was in quotes, so it is never
  * the NULL marker). */
+/* A field longer than max_field_bytes fails the run, on every path (libcsv
+ * resets its count at each record end, so a long field on one line passed). */
+static int field_too_long(csv_source *src, size_t len)
+{
+    if ((long long)len <= src->max_field)
+        return 0;
+    src->host->error(src->ctx,
+                     "%s:%llu: field %zu is %zu bytes, longer than max_field_bytes (%lld); if "
+                     "the data is right, raise max_field_bytes",
+                     src->path, (unsigned long long)src->record_line, src->nfields + 1, len,
+                     src->max_field);
+    src->failed = 1;
+    return 1;
+}
+
 static void add_field(csv_source *src, const char *s, size_t len, int quoted, int check_nul)
 {
-    if (src->failed)
+    if (src->failed || field_too_long(src, len))
         return;
     if (src->nfields == src->fields_cap) {
         size_t cap = src->fields_cap ? src->fields_cap * 2 : 32;
