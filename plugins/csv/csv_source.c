@@ -971,6 +971,10 @@ static int csv_source_open(mk_context *ctx, const mk_host *host, void **state)
         host->error(ctx, "delimiter and quote must differ");
         return MK_ERROR;
     }
+    if (src->max_field < 1) {
+        host->error(ctx, "max_field_bytes must be at least 1, not %lld", src->max_field);
+        return MK_ERROR;
+    }
     const char *pattern = host->opt_string(ctx, "path");
     int g = glob(pattern, GLOB_ERR, NULL, &src->files);
     if (g == GLOB_NOMATCH) {
