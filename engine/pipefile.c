@@ -611,3 +611,9 @@ cfg_node *cfg_copy(const cfg_node *n)
     }
     return c;
 }
+
+int cfg_is_null(const cfg_node *n)
+{
+    return n->kind == CFG_SCALAR && !n->quoted &&
+           (!n->value[0] || strcmp(n->value, "~") == 0 || strcmp(n->value, "null") == 0);
+}

@@ -37,6 +37,8 @@ cfg_node *cfg_load(const char *path, const cfg_vars *vars, char *err, size_t err
 void cfg_free(cfg_node *n);
 /* Value of key in a map, or NULL. */
 cfg_node *cfg_get(const cfg_node *map, const char *key);
+/* A scalar that means NULL as a cell: unquoted ~, null or nothing. */
+int cfg_is_null(const cfg_node *n);
 const char *cfg_kind_name(cfg_kind k);
 
 /* Trees made in memory: a node (value copied; "" for maps and lists),

@@ -504,12 +504,6 @@ static char *scalar_or_problem(builder *b, const cfg_node *n, const char *key)
     return n->value;
 }
 
-static int ends_with(const char *s, const char *suffix)
-{
-    size_t a = strlen(s), b = strlen(suffix);
-    return a >= b && strcmp(s + a - b, suffix) == 0;
-}
-
 /* The keys of a rejects: mapping; an unknown one is a problem. */
 static void check_rejects_keys(builder *b, const cfg_node *n)
 {
@@ -567,7 +561,7 @@ static void build_rejects(builder *b, mk_pipeline *p, const cfg_node *n)
     if (!s)
         return;
     p->rejects_path = mk_path_join(p->dir, s);
-    p->rejects_jsonl = ends_with(s, ".jsonl");
+    p->rejects_jsonl = mk_ends_with(s, ".jsonl");
     if (format)
         build_rejects_format(b, p, format);
     if (guard)

@@ -30,15 +30,9 @@
 #include "run/run.h"
 #include "test_run.h"
 #include "util/path.h"
+#include "util/words.h"
 
 /* ---- one case ----------------------------------------------------------- */
-
-/* A YAML scalar as a cell: unquoted ~ or null is NULL. */
-static int is_null(const cfg_node *n)
-{
-    return n->kind == CFG_SCALAR && !n->quoted &&
-           (strcmp(n->value, "~") == 0 || strcmp(n->value, "null") == 0 || !n->value[0]);
-}
 
 static void print_value(FILE *f, const char *ptr, size_t len)
 {
@@ -106,7 +100,7 @@ static void compare_row(case_result *cr, const cfg_node *want, const test_row *r
         const char *col = want->keys[i]->value;
         const cfg_node *v = want->items[i];
         long c = row_column(row, col);
-        const char *wptr = is_null(v) ? NULL : v->value;
+        const char *wptr = cfg_is_null(v) ? NULL : v->value;
         size_t wlen = wptr ? strlen(wptr) : 0;
         if (c < 0) {
             failure(cr);
@@ -240,12 +234,6 @@ static void judge_case(case_result *cr, const cfg_node *tc, const test_case *t)
 
 /* ---- one test file ------------------------------------------------------ */
 
-static int ends_with(const char *s, const char *suffix)
-{
-    size_t a = strlen(s), b = strlen(suffix);
-    return a >= b && strcmp(s + a - b, suffix) == 0;
-}
-
 /* The rule file of a test file: script:, or X.test.yaml -> X.lua. */
 static int script_of(const cfg_node *root, const char *path, const char *dir, char *buf,
                      size_t len)
@@ -254,7 +242,7 @@ static int script_of(const cfg_node *root, const char *path, const char *dir, ch
     size_t dl = strlen(dir);
     if (sn && sn->kind == CFG_SCALAR) {
         snprintf(buf, len, "%s", sn->value); /* relative to dir, as pipelines' paths */
-    } else if (ends_with(path, ".test.yaml")) {
+    } else if (mk_ends_with(path, ".test.yaml")) {
         const char *base = strncmp(path, dir, dl) == 0 && path[dl] == '/' ? path + dl + 1 : path;
         snprintf(buf, len, "%.*s.lua", (int)(strlen(base) - 10), base);
     } else {
@@ -371,7 +359,7 @@ static int collect_steps(const cfg_node *steps, const char *dir, char ***files, 
         const cfg_node *script = cfg_get(st, "script");
         collect_steps(cfg_get(st, "transforms"), dir, files, n);
         if (!plugin || plugin->kind != CFG_SCALAR || strcmp(plugin->value, "lua") != 0 || !script ||
-            script->kind != CFG_SCALAR || !ends_with(script->value, ".lua"))
+            script->kind != CFG_SCALAR || !mk_ends_with(script->value, ".lua"))
             continue;
         char path[4096];
         snprintf(path, sizeof path, "%s/%.*s.test.yaml", dir, (int)(strlen(script->value) - 4),
@@ -389,9 +377,9 @@ static int test_one_argument(const mk_plugin_path *sp, const char *arg, int *pas
                              int *failed)
 {
     char path[4096];
-    if (ends_with(arg, ".test.yaml"))
+    if (mk_ends_with(arg, ".test.yaml"))
         return run_test_file(sp, arg, passed, failed);
-    if (ends_with(arg, ".lua")) {
+    if (mk_ends_with(arg, ".lua")) {
         snprintf(path, sizeof path, "%.*s.test.yaml", (int)(strlen(arg) - 4), arg);
         FILE *f = fopen(path, "r");
         if (!f) {

@@ -103,8 +103,7 @@ static int rows_next(void *state, mk_batch *b)
         return MK_NOMEM;
     for (size_t i = 0; i < c->input->count; i++) {
         const cfg_node *v = c->input->items[i];
-        int null = !v->quoted && (!v->value[0] || !strcmp(v->value, "~") || !strcmp(v->value, "null"));
-        if (!null && s->host->batch_set(b, r, i, v->value, strlen(v->value)) != MK_OK)
+        if (!cfg_is_null(v) && s->host->batch_set(b, r, i, v->value, strlen(v->value)) != MK_OK)
             return MK_NOMEM;
     }
     b->info[r].position = (uint64_t)c->line;

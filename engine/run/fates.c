@@ -199,8 +199,10 @@ static int reject_row(mk_context *ctx, const mk_batch *in, size_t row, const mk_
         rj.schema = in->schema;
         rj.fields = in->nrows ? &MK_CELL(in, row, 0) : NULL;
         rj.nfields = in->schema->ncols;
-        if (now == rj.fields)
-            rj.now = NULL, rj.now_schema = NULL;
+        if (now == rj.fields) { /* nothing changed it: fields say it all */
+            rj.now = NULL;
+            rj.now_schema = NULL;
+        }
     }
     int rc = mk_rejects_write(run, &rj);
     mk_rule_stat *r = rule_stat(run, ctx, rule);

@@ -178,10 +178,8 @@ static int source_batch_ready(mk_run *run, mk_context *src, mk_readahead_batch *
     if (rb->status != MK_OK && rb->status != MK_DONE)
         return mk_run_step_failed(run, src, "reading", rb->status);
     mk_batch *b = rb->batch;
-    for (size_t i = 0; i < b->nrows; i++) {
+    for (size_t i = 0; i < b->nrows; i++) /* origin: set by the read-ahead */
         b->info[i].source = (uint32_t)src->step->index;
-        b->info[i].origin = (uint32_t)i;
-    }
     src->rows_out += b->nrows;
     run->read += b->nrows;
     return MK_OK;

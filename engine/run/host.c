@@ -24,11 +24,6 @@ static pthread_mutex_t shared_mu = PTHREAD_MUTEX_INITIALIZER;
 
 /* ---- logging, errors, status messages ----------------------------------- */
 
-const char *mk_step_label(const mk_context *ctx)
-{
-    return mk_role_name(ctx->step->role);
-}
-
 static void host_log(mk_context *ctx, mk_log_level level, const char *fmt, ...)
 {
     char msg[2048];
@@ -36,7 +31,7 @@ static void host_log(mk_context *ctx, mk_log_level level, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    mk_log(level, "%s %s: %s", mk_step_label(ctx), ctx->step->name, msg);
+    mk_log(level, "%s %s: %s", mk_role_name(ctx->step->role), ctx->step->name, msg);
 }
 
 void mk_host_error(mk_context *ctx, const char *fmt, ...)
@@ -152,7 +147,6 @@ static mk_batch *host_batch_new(const mk_schema *schema)
 static void host_source_part(mk_context *ctx, uint32_t part, const char *name)
 {
     ctx->current_part = part;
-    ctx->next_record = 0;
     pthread_mutex_lock(&shared_mu);
     if (part >= ctx->nparts) {
         mk_part *grown = realloc(ctx->parts, (part + 1) * sizeof(mk_part));

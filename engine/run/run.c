@@ -48,7 +48,7 @@ int mk_run_step_failed(mk_run *run, mk_context *ctx, const char *what, int rc)
     const char *why = ctx->error[0] ? ctx->error
                       : rc == MK_NOMEM ? mk_host_table.status_message(rc)
                                        : "no message given";
-    return mk_run_fail(run, "%s %s (plugin %s) failed in %s: %s", mk_step_label(ctx),
+    return mk_run_fail(run, "%s %s (plugin %s) failed in %s: %s", mk_role_name(ctx->step->role),
                        ctx->step->name, ctx->step->plugin_name, what, why);
 }
 

@@ -74,12 +74,11 @@ struct mk_context {
     char error[2048];         /* set by host->error */
     mk_call *call;            /* the call in progress, or NULL */
 
-    /* sources: files by part number, the read-ahead, the records count */
+    /* sources: files by part number, the read-ahead */
     mk_part *parts;
     size_t nparts;
     uint32_t current_part;
     struct mk_readahead *readahead;
-    uint64_t next_record;     /* for sources that do not number records */
     struct mk_context *chain; /* the source's own transforms */
 
     /* counters for the report */
@@ -126,7 +125,6 @@ typedef struct mk_run {
 /* host.c */
 extern const mk_host mk_host_table;
 void mk_host_error(mk_context *ctx, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-const char *mk_step_label(const mk_context *ctx); /* "transform map#1" */
 /* "hanoi", or "hanoi/2024.csv" for a file of a multi-file source. */
 void mk_source_label(mk_run *run, uint32_t source, uint32_t part, char *buf, size_t len);
 /* The file of a source's part (NULL when it named none). */

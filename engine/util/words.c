@@ -62,3 +62,9 @@ const char *mk_suggest(const char *word, const char *const *candidates, size_t n
     size_t limit = strlen(word) <= 4 ? 1 : strlen(word) / 3 + 1;
     return best_d <= limit ? best : NULL;
 }
+
+int mk_ends_with(const char *s, const char *suffix)
+{
+    size_t a = strlen(s), b = strlen(suffix);
+    return a >= b && strcmp(s + a - b, suffix) == 0;
+}

@@ -19,4 +19,7 @@ size_t mk_edit_distance(const char *a, const char *b);
  * NULL: at most 1 edit for words of up to 4 bytes, len / 3 + 1 beyond. */
 const char *mk_suggest(const char *word, const char *const *candidates, size_t n);
 
+/* Nonzero when s ends with suffix. */
+int mk_ends_with(const char *s, const char *suffix);
+
 #endif

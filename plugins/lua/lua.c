@@ -161,14 +161,6 @@ static int listed(char *const *list, size_t n, const char *name)
     return 0;
 }
 
-static int has_column(const mk_schema *s, const char *name)
-{
-    for (size_t i = 0; i < s->ncols; i++)
-        if (strcmp(s->names[i], name) == 0)
-            return 1;
-    return 0;
-}
-
 static const lp_plan *plan_for(lp_plugin *lp, const mk_schema *in)
 {
     for (lp_plan *p = lp->plans; p; p = p->next)
@@ -176,7 +168,7 @@ static const lp_plan *plan_for(lp_plugin *lp, const mk_schema *in)
             return p;
     const mk_host *h = lp->host;
     for (size_t i = 0; i < lp->nremove; i++) {
-        if (!has_column(in, lp->remove_columns[i])) {
+        if (mkk_column_find(h, in, lp->remove_columns[i]) < 0) {
             h->error(lp->ctx, "%s: columns.remove names '%s', but the rows have no such column",
                      lp->script_name, lp->remove_columns[i]);
             return NULL;

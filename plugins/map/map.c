@@ -47,6 +47,7 @@ typedef struct map_state {
     size_t nadd;
     size_t nprov;
     int prov_kind[N_PROVENANCE]; /* per provenance entry, in option order */
+    mk_value *constants;         /* add: values, read once */
     mkk_plans *plans; /* per input schema: plan */
 } map_state;
 
@@ -114,11 +115,15 @@ static int map_open(mk_context *ctx, const mk_host *host, void **state)
         return MK_ERROR;
     /* map moves values and adds constants: its output is valid UTF-8 when
      * its input is, unless a constant is not (a ${VAR} can bring any bytes) */
+    if (!(m->constants = calloc(m->nadd ? m->nadd : 1, sizeof(mk_value))))
+        return MK_NOMEM;
     int valid = 1;
-    for (size_t i = 0; i < host->opt_count(ctx, "add"); i++) {
-        const char *key, *val;
-        if (host->opt_entry(ctx, "add", i, &key, &val) == MK_OK && val &&
-            mkk_utf8_valid_prefix(val, strlen(val)) != strlen(val))
+    for (size_t i = 0; i < m->nadd; i++) {
+        const char *val = NULL;
+        host->opt_entry(ctx, "add", i, NULL, &val);
+        m->constants[i].ptr = val; /* option strings live until the end of the run */
+        m->constants[i].len = val ? strlen(val) : 0;
+        if (val && mkk_utf8_valid_prefix(val, m->constants[i].len) != m->constants[i].len)
             valid = 0;
     }
     for (size_t i = 0; i < m->nprov; i++)
@@ -333,25 +338,17 @@ fail:
     return NULL;
 }
 
-/* The provenance value kind of row r of in, into out's arena when it is
- * a number. */
-static int provenance_value(map_state *m, int kind, const mk_batch *in, size_t r, mk_batch *out,
+/* The provenance value kind of a row whose origin is o, into out's arena
+ * when it is a number. */
+static int provenance_value(map_state *m, int kind, const mk_origin *o, mk_batch *out,
                             mk_value *dst)
 {
-    mk_origin o;
-    dst->ptr = NULL;
-    dst->len = 0;
-    if (m->host->row_origin(m->ctx, in, r, &o) != MK_OK)
-        return MK_OK;
-    const char *text = kind == PROV_SOURCE ? o.source : kind == PROV_FILE ? o.file : NULL;
-    if (text) {
-        dst->ptr = text; /* host strings live until the end of the run */
-        dst->len = strlen(text);
-        return MK_OK;
-    }
-    uint64_t n = kind == PROV_RECORD ? o.record : kind == PROV_LINE ? o.line : 0;
-    if (!n)
-        return MK_OK; /* unknown: NULL */
+    const char *text = kind == PROV_SOURCE ? o->source : kind == PROV_FILE ? o->file : NULL;
+    dst->ptr = text; /* host strings live until the end of the run */
+    dst->len = text ? strlen(text) : 0;
+    uint64_t n = kind == PROV_RECORD ? o->record : kind == PROV_LINE ? o->line : 0;
+    if (text || !n)
+        return MK_OK; /* a name, or unknown: NULL */
     char buf[24];
     int len = snprintf(buf, sizeof buf, "%llu", (unsigned long long)n);
     char *p = m->host->batch_alloc(out, (size_t)len);
@@ -363,17 +360,14 @@ static int provenance_value(map_state *m, int kind, const mk_batch *in, size_t r
     return MK_OK;
 }
 
-/* An output cell that is not an input column: a constant or provenance. */
-static int made_value(map_state *m, long s, const mk_batch *in, size_t r, mk_batch *out,
-                      mk_value *dst)
+/* An output cell that is not an input column: a constant (read once at
+ * open) or provenance. */
+static int made_value(map_state *m, long s, const mk_origin *o, mk_batch *out, mk_value *dst)
 {
     size_t i = (size_t)(-1 - s);
     if (i >= m->nadd)
-        return provenance_value(m, m->prov_kind[i - m->nadd], in, r, out, dst);
-    const char *val;
-    m->host->opt_entry(m->ctx, "add", i, NULL, &val);
-    dst->ptr = val; /* option strings live until the end of the run */
-    dst->len = strlen(val);
+        return provenance_value(m, m->prov_kind[i - m->nadd], o, out, dst);
+    *dst = m->constants[i];
     return MK_OK;
 }
 
@@ -399,13 +393,16 @@ static int map_process(void *state, const mk_batch *in, mk_batch *out)
         int rc = emit_row(m, in, r, out, &o);
         if (rc != MK_OK)
             return rc;
+        mk_origin origin = {NULL, NULL, 0, 0}; /* one host call a row, only when used */
+        if (m->nprov && m->host->row_origin(m->ctx, in, r, &origin) != MK_OK)
+            memset(&origin, 0, sizeof origin);
         mk_value *dst = &MK_CELL(out, o, 0);
         const mk_value *src = &MK_CELL(in, r, 0);
         for (size_t c = 0; c < ncols; c++) {
             long s = p->source[c];
             if (s >= 0)
                 dst[c] = src[s];
-            else if ((rc = made_value(m, s, in, r, out, &dst[c])) != MK_OK)
+            else if ((rc = made_value(m, s, &origin, out, &dst[c])) != MK_OK)
                 return rc;
         }
     }
@@ -418,6 +415,7 @@ static void map_close(void *state)
     if (!m)
         return;
     mkk_plans_free(m->plans);
+    free(m->constants);
     free(m);
 }
 
