@@ -70,6 +70,7 @@ typedef struct xml_source {
     uint64_t records;     /* record elements of this file so far */
     uint64_t expanded;    /* entity bytes expanded in this file */
     int fault;            /* libxml2 reported an error */
+    int fault_in_file;    /* ... at a place in the document (not an entity's text) */
     long fault_line, fault_col;
     char fault_msg[512];
 
@@ -99,15 +100,24 @@ static void on_libxml_error(void *data, xmlErrorPtr e)
                        e->message ? e->message : "warning");
         return;
     }
-    if (src->fault)
+    /* an error inside an entity's text has no file: a later one that names
+     * the document gives the place to look */
+    if (src->fault && (src->fault_in_file || !e->file))
         return;
     src->fault = 1;
+    src->fault_in_file = e->file != NULL;
     src->fault_line = e->line;
     src->fault_col = e->int2;
+    if (e->line <= 0 && src->reader) { /* an encoding error: where the parser is */
+        src->fault_line = xmlTextReaderGetParserLineNumber(src->reader);
+        src->fault_col = xmlTextReaderGetParserColumnNumber(src->reader);
+    }
     snprintf(src->fault_msg, sizeof src->fault_msg, "%s", e->message ? e->message : "error");
     size_t n = strlen(src->fault_msg);
     while (n && (src->fault_msg[n - 1] == '\n' || src->fault_msg[n - 1] == ' '))
         src->fault_msg[--n] = '\0';
+    for (char *c = src->fault_msg; (c = strchr(c, '\n'));)
+        *c = ';'; /* "Input is not proper UTF-8, indicate encoding !\nBytes: ..." */
 }
 
 /* The record being read is rejected (the first reason counts). */
@@ -124,6 +134,7 @@ static void set_bad(xml_source *src, const char *rule, const char *fmt, const ch
 
 static void close_document(xml_source *src)
 {
+    xmlSetStructuredErrorFunc(NULL, NULL);
     if (src->reader)
         xmlFreeTextReader(src->reader);
     src->reader = NULL;
@@ -142,8 +153,8 @@ static int open_document(xml_source *src)
         return -1;
     }
     int options = xml_parse_options();
-    if (src->in.decoder)
-        options |= XML_PARSE_IGNORE_ENC; /* decoded to UTF-8 already */
+    if (src->in.decoder || (src->encoding && *src->encoding))
+        options |= XML_PARSE_IGNORE_ENC; /* decoded already, or the declaration is wrong */
     src->reader = xmlReaderForIO(xml_input_read, NULL, &src->in, path, src->in.libxml_encoding,
                                  options);
     if (!src->reader) {
@@ -151,6 +162,7 @@ static int open_document(xml_source *src)
         return -1;
     }
     xmlTextReaderSetStructuredErrorHandler(src->reader, on_libxml_error, src);
+    xmlSetStructuredErrorFunc(src, on_libxml_error);
     src->skip = 0;
     src->matched = 0;
     src->records = 0;
@@ -480,6 +492,16 @@ static int on_node(xml_source *src)
     }
 }
 
+/* The fault is the end of the file inside the document element.  (In
+ * push mode libxml2 says "Extra content at the end of the document".) */
+static int truncated(const xml_source *src)
+{
+    return src->fault && src->in.eof && src->in.raw_pos == src->in.raw_len &&
+           (src->in_record || src->matched) &&
+           (strstr(src->fault_msg, "Extra content at the end") ||
+            strstr(src->fault_msg, "Premature end"));
+}
+
 /* The document broke: fail the run, or (on_malformed: keep) reject the
  * rest of the file as one record and go on.  1 (next file) or -1. */
 static int malformed(xml_source *src)
@@ -489,8 +511,10 @@ static int malformed(xml_source *src)
     if (src->in.error[0])
         snprintf(where, sizeof where, "%s", src->in.error);
     else
-        snprintf(where, sizeof where, "%s:%ld:%ld: %s", src->in.path, src->fault_line,
-                 src->fault_col, src->fault ? src->fault_msg : "the document cannot be read");
+        snprintf(where, sizeof where, "%s:%ld:%ld: %s%s", src->in.path, src->fault_line,
+                 src->fault_col, src->fault ? src->fault_msg : "the document cannot be read",
+                 truncated(src) ? " (the file ends before its elements are closed: truncated?)"
+                                : "");
     if (!src->keep_malformed) {
         h->error(src->ctx, "%s (the document is not well-formed or cannot be read; %llu records "
                            "were read from it before)",
@@ -606,6 +630,9 @@ static int xml_source_next_batch(void *state, mk_batch *b)
 {
     xml_source *src = state;
     src->batch = b;
+    /* libxml2 reports encoding errors through the thread's handler, not
+     * the reader's: catch them on the read-ahead thread too */
+    xmlSetStructuredErrorFunc(src, on_libxml_error);
     while (src->file_index < src->files.gl_pathc) {
         if (!src->reader) {
             if (src->host->stopping())
