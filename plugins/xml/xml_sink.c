@@ -200,7 +200,7 @@ static void on_invalid(void *data, xmlErrorPtr e)
                                   : (s->push && s->push->input ? s->push->input->line : 0);
     snprintf(s->invalid_msg, sizeof s->invalid_msg, "%s", e->message ? e->message : "invalid");
     size_t n = strlen(s->invalid_msg);
-    while (n && s->invalid_msg[n - 1] == '\n')
+    while (n && (s->invalid_msg[n - 1] == '\n' || s->invalid_msg[n - 1] == '.'))
         s->invalid_msg[--n] = '\0';
 }
 
