@@ -14,7 +14,8 @@
  * children and the entities in them, not the text of child elements.
  * Whitespace is kept as it is, except that an element with element
  * children whose own text is only whitespace (indentation) has the value
- * "".  An absent element or attribute is NULL, a present empty one "".
+ * "".  An absent element or attribute is NULL, a present empty one "", an
+ * element with xsi:nil="true" NULL (as the xml sink writes a NULL).
  * Values are UTF-8 in NFC.
  *
  * Entities: libxml2 never substitutes them (see xml.c); an internal entity
@@ -41,6 +42,11 @@
  * bytes of the document read so far (libxml2's own ratio). */
 #define EXPANSION_BASE (1u << 20)
 #define EXPANSION_RATIO 10
+
+#define XSI_URI "http://www.w3.org/2001/XMLSchema-instance"
+
+/* present[] of a field in the record being read: 0 absent (NULL) */
+enum { PRESENT_FIELD = 1, NIL_FIELD = 2 };
 
 typedef struct xml_frame {
     size_t node;    /* field tree node of this open element */
@@ -207,7 +213,7 @@ static int start_field(xml_source *src, size_t field)
                     src->paths.columns[field], src->paths.exprs[field]);
         return 0;
     }
-    src->present[field] = 1;
+    src->present[field] = PRESENT_FIELD;
     src->text[field].len = 0;
     return 1;
 }
@@ -313,11 +319,28 @@ static int push_frame(xml_source *src, size_t node, long capture)
     return 0;
 }
 
+/* xsi:nil="true" on el: its value is NULL (as the xml sink writes NULL). */
+static int is_nil(xmlNodePtr el)
+{
+    for (xmlAttrPtr a = el->properties; a; a = a->next) {
+        if (a->ns && strcmp((const char *)a->name, "nil") == 0 &&
+            strcmp((const char *)a->ns->href, XSI_URI) == 0 && a->children &&
+            a->children->type == XML_TEXT_NODE && a->children->content)
+            return strcmp((const char *)a->children->content, "true") == 0 ||
+                   strcmp((const char *)a->children->content, "1") == 0;
+    }
+    return 0;
+}
+
 /* Element el opens a field tree node: its frame, attributes, text. */
 static int open_node(xml_source *src, xmlNodePtr el, size_t node)
 {
     long text_field = src->paths.nodes[node].text_field;
     long capture = text_field >= 0 && start_field(src, (size_t)text_field) ? text_field : -1;
+    if (capture >= 0 && el->properties && is_nil(el)) {
+        src->present[capture] = NIL_FIELD;
+        capture = -1;
+    }
     if (push_frame(src, node, capture) != 0 || take_attributes(src, el, node) != 0)
         return -1;
     return 0;
@@ -343,8 +366,8 @@ static int make_cells(xml_source *src)
         mk_value *v = &src->cells[f];
         v->ptr = NULL;
         v->len = 0;
-        if (!src->present[f])
-            continue;
+        if (src->present[f] != PRESENT_FIELD)
+            continue; /* absent, or xsi:nil */
         const char *out;
         size_t len;
         if (vn_nfc(src->text[f].data ? src->text[f].data : "", src->text[f].len, &out, &len,
