@@ -28,7 +28,7 @@ static pthread_once_t safety_once = PTHREAD_ONCE_INIT;
 
 int xml_parse_options(void)
 {
-    return XML_PARSE_NONET | XML_PARSE_BIG_LINES;
+    return XML_PARSE_NONET | XML_PARSE_BIG_LINES | XML_PARSE_COMPACT;
 }
 
 void xml_allow_local_files(int allow)

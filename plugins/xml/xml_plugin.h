@@ -31,6 +31,7 @@ void xml_allow_local_files(int allow);
 typedef struct xml_name {
     char *uri;
     char *local;
+    const void *interned; /* local in the dictionary of the document being read */
 } xml_name;
 
 /* The field tree: node 0 is the record element; a node's children are the

@@ -72,6 +72,8 @@ typedef struct xml_source {
     int in_open;
     xmlTextReaderPtr reader;
     int skip;             /* skip the current element's subtree */
+    int interned;         /* element names compare by pointer (intern_names) */
+    int names_checked;    /* the first element's name was found in the dictionary */
     size_t matched;       /* record path steps matched by the open ancestors */
     uint64_t records;     /* record elements of this file so far */
     uint64_t expanded;    /* entity bytes expanded in this file */
@@ -95,6 +97,42 @@ typedef struct xml_source {
     vn_buf nfc;
     mk_batch *batch;
 } xml_source;
+
+static const char *uri_of(xmlNodePtr n)
+{
+    return n->ns ? (const char *)n->ns->href : NULL;
+}
+
+/* Element el is name.  The reader keeps element names in its dictionary,
+ * so when our names are interned there too a pointer says whether the
+ * local names are equal (a third of the source's own time went to strcmp
+ * before). */
+static int element_is(const xml_source *src, const xml_name *name, xmlNodePtr el)
+{
+    if (src->interned ? (const void *)el->name != name->interned
+                      : strcmp(name->local, (const char *)el->name) != 0)
+        return 0;
+    const char *uri = uri_of(el);
+    if (!name->uri || !uri)
+        return !name->uri && (!uri || !*uri);
+    return strcmp(name->uri, uri) == 0;
+}
+
+/* Put our element names in the reader's dictionary (once per document). */
+static void intern_names(xml_source *src)
+{
+    xml_paths *p = &src->paths;
+    for (size_t i = 0; i < p->record_steps; i++)
+        p->record[i].interned = xmlTextReaderConstString(src->reader, BAD_CAST p->record[i].local);
+    for (size_t i = 1; i < p->nnodes; i++)
+        p->nodes[i].name.interned =
+            xmlTextReaderConstString(src->reader, BAD_CAST p->nodes[i].name.local);
+    src->interned = 1;
+    for (size_t i = 0; i < p->record_steps; i++)
+        src->interned &= p->record[i].interned != NULL;
+    for (size_t i = 1; i < p->nnodes; i++)
+        src->interned &= p->nodes[i].name.interned != NULL;
+}
 
 /* ---- errors ------------------------------------------------------------- */
 
@@ -169,6 +207,8 @@ static int open_document(xml_source *src)
     }
     xmlTextReaderSetStructuredErrorHandler(src->reader, on_libxml_error, src);
     xmlSetStructuredErrorFunc(src, on_libxml_error);
+    intern_names(src);
+    src->names_checked = 0;
     src->skip = 0;
     src->matched = 0;
     src->records = 0;
@@ -421,18 +461,20 @@ static int end_record(xml_source *src)
 
 /* ---- the walk ------------------------------------------------------------------ */
 
-static const char *uri_of(xmlNodePtr n)
-{
-    return n->ns ? (const char *)n->ns->href : NULL;
-}
 
 /* An element start outside any record: one more step of the record path,
  * the record itself, or a subtree to skip. */
 static int element_outside(xml_source *src, xmlNodePtr el)
 {
     const xml_paths *p = &src->paths;
+    if (!src->names_checked) {
+        /* names outside the dictionary (a libxml2 built otherwise): strcmp */
+        src->names_checked = 1;
+        if (xmlTextReaderConstString(src->reader, el->name) != el->name)
+            src->interned = 0;
+    }
     if ((size_t)xmlTextReaderDepth(src->reader) != src->matched ||
-        !xml_name_is(&p->record[src->matched], uri_of(el), (const char *)el->name)) {
+        !element_is(src, &p->record[src->matched], el)) {
         src->skip = 1;
         return 0;
     }
@@ -452,9 +494,8 @@ static int element_inside(xml_source *src, xmlNodePtr el)
     size_t level = (size_t)(xmlTextReaderDepth(src->reader) - src->record_depth);
     xml_frame *parent = &src->frames[level - 1];
     parent->has_child = 1;
-    const char *uri = uri_of(el);
     size_t c = src->paths.nodes[parent->node].first_child;
-    while (c && !xml_name_is(&src->paths.nodes[c].name, uri, (const char *)el->name))
+    while (c && !element_is(src, &src->paths.nodes[c].name, el))
         c = src->paths.nodes[c].next_sibling;
     if (!c) {
         src->skip = 1;
@@ -482,34 +523,34 @@ static int end_element(xml_source *src)
 }
 
 /* Character data inside a record: to the field of its element, if any. */
-static int text_inside(xml_source *src, int type)
+static int text_inside(xml_source *src, int entity, xmlNodePtr n)
 {
     size_t level = (size_t)(xmlTextReaderDepth(src->reader) - src->record_depth);
     long field = src->frames[level - 1].capture;
     if (field < 0)
         return 0;
-    if (type == XML_READER_TYPE_ENTITY_REFERENCE)
-        return expand_entity(src, xmlTextReaderCurrentNode(src->reader), field);
-    const char *s = (const char *)xmlTextReaderConstValue(src->reader);
+    if (entity)
+        return expand_entity(src, n, field);
+    const char *s = (const char *)n->content;
     return s ? append_text(src, field, s, strlen(s)) : 0;
 }
 
+/* The node's type is read from the node: xmlTextReaderNodeType would scan
+ * every text node to tell whitespace from text, which this source does
+ * not need. */
 static int on_node(xml_source *src)
 {
-    int type = xmlTextReaderNodeType(src->reader);
-    switch (type) {
-    case XML_READER_TYPE_ELEMENT: {
-        xmlNodePtr el = xmlTextReaderCurrentNode(src->reader);
-        return src->in_record ? element_inside(src, el) : element_outside(src, el);
-    }
-    case XML_READER_TYPE_END_ELEMENT:
-        return end_element(src);
-    case XML_READER_TYPE_TEXT:
-    case XML_READER_TYPE_CDATA:
-    case XML_READER_TYPE_WHITESPACE:
-    case XML_READER_TYPE_SIGNIFICANT_WHITESPACE:
-    case XML_READER_TYPE_ENTITY_REFERENCE:
-        return src->in_record ? text_inside(src, type) : 0;
+    xmlNodePtr n = xmlTextReaderCurrentNode(src->reader);
+    switch (n->type) {
+    case XML_ELEMENT_NODE:
+        if (xmlTextReaderNodeType(src->reader) == XML_READER_TYPE_END_ELEMENT)
+            return end_element(src);
+        return src->in_record ? element_inside(src, n) : element_outside(src, n);
+    case XML_TEXT_NODE:
+    case XML_CDATA_SECTION_NODE:
+        return src->in_record ? text_inside(src, 0, n) : 0;
+    case XML_ENTITY_REF_NODE:
+        return src->in_record ? text_inside(src, 1, n) : 0;
     default: /* comments, processing instructions, the DOCTYPE */
         return 0;
     }
