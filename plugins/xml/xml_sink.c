@@ -22,10 +22,10 @@
  *
  * Rows are written into a buffer of the sink's own, then handed, 64 KiB at
  * a time between rows, to the file and, with `schema`, to a push parser
- * whose SAX events drive
- * libxml2's XSD validator: the bytes validated are the bytes written, as
- * they are written, in bounded memory (no tree).  The first violation
- * fails the run with its line and message, and the file is not published.
+ * whose SAX events drive libxml2's XSD validator: the bytes validated are
+ * the bytes written, as they are written, in bounded memory (no tree).
+ * The first violation fails the run with its line and message, and the
+ * file is not published.
  */
 #include "config.h"
 
