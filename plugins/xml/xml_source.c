@@ -156,12 +156,20 @@ static void on_libxml_error(void *data, xmlErrorPtr e)
         src->fault_line = xmlTextReaderGetParserLineNumber(src->reader);
         src->fault_col = xmlTextReaderGetParserColumnNumber(src->reader);
     }
-    snprintf(src->fault_msg, sizeof src->fault_msg, "%s", e->message ? e->message : "error");
-    size_t n = strlen(src->fault_msg);
-    while (n && (src->fault_msg[n - 1] == '\n' || src->fault_msg[n - 1] == ' '))
-        src->fault_msg[--n] = '\0';
-    for (char *c = src->fault_msg; (c = strchr(c, '\n'));)
-        *c = ';'; /* "Input is not proper UTF-8, indicate encoding !\nBytes: ..." */
+    /* one line: "Input is not proper UTF-8, indicate encoding !\nBytes: ..." */
+    const char *m = e->message ? e->message : "error";
+    size_t n = 0;
+    for (; *m && n + 3 < sizeof src->fault_msg; m++) {
+        if (*m != '\n') {
+            src->fault_msg[n++] = *m;
+        } else if (m[1]) {
+            src->fault_msg[n++] = ';';
+            src->fault_msg[n++] = ' ';
+        }
+    }
+    while (n && src->fault_msg[n - 1] == ' ')
+        n--;
+    src->fault_msg[n] = '\0';
 }
 
 /* The record being read is rejected (the first reason counts). */
