@@ -365,6 +365,22 @@ static void free_tags(xml_sink *s)
     free(s->record_close);
 }
 
+/* The declaration and the document element's start tag (empty: the whole
+ * document element, for a file without rows). */
+static void write_head(xml_sink *s, int empty)
+{
+    puts_(s, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<");
+    puts_(s, s->root);
+    if (s->ns) {
+        puts_(s, " xmlns=\"");
+        puts_(s, s->ns);
+        puts_(s, "\"");
+    }
+    if (s->nil && !empty)
+        puts_(s, " xmlns:xsi=\"" XSI_URI "\"");
+    puts_(s, empty ? "/>\n" : ">\n");
+}
+
 /* The first batch fixes the file's columns: check them, write the head. */
 static int start_file(xml_sink *s, const mk_schema *schema)
 {
@@ -393,16 +409,7 @@ static int start_file(xml_sink *s, const mk_schema *schema)
         }
         s->is_attr[c] = 1;
     }
-    puts_(s, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<");
-    puts_(s, s->root);
-    if (s->ns) {
-        puts_(s, " xmlns=\"");
-        puts_(s, s->ns);
-        puts_(s, "\"");
-    }
-    if (s->nil)
-        puts_(s, " xmlns:xsi=\"" XSI_URI "\"");
-    puts_(s, ">\n");
+    write_head(s, 0);
     return MK_OK;
 }
 
@@ -521,14 +528,7 @@ static void free_validation(xml_sink *s)
 static int finish_file(xml_sink *s)
 {
     if (!s->columns) { /* no rows at all: an empty document element */
-        puts_(s, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<");
-        puts_(s, s->root);
-        if (s->ns) {
-            puts_(s, " xmlns=\"");
-            puts_(s, s->ns);
-            puts_(s, "\"");
-        }
-        puts_(s, "/>\n");
+        write_head(s, 1);
     } else {
         puts_(s, "</");
         puts_(s, s->root);
