@@ -30,10 +30,12 @@
 #include "config.h"
 
 #include <libxml/parser.h>
+#include <errno.h>
 #include <libxml/xmlschemas.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "mekong_kit.h"
 #include "xml_plugin.h"
@@ -236,13 +238,19 @@ static void on_schema_error(void *data, xmlErrorPtr e)
 static int start_validation(xml_sink *s, const char *path)
 {
     const mk_host *h = s->host;
+    if (access(path, R_OK) != 0) {
+        h->error(s->ctx, "schema: cannot read %s: %s", path, strerror(errno));
+        return -1;
+    }
     xml_allow_local_files(1); /* the XSD and what it includes: the pipeline's own files */
+    xmlSetStructuredErrorFunc(s, on_schema_error); /* the XML parser's errors in the XSD */
     xmlSchemaParserCtxtPtr pc = xmlSchemaNewParserCtxt(path);
     if (pc) {
         xmlSchemaSetParserStructuredErrors(pc, on_schema_error, s);
         s->xsd = xmlSchemaParse(pc);
         xmlSchemaFreeParserCtxt(pc);
     }
+    xmlSetStructuredErrorFunc(NULL, NULL);
     xml_allow_local_files(0);
     if (!s->xsd) {
         h->error(s->ctx, "schema: %s cannot be read as an XSD: line %ld: %s", path,
