@@ -24,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "xml_plugin.h"
@@ -135,6 +136,12 @@ int xml_input_open(xml_input *in, const char *path, const char *override)
     in->path = path;
     vn_buf_init(&in->decoded);
     vn_buf_init(&in->scratch);
+    struct stat st;
+    if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
+        snprintf(in->error, sizeof in->error,
+                 "%s is a directory: give a file or a glob such as %s/*.xml", path, path);
+        return -1;
+    }
     in->fd = open(path, O_RDONLY | O_CLOEXEC);
     if (in->fd < 0) {
         snprintf(in->error, sizeof in->error, "cannot open %s: %s (check the path and its "

@@ -582,6 +582,9 @@ static int malformed(xml_source *src)
     char where[1200];
     if (src->in.error[0])
         snprintf(where, sizeof where, "%s", src->in.error);
+    else if (src->in.bytes_read == 0)
+        snprintf(where, sizeof where, "%s is empty: an XML document needs a document element",
+                 src->in.path);
     else
         snprintf(where, sizeof where, "%s:%ld:%ld: %s%s", src->in.path, src->fault_line,
                  src->fault_col, src->fault ? src->fault_msg : "the document cannot be read",
