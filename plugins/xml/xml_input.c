@@ -228,12 +228,12 @@ int xml_input_read(void *context, char *buffer, int len)
         return (int)n;
     }
     while (in->decoded_pos == in->decoded.len) {
-        if (in->eof && in->raw_pos == in->raw_len && (!in->utf16 || in->u16.npending == 0))
+        if (in->finished)
             return 0;
+        /* the last block: UTF-16 checks for a dangling half character */
+        in->finished = in->eof && in->raw_pos == in->raw_len;
         if (decode_block(in) != 0)
             return -1;
-        if (in->utf16 && in->eof && in->raw_pos == in->raw_len && in->decoded.len == 0)
-            return 0;
     }
     size_t n = in->decoded.len - in->decoded_pos;
     if (n > (size_t)len)

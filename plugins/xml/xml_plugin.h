@@ -82,6 +82,7 @@ typedef struct xml_input {
     char *raw;            /* read buffer */
     size_t raw_pos, raw_len;
     int eof;
+    int finished;         /* the decoder saw the end of the file */
     uint64_t bytes_read;  /* of the file, for the entity-expansion bound */
     vn_decoder *decoder;  /* our decoding to UTF-8, or NULL */
     int utf16;
