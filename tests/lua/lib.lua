@@ -29,6 +29,7 @@
 --             "file.lua:line: " position and with fixture paths relative to
 --             this folder
 --   n         lookup.load: how many keys the table has
+--   tone_style  text.clean: opts.tone_style
 local text = require "mekong.text"
 local vn = require "mekong.vn"
 local id = require "mekong.id"
@@ -144,6 +145,8 @@ local function call(row, f, fname)
     local b, s = opt(row, "birth_date"), opt(row, "sex")
     if b or s then return f(a, { birth_date = b, sex = s }) end
     return f(a)
+  elseif fname == "text.clean" and opt(row, "tone_style") then
+    return f(a, { tone_style = opt(row, "tone_style") })
   elseif fname == "lookup.load" then
     local path = a
     if type(path) == "string" and path:sub(1, 1) ~= "/" then
