@@ -25,6 +25,8 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include "mekong_kit.h"
 
@@ -134,6 +136,41 @@ struct mkk_keyset {
 };
 
 #define KEYSET_FIRST_SLOTS 1024
+/* Tables from this size on are mapped (and given back while they move). */
+#define KEYSET_MAP_BYTES ((size_t)1 << 21)
+/* Slots read between two give-backs of the old table. */
+#define KEYSET_RELEASE_SLOTS ((size_t)1 << 16)
+
+static keyset_slot *slots_new(size_t n)
+{
+    size_t bytes = n * sizeof(keyset_slot);
+    if (bytes < KEYSET_MAP_BYTES)
+        return calloc(n, sizeof(keyset_slot));
+    void *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    return p == MAP_FAILED ? NULL : p; /* zero pages, taken from the system when touched */
+}
+
+static void slots_free(keyset_slot *slots, size_t n)
+{
+    if (!slots)
+        return;
+    if (n * sizeof(keyset_slot) < KEYSET_MAP_BYTES)
+        free(slots);
+    else
+        munmap(slots, n * sizeof(keyset_slot));
+}
+
+/* Give the pages of old[0..upto) back (a mapped table only; they read as
+ * zeros afterwards, and are not read again). */
+static void slots_release(keyset_slot *old, size_t nslots, size_t upto)
+{
+    if (nslots * sizeof(keyset_slot) < KEYSET_MAP_BYTES)
+        return;
+    size_t page = (size_t)sysconf(_SC_PAGESIZE);
+    size_t bytes = upto * sizeof(keyset_slot) / page * page;
+    if (bytes)
+        madvise(old, bytes, MADV_DONTNEED);
+}
 
 mkk_keyset *mkk_keyset_new(void)
 {
@@ -144,7 +181,7 @@ void mkk_keyset_free(mkk_keyset *ks)
 {
     if (!ks)
         return;
-    free(ks->slots);
+    slots_free(ks->slots, ks->slots ? ks->mask + 1 : 0);
     free(ks);
 }
 
@@ -173,19 +210,21 @@ static keyset_slot *probe(keyset_slot *slots, size_t mask, uint64_t h0, uint64_t
 
 static int grow(mkk_keyset *ks)
 {
-    size_t nslots = ks->slots ? (ks->mask + 1) * 2 : KEYSET_FIRST_SLOTS;
-    if (nslots > SIZE_MAX / sizeof(keyset_slot))
+    size_t old_n = ks->slots ? ks->mask + 1 : 0;
+    size_t nslots = old_n ? old_n * 2 : KEYSET_FIRST_SLOTS;
+    if (nslots > SIZE_MAX / 2 / sizeof(keyset_slot))
         return -1;
-    keyset_slot *fresh = calloc(nslots, sizeof(keyset_slot));
+    keyset_slot *fresh = slots_new(nslots);
     if (!fresh)
         return -1;
-    if (ks->slots)
-        for (size_t i = 0; i <= ks->mask; i++) {
-            keyset_slot *old = &ks->slots[i];
-            if (old->h0 | old->h1)
-                *probe(fresh, nslots - 1, old->h0, old->h1) = *old;
-        }
-    free(ks->slots);
+    for (size_t i = 0; i < old_n; i++) {
+        keyset_slot *old = &ks->slots[i];
+        if (old->h0 | old->h1)
+            *probe(fresh, nslots - 1, old->h0, old->h1) = *old;
+        if ((i + 1) % KEYSET_RELEASE_SLOTS == 0)
+            slots_release(ks->slots, old_n, i + 1);
+    }
+    slots_free(ks->slots, old_n);
     ks->slots = fresh;
     ks->mask = nslots - 1;
     ks->grow_at = nslots / 4 * 3;

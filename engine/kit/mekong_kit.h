@@ -194,8 +194,8 @@ int mkk_utf8_reject_row(const mk_host *h, mk_context *ctx, const mk_batch *b, si
 
 /* A set of 128-bit key hashes with a 64-bit payload (dedupe, schema
  * primaryKey/uniqueKeys).  Only hashes are kept: 24 bytes a slot, at most
- * three quarters of the slots used, so 32 to 64 bytes a key (1.5 times
- * that while the table doubles).  Two keys whose hashes are equal count as
+ * three quarters of the slots used, so 32 to 64 bytes a key (the old
+ * table is given back while it moves, so doubling adds little).  Two keys whose hashes are equal count as
  * one: odds about n^2 / 2^129 for n keys (1.5e-23 at 100 million).
  * Hashes are for one run in memory: not stable across machines. */
 typedef struct mkk_keyset mkk_keyset;
