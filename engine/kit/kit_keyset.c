@@ -5,9 +5,11 @@
  * Trade-off: the set keeps hashes, never keys.  A slot is 24 bytes (two
  * hash words and the payload) in one open-addressing table with linear
  * probing, grown by doubling when three quarters are used, so a key costs
- * 32 to 64 bytes (about 32 at 100 million keys: 2^27 slots); while the
- * table doubles, the old and the new table are both held (1.5 times the
- * new one).  Two different keys are taken for one when their 128-bit
+ * 32 to 64 bytes (about 32 at 100 million keys: 2^27 slots).  A big
+ * table is mapped (mmap) rather than allocated, so that while it doubles
+ * the old table is given back to the system as it is read: slots move in
+ * index order, which fills the new table's pages in index order too, so
+ * the peak stays near the new table's size instead of 1.5 times it.  Two different keys are taken for one when their 128-bit
  * hashes are equal: by the birthday bound, n keys collide with odds of
  * about n^2 / 2^129, 1.5e-23 at 100 million keys.  The hash (0, 0) marks
  * an empty slot, so a key hashing to it is stored as (0, 1).
