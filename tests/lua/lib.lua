@@ -30,6 +30,7 @@
 --             this folder
 --   n         lookup.load: how many keys the table has
 --   tone_style  text.clean: opts.tone_style
+--   (id.phone: arg2 is opts.foreign)
 local text = require "mekong.text"
 local vn = require "mekong.vn"
 local id = require "mekong.id"
@@ -145,6 +146,8 @@ local function call(row, f, fname)
     local b, s = opt(row, "birth_date"), opt(row, "sex")
     if b or s then return f(a, { birth_date = b, sex = s }) end
     return f(a)
+  elseif fname == "id.phone" and opt(row, "arg2") then
+    return f(a, { foreign = opt(row, "arg2") })
   elseif fname == "text.clean" and opt(row, "tone_style") then
     return f(a, { tone_style = opt(row, "tone_style") })
   elseif fname == "lookup.load" then
