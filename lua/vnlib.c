@@ -778,6 +778,125 @@ static int vn_restore_case_fn(lua_State *L)
     return 1;
 }
 
+/* ---- matching keys for lookup tables (no Lua) ------------------------------- */
+
+static int buf_add_cp(vn_buf *b, int32_t cp)
+{
+    char enc[4];
+    return vn_buf_append(b, enc, (size_t)utf8proc_encode_char(cp, (utf8proc_uint8_t *)enc));
+}
+
+/* One code point of a key, lower-cased, folded or without its tone (the
+ * tone of the syllable goes to *tone). */
+static int key_cp(int32_t cp, int steps, int *tone, vn_buf *out)
+{
+    if (steps & VNLIB_KEY_FOLD) {
+        if (cp == 0x0110 || cp == 0x0111)
+            return buf_add_cp(out, 'd');
+        if (utf8proc_category(cp) == UTF8PROC_CATEGORY_MN)
+            return VN_OK;
+        int32_t d[8];
+        int nd = decompose(cp, d);
+        int marks_only = 1;
+        for (int k = 1; k < nd; k++)
+            marks_only &= utf8proc_category(d[k]) == UTF8PROC_CATEGORY_MN;
+        return buf_add_cp(out, utf8proc_tolower(nd > 1 && marks_only ? d[0] : cp));
+    }
+    int lower = steps & VNLIB_KEY_LOWER;
+    if (!(steps & VNLIB_KEY_TONE))
+        return buf_add_cp(out, lower ? utf8proc_tolower(cp) : cp);
+    int32_t d[8];
+    int nd = decompose(cp, d);
+    for (int k = 0; k < nd; k++) {
+        if (tone_id(d[k])) {
+            *tone = tone_id(d[k]);
+            continue;
+        }
+        if (buf_add_cp(out, lower ? utf8proc_tolower(d[k]) : d[k]) != VN_OK)
+            return VN_ENOMEM;
+    }
+    return VN_OK;
+}
+
+/* The digits-only key out[from..] padded with zeros on the left to pad. */
+static int key_pad(vn_buf *out, size_t from, int pad)
+{
+    size_t n = out->len - from;
+    if (pad <= 0 || n == 0 || n >= (size_t)pad)
+        return VN_OK;
+    for (size_t i = from; i < out->len; i++)
+        if (out->data[i] < '0' || out->data[i] > '9')
+            return VN_OK;
+    size_t add = (size_t)pad - n;
+    if (vn_buf_reserve(out, out->len + add) != VN_OK)
+        return VN_ENOMEM;
+    memmove(out->data + from + add, out->data + from, n);
+    memset(out->data + from, '0', add);
+    out->len += add;
+    return VN_OK;
+}
+
+int vnlib_key_normalize(const char *str, size_t len, int steps, int pad, vn_buf *tmp, vn_buf *out)
+{
+    const unsigned char *s = (const unsigned char *)str;
+    int text_steps = steps & (VNLIB_KEY_TRIM | VNLIB_KEY_NFC | VNLIB_KEY_LOWER | VNLIB_KEY_TONE |
+                              VNLIB_KEY_FOLD);
+    if (text_steps && vn_utf8_validate(str, len) != len)
+        return VN_EINVALID;
+    if (steps & VNLIB_KEY_TRIM) {
+        size_t a = 0, b = len;
+        int32_t cp;
+        while (a < b && is_space((next_cp(s, a, &cp), cp)))
+            a = next_cp(s, a, &cp);
+        while (b > a) {
+            size_t start = prev_cp_start(s, b);
+            next_cp(s, start, &cp);
+            if (!is_space(cp))
+                break;
+            b = start;
+        }
+        s += a;
+        str += a;
+        len = b - a;
+    }
+    if (steps & (VNLIB_KEY_NFC | VNLIB_KEY_TONE | VNLIB_KEY_FOLD)) {
+        const char *n;
+        size_t nl;
+        tmp->len = 0;
+        if (vn_nfc(str, len, &n, &nl, tmp) != VN_OK)
+            return VN_EINVALID;
+        str = n;
+        s = (const unsigned char *)n;
+        len = nl;
+    }
+    size_t from = out->len;
+    if (!(steps & (VNLIB_KEY_LOWER | VNLIB_KEY_TONE | VNLIB_KEY_FOLD))) {
+        if (vn_buf_append(out, str, len) != VN_OK)
+            return VN_ENOMEM;
+        return key_pad(out, from, pad);
+    }
+    int tone = 0;
+    for (size_t i = 0; i < len;) {
+        int32_t cp;
+        i = next_cp(s, i, &cp);
+        utf8proc_category_t c = utf8proc_category(cp);
+        if (!is_letter(c) && !is_mark(c) && tone) { /* a syllable ended: its tone */
+            char mark[2] = {'\x01', (char)('0' + tone)};
+            if (vn_buf_append(out, mark, 2) != VN_OK)
+                return VN_ENOMEM;
+            tone = 0;
+        }
+        if (key_cp(cp, steps, &tone, out) != VN_OK)
+            return VN_ENOMEM;
+    }
+    if (tone) {
+        char mark[2] = {'\x01', (char)('0' + tone)};
+        if (vn_buf_append(out, mark, 2) != VN_OK)
+            return VN_ENOMEM;
+    }
+    return key_pad(out, from, pad);
+}
+
 /* ---- the module -------------------------------------------------------------- */
 
 static const luaL_Reg vn_functions[] = {
