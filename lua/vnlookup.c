@@ -463,7 +463,10 @@ static lk_table *table_build(const char *text, size_t n, const char *path, const
 
 /* ---- handles ---------------------------------------------------------------------- */
 
+#define HANDLE_MAGIC 0x6c6b7570u /* "lkup": a handle, for the metamethods' fast check */
+
 typedef struct lk_handle {
+    uint32_t magic;
     lk_table *t;
     vn_buf key, tmp;
 } lk_handle;
@@ -502,6 +505,7 @@ static int handle_gc(lua_State *L)
 static lk_handle *push_handle(lua_State *L, lk_table *t)
 {
     lk_handle *h = lua_newuserdatauv(L, sizeof(*h), 1);
+    h->magic = HANDLE_MAGIC;
     h->t = t;
     vn_buf_init(&h->key);
     vn_buf_init(&h->tmp);
@@ -531,14 +535,25 @@ static void push_row(lua_State *L, int hidx, const lk_table *t, size_t r)
     lua_remove(L, -2);
 }
 
+/* The value of record r (made once per state: a string made again for
+ * every lookup would cost an allocation each time). */
 static void push_value(lua_State *L, int hidx, const lk_table *t, size_t r)
 {
     if (t->value_col < 0) {
         push_row(L, hidx, t, r);
         return;
     }
+    lua_getiuservalue(L, hidx, 1);
+    if (lua_rawgeti(L, -1, (lua_Integer)r + 1) == LUA_TSTRING) {
+        lua_remove(L, -2);
+        return;
+    }
+    lua_pop(L, 1);
     const uint32_t *cell = &t->cells[2 * (r * t->ncols + (size_t)t->value_col)];
     lua_pushlstring(L, t->pool.data + cell[0], cell[1]);
+    lua_pushvalue(L, -1);
+    lua_rawseti(L, -3, (lua_Integer)r + 1);
+    lua_remove(L, -2);
 }
 
 /* What key k maps to: its value, or (duplicates all) the list of them. */
@@ -622,16 +637,22 @@ static int handle_size(lua_State *L)
     return 1;
 }
 
-/* t[k]: get with one key; the methods by their names. */
+/* t[k]: get with one key; the methods by their names.  The hot path of
+ * every lookup: the handle is checked by its magic number, not by its
+ * metatable's name (a registry lookup per call). */
 static int handle_index(lua_State *L)
 {
-    lk_handle *h = check_handle(L);
-    if (lua_type(L, 2) == LUA_TSTRING) {
-        const char *name = lua_tostring(L, 2);
-        if (strcmp(name, "get") == 0 || strcmp(name, "size") == 0) {
-            lua_pushcfunction(L, name[0] == 'g' ? handle_get : handle_size);
-            return 1;
-        }
+    lk_handle *h = lua_touserdata(L, 1);
+    if (!h || lua_rawlen(L, 1) != sizeof(*h) || h->magic != HANDLE_MAGIC)
+        h = check_handle(L);
+    if (!h->t)
+        return luaL_error(L, "lookup: the table was freed");
+    size_t len;
+    const char *name = lua_type(L, 2) == LUA_TSTRING ? lua_tolstring(L, 2, &len) : NULL;
+    if (name && ((len == 3 && memcmp(name, "get", 3) == 0) ||
+                 (len == 4 && memcmp(name, "size", 4) == 0))) {
+        lua_pushcfunction(L, name[0] == 'g' ? handle_get : handle_size);
+        return 1;
     }
     if (h->t->nkeycols != 1)
         return luaL_error(L, "lookup: the key of this table is %d columns; use t:get(...) with "
