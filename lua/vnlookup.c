@@ -30,6 +30,7 @@
 
 #include "mekong_kit.h"
 #include "vnlib.h"
+#include "vntext/vntext.h"
 
 #define LOOKUP_HANDLE "mekong.lookup.table"
 #define LOOKUP_KEYS_MAX 16
@@ -242,7 +243,7 @@ static int encode_key(const lk_table *t, const char *const *cell, const size_t *
         uint32_t zero = 0;
         if (vn_buf_append(out, (const char *)&zero, 4) != VN_OK)
             return VN_ENOMEM;
-        int rc = vnlib_key_normalize(cell[k], len[k], t->steps, t->pad, tmp, out);
+        int rc = vn_match_key(cell[k], len[k], t->steps, t->pad, tmp, out);
         if (rc != VN_OK)
             return rc;
         uint32_t n = (uint32_t)(out->len - at - 4);
@@ -826,7 +827,7 @@ static int core_normalize_key(lua_State *L)
     vn_buf tmp, out;
     vn_buf_init(&tmp);
     vn_buf_init(&out);
-    int rc = vnlib_key_normalize(s, len, steps, pad, &tmp, &out);
+    int rc = vn_match_key(s, len, steps, pad, &tmp, &out);
     if (rc == VN_OK)
         lua_pushlstring(L, out.data ? out.data : "", out.len);
     else
@@ -853,15 +854,15 @@ int luaopen_mekong_lookup_core(lua_State *L)
         {NULL, NULL},
     };
     luaL_newlib(L, functions);
-    lua_pushinteger(L, VNLIB_KEY_TRIM);
+    lua_pushinteger(L, VN_KEY_TRIM);
     lua_setfield(L, -2, "TRIM");
-    lua_pushinteger(L, VNLIB_KEY_NFC);
+    lua_pushinteger(L, VN_KEY_NFC);
     lua_setfield(L, -2, "NFC");
-    lua_pushinteger(L, VNLIB_KEY_LOWER);
+    lua_pushinteger(L, VN_KEY_LOWER);
     lua_setfield(L, -2, "LOWER");
-    lua_pushinteger(L, VNLIB_KEY_TONE);
+    lua_pushinteger(L, VN_KEY_TONE);
     lua_setfield(L, -2, "TONE");
-    lua_pushinteger(L, VNLIB_KEY_FOLD);
+    lua_pushinteger(L, VN_KEY_FOLD);
     lua_setfield(L, -2, "FOLD");
     return 1;
 }
