@@ -233,11 +233,14 @@ static int read_header(lk_table *t, const lk_spec *sp, const uint32_t *f, size_t
 }
 
 /* The key of the given cells encoded into out: per key cell, its
- * normalized length (4 bytes) and bytes. */
+ * normalized length (4 bytes) and bytes; a one-column key is its
+ * normalized bytes alone. */
 static int encode_key(const lk_table *t, const char *const *cell, const size_t *len,
                       vn_buf *tmp, vn_buf *out)
 {
     out->len = 0;
+    if (t->nkeycols == 1)
+        return vn_match_key(cell[0], len[0], t->steps, t->pad, tmp, out);
     for (size_t k = 0; k < t->nkeycols; k++) {
         size_t at = out->len;
         uint32_t zero = 0;
@@ -595,6 +598,14 @@ static int lookup(lua_State *L, lk_handle *h, int hidx, int first, int n)
             return 1;
         }
         cell[k] = lua_tolstring(L, first + k, &len[k]);
+    }
+    if (n == 1 && t->steps == 0 && t->pad == 0) { /* the key as it is: no copy */
+        uint32_t s = *key_slot(t, cell[0], len[0], key_hash(cell[0], len[0]));
+        if (s == 0)
+            lua_pushnil(L);
+        else
+            push_match(L, hidx, t, s - 1);
+        return 1;
     }
     int rc = encode_key(t, cell, len, &h->tmp, &h->key);
     if (rc == VN_ENOMEM)
