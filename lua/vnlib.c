@@ -542,6 +542,29 @@ static int vn_tone_key(lua_State *L)
     return 1;
 }
 
+/* tone_style(s, "old"|"new"): hoà <-> hòa, thuỷ <-> thủy, khoẻ <-> khỏe
+ * (vn_tone_style, engine/vntext/vn_tone.c, says which syllables). */
+static int vn_tone_style_fn(lua_State *L)
+{
+    static const char *const styles[] = {"old", "new", NULL};
+    int style = luaL_checkoption(L, 2, NULL, styles) == 1 ? VN_TONE_NEW : VN_TONE_OLD;
+    const char *str;
+    size_t len;
+    int n = text_arg(L, &str, &len);
+    if (n)
+        return n;
+    vnlib_state *st = state_of(L);
+    int changed;
+    if (vn_tone_style(str, len, style, &st->scratch, &changed) == VN_ENOMEM)
+        return luaL_error(L, "tone_style: out of memory");
+    if (changed)
+        lua_pushlstring(L, st->scratch.data, st->scratch.len);
+    else
+        lua_pushvalue(L, 1);
+    scratch_release(st);
+    return 1;
+}
+
 /* ---- vntext: decoding and case restoration ---------------------------------- */
 
 static vn_decoder *decoder_for(lua_State *L, vnlib_state *st, const char *canonical, int on_invalid)
@@ -643,6 +666,7 @@ static const luaL_Reg vn_functions[] = {
     {"lower", vn_lower},          {"title", vn_title},
     {"trim", vn_trim},            {"collapse", vn_collapse},
     {"fold", vn_fold},            {"tone_key", vn_tone_key},
+    {"tone_style", vn_tone_style_fn},
     {"decode", vn_decode},        {"restore_case", vn_restore_case_fn},
     {NULL, NULL},
 };

@@ -17,4 +17,11 @@
  * its own scratch buffer and decoder cache, freed with the state. */
 int luaopen_mekong_vn(lua_State *L);
 
+/* mekong.lookup_core (vnlookup.c): lookup tables parsed once per run in C
+ * memory and shared read-only by every Lua state (docs/RULES.md,
+ * mekong.lookup).  Preloaded by the lua plugin. */
+int luaopen_mekong_lookup_core(lua_State *L);
+/* Registry field: the path of the table lookup.load is loading, or nil. */
+#define VNLIB_LOOKUP_LOADING "mekong.lookup.loading"
+
 #endif
