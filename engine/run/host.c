@@ -301,6 +301,7 @@ void mk_context_free(mk_context *c)
     free(c->report_values);
     free(c->report_numbers);
     free(c->report_is_number);
+    free(c->state_staged);
 }
 
 const mk_host mk_host_table = {
@@ -344,4 +345,7 @@ const mk_host mk_host_table = {
     .schema_intern_typed = host_schema_intern_typed,
     .source_reject_record = mk_host_source_reject_record,
     .row_origin = host_row_origin,
+    /* since 1.2 */
+    .state_get = mk_host_state_get,
+    .state_set = mk_host_state_set,
 };

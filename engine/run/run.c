@@ -256,13 +256,14 @@ static void free_run(mk_run *run)
     free_contexts(run->sources, p->nsources);
     free_contexts(run->transforms, p->ntransforms);
     free_contexts(run->sinks, p->nsinks);
+    mk_state_free(run);
     mk_schema_registry_free(run->schemas);
 }
 
 /* Read everything and finish; 1 when it all went well. */
 static int move_rows(mk_run *run)
 {
-    int ok = open_everything(run) == MK_OK;
+    int ok = mk_state_open(run) == MK_OK && open_everything(run) == MK_OK;
     for (size_t i = 0; ok && i < run->p->nsources; i++)
         ok = mk_flow_read_source(run, &run->sources[i]) == MK_OK;
     if (ok)
@@ -317,6 +318,8 @@ int mk_run_pipeline(mk_pipeline *p, const mk_run_options *o)
     int threshold_failed = run.nthreshold_failures > 0;
     int commit = ok && (!threshold_failed || p->publish_on_threshold);
     if (close_everything(&run, commit) != MK_OK)
+        ok = 0;
+    else if (commit && mk_state_save(&run) != MK_OK)
         ok = 0;
     run.balanced = accounts_balance(&run);
 

@@ -10,6 +10,7 @@
  *   flow.c     the batch loop: sources, transforms, sinks, finish
  *   run.c      opening, closing, accounts, thresholds, the summary
  *   report.c, report_html.c   the run report
+ *   state.c    the state file: what steps keep between successful runs
  *
  * A step's configuration (mk_step, pipeline.h) is frozen; everything a run
  * does with it lives in its mk_context here, which is what plugins get as
@@ -89,7 +90,20 @@ struct mk_context {
     size_t report_count;
     int64_t *report_numbers;
     unsigned char *report_is_number;
+
+    /* state (state.c) */
+    size_t state_file;        /* index into run->state_files */
+    char *state_staged;       /* the value state_set staged, or NULL */
 };
+
+/* A state file as read at the start of the run: the saved value of each
+ * step (JSON text, by step name). */
+typedef struct mk_state_file {
+    char *path;
+    size_t n;
+    char **names, **values;
+    int staged;               /* a step kept here staged a value */
+} mk_state_file;
 
 typedef struct mk_run {
     mk_pipeline *p;
@@ -120,6 +134,8 @@ typedef struct mk_run {
     double last_progress;
     char **threshold_failures;
     size_t nthreshold_failures;
+    mk_state_file *state_files;    /* [0]: the pipeline's; then steps' own `state:` files */
+    size_t nstate_files;
 } mk_run;
 
 /* host.c */
@@ -183,6 +199,15 @@ int mk_flow_announce_columns(mk_run *run);
 int mk_run_fail(mk_run *run, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 int mk_run_step_failed(mk_run *run, mk_context *ctx, const char *what, int rc);
 int mk_run_stop_requested(void);
+
+/* state.c: read the state files (MK_OK, or the run fails naming the
+ * file); the host calls; write what was staged (after the sinks
+ * committed); free. */
+int mk_state_open(mk_run *run);
+const char *mk_host_state_get(mk_context *ctx);
+int mk_host_state_set(mk_context *ctx, const char *json);
+int mk_state_save(mk_run *run);
+void mk_state_free(mk_run *run);
 
 /* report.c, report_html.c: 0 or -1 */
 int mk_report_write(mk_run *run, const char *json_path, const char *html_path);
