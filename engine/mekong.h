@@ -328,6 +328,13 @@ typedef struct mk_host {
      * writes it only after every sink committed, as part of the published set.  Main thread only. */
     const char *(*state_get)(mk_context *ctx);
     int (*state_set)(mk_context *ctx, const char *json);
+    /* Publish a file or folder together with the run's other outputs.  tmp_path is complete
+     * (written, fsynced, closed) and lies beside final_path (same file system); from this call on
+     * the host owns it: once every sink closed it is put in place with all the other outputs as
+     * one set (see docs/OPERATIONS.md), or removed when the run does not publish.  Call it from a
+     * sink's close(state, 1); mkk_file_close does it for mkk_file outputs.  MK_OK, MK_BADARG (not
+     * a file or folder there; the message is set), MK_NOMEM.  Main thread only. */
+    int (*publish_path)(mk_context *ctx, const char *tmp_path, const char *final_path);
 } mk_host;
 
 

@@ -286,6 +286,24 @@ static int host_batch_text_checked(mk_context *ctx, const mk_batch *b)
            ctx->call->text_checked;
 }
 
+/* ---- publishing ------------------------------------------------------------- */
+
+static int host_publish_path(mk_context *ctx, const char *tmp_path, const char *final_path)
+{
+    char what[512], err[1400];
+    snprintf(what, sizeof what, "%s %s", mk_role_name(ctx->step->role), ctx->step->name);
+    if (!tmp_path || !final_path) {
+        mk_host_error(ctx, "publish_path was given no path");
+        return MK_BADARG;
+    }
+    int rc = mk_publish_add(ctx->run, tmp_path, final_path, what, err, sizeof err);
+    if (rc != MK_OK)
+        mk_host_error(ctx, "%s", err);
+    else
+        ctx->handed_outputs++;
+    return rc;
+}
+
 void mk_context_free(mk_context *c)
 {
     for (size_t i = 0; i < c->nparts; i++) {
@@ -348,4 +366,5 @@ const mk_host mk_host_table = {
     /* since 1.2 */
     .state_get = mk_host_state_get,
     .state_set = mk_host_state_set,
+    .publish_path = host_publish_path,
 };

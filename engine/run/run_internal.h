@@ -94,6 +94,7 @@ struct mk_context {
     /* state (state.c) */
     size_t state_file;        /* index into run->state_files */
     char *state_staged;       /* the value state_set staged, or NULL */
+    size_t handed_outputs;    /* sinks: outputs handed to the publish set (publish_path) */
 };
 
 /* A state file as read at the start of the run: the saved value of each
@@ -104,6 +105,16 @@ typedef struct mk_state_file {
     char **names, **values;
     int staged;               /* a step kept here staged a value */
 } mk_state_file;
+
+/* An output in the publish set (publish.c). */
+enum { MK_PLACED_EXCHANGED = 1, MK_PLACED_RENAMED = 2 };
+typedef struct mk_publish_item {
+    char *tmp, *final;
+    char *what;            /* for messages: "sink out", "the rejects file" */
+    uint64_t dev, ino;     /* of the temporary: a run finishing a journal knows it */
+    int is_dir;
+    int placed;            /* MK_PLACED_*: in place (the old output under tmp when exchanged) */
+} mk_publish_item;
 
 typedef struct mk_run {
     mk_pipeline *p;
@@ -136,6 +147,11 @@ typedef struct mk_run {
     size_t nthreshold_failures;
     mk_state_file *state_files;    /* [0]: the pipeline's; then steps' own `state:` files */
     size_t nstate_files;
+    char *run_dir;                 /* mk_run_dir(p) */
+    mk_publish_item *pub;          /* the publish set */
+    size_t npub, pub_cap;
+    char published[2048];          /* a failed run: what was published all the same */
+    char self_committed[1024];     /* sinks that committed outside the set (names) */
 } mk_run;
 
 /* host.c */
@@ -209,8 +225,29 @@ int mk_host_state_set(mk_context *ctx, const char *json);
 int mk_state_save(mk_run *run);
 void mk_state_free(mk_run *run);
 
-/* report.c, report_html.c: 0 or -1 */
-int mk_report_write(mk_run *run, const char *json_path, const char *html_path);
-int mk_report_html(mk_run *run, const char *path);
+/* publish.c: the publish set.  add: a complete temporary file or folder
+ * (copied names); outfile: finish f and add it (a direct file is only
+ * flushed); commit: put the set in place as a whole (MK_OK, or the run
+ * fails with the set as it was before, or, when even that fails, with
+ * run->published saying what is new); discard: remove the temporaries;
+ * recover: finish the journal a dead run left; sweep: remove temporary
+ * files of dead processes beside the pipeline's outputs. */
+int mk_publish_add(mk_run *run, const char *tmp, const char *final, const char *what,
+                   char *err, size_t errlen);
+int mk_publish_outfile(mk_run *run, mk_outfile *f, const char *what, char *err, size_t errlen);
+int mk_publish_commit(mk_run *run);
+void mk_publish_discard(mk_run *run);
+int mk_publish_recover(mk_run *run);
+void mk_publish_sweep(mk_run *run);
+/* The files a pipeline writes that the engine knows of: the sinks' path
+ * options, rejects, reports, state files (malloc'd, like mk_state_paths). */
+char **mk_output_paths(const mk_pipeline *p, size_t *n);
+
+/* report.c, report_html.c: 0 or -1.  into_set: the report joins the
+ * publish set (a run that publishes), else it is put in place at once (a
+ * failed run's report); end: finish f either way. */
+int mk_report_write(mk_run *run, const char *json_path, const char *html_path, int into_set);
+int mk_report_html(mk_run *run, const char *path, int into_set);
+int mk_report_end(mk_run *run, mk_outfile *f, int into_set, const char *what);
 
 #endif

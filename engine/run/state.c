@@ -8,8 +8,9 @@
  *
  * VALUE is the JSON text the step staged, kept as it was given.  A run
  * reads every state file at its start; state_set only stages; the staged
- * values are written once every sink committed (mk_state_save, called by
- * the publish step), each file as a whole and atomically.  A step that
+ * values are written when every sink committed (mk_state_save), each
+ * file to a temporary file that joins the publish set (publish.c): the
+ * state appears with the outputs it describes, or not at all.  A step that
  * stages nothing keeps its saved value.
  */
 #include "config.h"
@@ -357,7 +358,7 @@ int mk_state_save(mk_run *run)
         if (!f)
             return mk_run_fail(run, "cannot save the state: %s", err);
         write_state(f, run, i);
-        if (mk_outfile_commit(f, err, sizeof err) != 0)
+        if (mk_publish_outfile(run, f, "the state file", err, sizeof err) != MK_OK)
             return mk_run_fail(run, "cannot save the state: %s", err);
     }
     return MK_OK;
