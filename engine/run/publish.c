@@ -58,6 +58,20 @@ static int same_device_as_folder(const char *final, dev_t dev)
     return same;
 }
 
+/* path made absolute against the working folder (a journal is finished
+ * by a run that may start elsewhere). */
+static char *absolute(const char *path)
+{
+    if (path[0] == '/')
+        return strdup(path);
+    while (path[0] == '.' && path[1] == '/')
+        path += 2;
+    char *cwd = getcwd(NULL, 0);
+    char *abs = cwd ? mk_path_join(cwd, path) : NULL;
+    free(cwd);
+    return abs;
+}
+
 int mk_publish_add(mk_run *run, const char *tmp, const char *final, const char *what,
                    char *err, size_t errlen)
 {
@@ -81,8 +95,8 @@ int mk_publish_add(mk_run *run, const char *tmp, const char *final, const char *
     }
     mk_publish_item *it = &run->pub[run->npub];
     memset(it, 0, sizeof(*it));
-    it->tmp = strdup(tmp);
-    it->final = strdup(final);
+    it->tmp = absolute(tmp);
+    it->final = absolute(final);
     it->what = strdup(what);
     if (!it->tmp || !it->final || !it->what) {
         free(it->tmp);
@@ -163,7 +177,10 @@ void mk_publish_discard(mk_run *run)
 
 static char *journal_path(const mk_run *run)
 {
-    return mk_path_join(run->run_dir, "publish.journal");
+    char *rel = mk_path_join(run->run_dir, "publish.journal");
+    char *abs = rel ? absolute(rel) : NULL;
+    free(rel);
+    return abs;
 }
 
 /* Bytes up to space and beyond '~', and '%', as %XX: one token a path. */

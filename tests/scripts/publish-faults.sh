@@ -1,0 +1,98 @@
+#!/usr/bin/env bash
+# publish-faults.sh -- fault injection over the publish path (issue 13):
+# with tests/shim/faultshim.so preloaded, the Nth write, fsync, rename,
+# open or malloc of a run with three sinks, rejects, two reports and a
+# state file fails, for N = 1, 2, ... until the run makes fewer calls.
+# After each: the outputs are the old set or the new set, whole (compared
+# by content); exit 0 means the new set, "nothing was published" the old;
+# no temporary file or journal is left.
+set -u
+shim="$MEKONG_BUILD/tests/shim/.libs/faultshim.so"
+if [ ! -f "$shim" ]; then
+    echo "# skip: publish-faults: $shim is not built (make check builds it)"
+    exit 0
+fi
+work=$(mktemp -d "${TMPDIR:-/tmp}/mekong-faults.XXXXXX")
+trap 'rm -rf "$work"' EXIT
+plugins=(--plugin-dir "$MEKONG_BUILD/tests/plugins/.libs")
+mkdir -p "$work/p"
+cat > "$work/p/p.yaml" <<'YAML'
+sources:
+  - name: numbers
+    plugin: testkit
+    count: 40
+    resume: true
+transforms:
+  - plugin: testkit
+    reject_every: 7
+sinks:
+  - name: a
+    plugin: csv
+    path: out/a.csv
+  - name: b
+    plugin: jsonl
+    path: out/b.jsonl
+  - name: c
+    plugin: csv
+    path: sub/c.csv
+rejects: out/rejects.csv
+report: out/report.json
+html_report: out/report.html
+YAML
+run() { ( cd "$work/p" && "$MEKONG" run p.yaml "${plugins[@]}" ) 2> "$work/err"; }
+# the set as one text: each output's bytes, and the state's steps
+set_of() {
+    for f in out/a.csv out/b.jsonl sub/c.csv out/rejects.csv; do
+        echo "== $f"; cat "$work/p/$f" 2>/dev/null || echo "(missing)"
+    done
+    echo "== state"; grep -A3 '"steps"' "$work/p/.mekong/p/state.json" 2>/dev/null || echo "(missing)"
+}
+run || { echo "not ok - publish-faults: the first run failed"; sed 's/^/# /' "$work/err"; exit 0; }
+cp -a "$work/p" "$work/old"
+old=$(set_of)
+run
+new=$(set_of)
+[ "$old" != "$new" ] || { echo "not ok - publish-faults: old and new sets are the same"; exit 0; }
+if [ -n "${ASAN_OPTIONS:-}" ]; then export ASAN_OPTIONS="$ASAN_OPTIONS:verify_asan_link_order=0"; fi
+
+for spec in write fsync rename open:after-fsync malloc:after-fsync; do
+    call=${spec%%:*}
+    mode=${spec#"$call"}
+    n=0 bad=0 hits=0 olds=0 news=0
+    while :; do
+        n=$((n + 1))
+        rm -rf "$work/p" "$work/log"
+        cp -a "$work/old" "$work/p"
+        MEKONG_FAULT="$call:$n$mode" MEKONG_FAULT_LOG="$work/log" LD_PRELOAD="$shim" run
+        rc=$?
+        grep -q "^$call $n\$" "$work/log" 2>/dev/null || break # the run made fewer calls
+        hits=$((hits + 1))
+        now=$(set_of)
+        leftovers=$(cd "$work/p" && find . -name '.*.tmp-*' -o -name publish.journal)
+        why=""
+        if [ "$now" = "$new" ]; then
+            news=$((news + 1))
+            [ $rc = 0 ] || why="new set but exit $rc"
+        elif [ "$now" = "$old" ]; then
+            olds=$((olds + 1))
+            [ $rc = 1 ] && grep -q "nothing was published" "$work/err" || why="old set but exit $rc without 'nothing was published'"
+        else
+            why="a mix of old and new outputs"
+        fi
+        [ -z "$leftovers" ] || why="$why; left behind: $leftovers"
+        [ $rc -lt 128 ] || why="$why; crashed (exit $rc)"
+        if [ -n "$why" ]; then
+            bad=$((bad + 1))
+            echo "# $call call $n: $why"
+            sed 's/^/#   /' "$work/err" | head -5
+        fi
+        [ $n -lt 2000 ] || break
+    done
+    if [ $hits = 0 ]; then
+        echo "not ok - publish-faults: no $call call was ever made to fail"
+    elif [ $bad = 0 ]; then
+        echo "ok - publish-faults: each of $hits failing $call calls leaves the old or the new set whole ($olds old, $news new), with a true message"
+    else
+        echo "not ok - publish-faults: $bad of $hits failing $call calls left a wrong set or message"
+    fi
+done
