@@ -1,7 +1,8 @@
 /*
  * cmd_state.c -- `mekong state PIPELINE [--reset]`: show what the
  * pipeline's steps saved for the next run (the state files, indented), or
- * clear it so that the next run starts from nothing.
+ * clear it so that the next run starts from nothing (under the pipeline's
+ * locks, as a run: not while one runs).
  */
 #include "config.h"
 
@@ -9,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "args.h"
@@ -86,6 +88,16 @@ static int state_loaded(mk_pipeline *p, const mk_cli_args *a)
         mk_log(MK_LOG_ERROR, "out of memory");
         return MK_EXIT_FAILED;
     }
+    mk_locks *locks = NULL;
+    char msg[2048];
+    int held = a->reset ? mk_locks_take(p, p->lock_wait, time(NULL), &locks, msg, sizeof msg) : 0;
+    if (held) {
+        mk_log(MK_LOG_ERROR, "%s: state not cleared: %s", p->name, msg);
+        for (size_t i = 0; i < n; i++)
+            free(paths[i]);
+        free(paths);
+        return held > 0 ? MK_EXIT_LOCKED : MK_EXIT_FAILED;
+    }
     int failed = 0;
     for (size_t i = 0; i < n; i++) {
         if ((a->reset ? reset_file(paths[i]) : show_file(paths[i])) != 0)
@@ -93,6 +105,7 @@ static int state_loaded(mk_pipeline *p, const mk_cli_args *a)
         free(paths[i]);
     }
     free(paths);
+    mk_locks_release(locks);
     if (a->reset && !failed)
         printf("%s: state cleared; the next run reads everything\n", p->name);
     return failed ? MK_EXIT_FAILED : MK_EXIT_OK;

@@ -275,6 +275,7 @@ static void free_run(mk_run *run)
     free_contexts(run->sinks, p->nsinks);
     mk_state_free(run);
     mk_publish_discard(run);
+    mk_locks_release(run->locks);
     free(run->run_dir);
     mk_schema_registry_free(run->schemas);
 }
@@ -283,8 +284,8 @@ static void free_run(mk_run *run)
 static int move_rows(mk_run *run)
 {
     /* a dead run's publish journal first: the state it publishes is read next */
-    int ok = mk_publish_recover(run) == MK_OK;
-    if (ok)
+    int ok = run->o->no_run_folder || mk_publish_recover(run) == MK_OK;
+    if (ok && !run->o->no_run_folder)
         mk_publish_sweep(run);
     ok = ok && mk_state_open(run) == MK_OK && open_everything(run) == MK_OK;
     for (size_t i = 0; ok && i < run->p->nsources; i++)
@@ -335,6 +336,22 @@ int mk_run_pipeline(mk_pipeline *p, const mk_run_options *o)
         mk_log(MK_LOG_ERROR, "out of memory");
         free_run(&run);
         return MK_EXIT_FAILED;
+    }
+    if (!o->no_run_folder) {
+        char msg[2048];
+        int held = mk_locks_take(p, p->lock_wait, run.started_wall, &run.locks, msg, sizeof msg);
+        if (held) {
+            char waited[96] = "";
+            if (held > 0)
+                snprintf(waited, sizeof waited, p->lock_wait ? "; waited %d s (lock_wait)"
+                                                             : "; lock_wait: SECONDS makes a run wait for it",
+                         p->lock_wait);
+            mk_log(MK_LOG_ERROR, "%s: not run: %s%s", p->name, msg, waited);
+            if (o->failure)
+                snprintf(o->failure, o->failure_len, "%s", msg);
+            free_run(&run);
+            return held > 0 ? MK_EXIT_LOCKED : MK_EXIT_FAILED;
+        }
     }
     int ok = move_rows(&run);
     run.balanced = accounts_balance(&run);

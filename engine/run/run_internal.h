@@ -11,6 +11,8 @@
  *   run.c      opening, closing, accounts, thresholds, the summary
  *   report.c, report_html.c   the run report
  *   state.c    the state file: what steps keep between successful runs
+ *   publish.c  the outputs published as one set; journal; temporary files
+ *   lock.c     one run at a time: pipeline and output locks
  *
  * A step's configuration (mk_step, pipeline.h) is frozen; everything a run
  * does with it lives in its mk_context here, which is what plugins get as
@@ -148,6 +150,7 @@ typedef struct mk_run {
     mk_state_file *state_files;    /* [0]: the pipeline's; then steps' own `state:` files */
     size_t nstate_files;
     char *run_dir;                 /* mk_run_dir(p) */
+    mk_locks *locks;               /* held from the start to the end of the run */
     mk_publish_item *pub;          /* the publish set */
     size_t npub, pub_cap;
     char published[2048];          /* a failed run: what was published all the same */

@@ -212,6 +212,8 @@ static int assign_files(mk_run *run, mk_context *c, size_t n)
 
 int mk_state_open(mk_run *run)
 {
+    if (run->o->no_run_folder)
+        return MK_OK; /* state_get finds no file: NULL */
     size_t n;
     char **paths = mk_state_paths(run->p, &n);
     if (!paths)
@@ -259,7 +261,7 @@ int mk_host_state_set(mk_context *ctx, const char *json)
         mk_host_error(ctx, "state_set was given a value that is not one JSON value");
         return MK_BADARG;
     }
-    if (ctx->state_file >= run->nstate_files) {
+    if (ctx->state_file >= run->nstate_files && !run->o->no_run_folder) {
         mk_host_error(ctx, "state_set called before the state files were read");
         return MK_BADARG;
     }
@@ -268,7 +270,8 @@ int mk_host_state_set(mk_context *ctx, const char *json)
         return MK_NOMEM;
     free(ctx->state_staged);
     ctx->state_staged = copy;
-    run->state_files[ctx->state_file].staged = 1;
+    if (ctx->state_file < run->nstate_files)
+        run->state_files[ctx->state_file].staged = 1;
     return MK_OK;
 }
 
@@ -349,6 +352,8 @@ static void write_state(mk_outfile *f, mk_run *run, size_t fi)
 
 int mk_state_save(mk_run *run)
 {
+    if (run->o->no_run_folder)
+        return MK_OK;
     for (size_t i = 0; i < run->nstate_files; i++) {
         mk_state_file *sf = &run->state_files[i];
         if (!sf->staged)
