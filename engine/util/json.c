@@ -247,6 +247,22 @@ int mk_json_object_next(const char **pp, const char *end, const char **key, cons
     return 1;
 }
 
+int mk_json_array_next(const char **pp, const char *end, const char **value,
+                       const char **value_end)
+{
+    const char *p = mk_json_ws(*pp, end);
+    if (p < end && (*p == ',' || *p == '['))
+        p = mk_json_ws(p + 1, end);
+    if (p < end && *p == ']')
+        return 0;
+    *value = p;
+    if (!(p = mk_json_skip(p, end)))
+        return -1;
+    *value_end = p;
+    *pp = p;
+    return 1;
+}
+
 void mk_json_pretty(const char *p, const char *end, int indent, void (*put)(void *, const char *, size_t),
                     void *data)
 {

@@ -24,6 +24,9 @@ char *mk_json_string_decode(const char *p, const char *end);
  * value from value to value_end), 0: the end, -1: not JSON. */
 int mk_json_object_next(const char **pp, const char *end, const char **key, const char **value,
                         const char **value_end);
+/* Walk an array the same way: *pp starts at its '['. */
+int mk_json_array_next(const char **pp, const char *end, const char **value,
+                       const char **value_end);
 /* The value from p to end indented by two spaces a level, through put. */
 void mk_json_pretty(const char *p, const char *end, int indent,
                     void (*put)(void *, const char *, size_t), void *data);
