@@ -100,3 +100,14 @@ int mkk_file_close(mkk_file *f, int commit)
     free(k);
     return rc;
 }
+
+char *mkk_temp_name(const char *final)
+{
+    size_t n = strlen(final) + 64;
+    char *name = malloc(n);
+    if (!name)
+        return NULL;
+    mk_outfile_temp_prefix(final, name, n);
+    strcat(name, "XXXXXX");
+    return name;
+}

@@ -147,6 +147,12 @@ static inline int mkk_file_puts(mkk_file *f, const char *s)
     return mkk_file_write(f, s, strlen(s));
 }
 
+/* A name for a temporary file or folder beside final:
+ * ".NAME.tmp-PID-START-XXXXXX" (malloc'd), ready for mkstemp or mkdtemp.
+ * The engine removes such names of dead processes beside a pipeline's
+ * outputs; hand the finished file or folder to mk_host.publish_path. */
+char *mkk_temp_name(const char *final);
+
 /* ---- CSV fields and JSON strings --------------------------------------- */
 
 typedef struct mkk_csv_style {

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # publish-faults.sh -- fault injection over the publish path (issue 13):
 # with tests/shim/faultshim.so preloaded, the Nth write, fsync, rename,
-# open or malloc of a run with three sinks, rejects, two reports and a
+# open or malloc of a run with three file sinks, a folder sink, rejects, two reports and a
 # state file fails, for N = 1, 2, ... until the run makes fewer calls.
 # After each: the outputs are the old set or the new set, whole (compared
 # by content); exit 0 means the new set, "nothing was published" the old;
@@ -35,6 +35,9 @@ sinks:
   - name: c
     plugin: csv
     path: sub/c.csv
+  - name: package
+    plugin: testkit
+    path: out/package
 rejects: out/rejects.csv
 report: out/report.json
 html_report: out/report.html
@@ -42,7 +45,7 @@ YAML
 run() { ( cd "$work/p" && "$MEKONG" run p.yaml "${plugins[@]}" ) 2> "$work/err"; }
 # the set as one text: each output's bytes, and the state's steps
 set_of() {
-    for f in out/a.csv out/b.jsonl sub/c.csv out/rejects.csv; do
+    for f in out/a.csv out/b.jsonl sub/c.csv out/rejects.csv out/package/rows.txt out/package/count.txt; do
         echo "== $f"; cat "$work/p/$f" 2>/dev/null || echo "(missing)"
     done
     echo "== state"; grep -A3 '"steps"' "$work/p/.mekong/p/state.json" 2>/dev/null || echo "(missing)"
@@ -79,7 +82,18 @@ for spec in write fsync rename open:after-fsync malloc:after-fsync; do
         else
             why="a mix of old and new outputs"
         fi
-        [ -z "$leftovers" ] || why="$why; left behind: $leftovers"
+        if [ -n "$leftovers" ] && [ -z "$why" ]; then
+            # an old output that could not be removed must be named, and the next run removes it
+            for l in $leftovers; do
+                grep -q "cannot remove the old output .*/${l#./}: .*(the next run will)" "$work/err" ||
+                    why="$why; left behind without a word: $l"
+            done
+            run
+            [ -z "$(cd "$work/p" && find . -name '.*.tmp-*' -o -name publish.journal)" ] ||
+                why="$why; the next run did not remove $leftovers"
+        elif [ -n "$leftovers" ]; then
+            why="$why; left behind: $leftovers"
+        fi
         [ $rc -lt 128 ] || why="$why; crashed (exit $rc)"
         if [ -n "$why" ]; then
             bad=$((bad + 1))

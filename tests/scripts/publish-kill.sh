@@ -31,13 +31,16 @@ sinks:
   - name: c
     plugin: csv
     path: sub/c.csv
+  - name: package
+    plugin: testkit
+    path: out/package
 rejects: out/rejects.csv
 report: out/report.json
 html_report: out/report.html
 YAML
 run() { ( cd "$work/p" && exec "$MEKONG" run p.yaml --set FAIL="${FAIL:-0}" "${plugins[@]}" --quiet ) 2>> "$work/err"; }
 set_of() {
-    for f in out/a.csv out/b.jsonl sub/c.csv out/rejects.csv; do
+    for f in out/a.csv out/b.jsonl sub/c.csv out/rejects.csv out/package/rows.txt out/package/count.txt; do
         echo "== $f"; cksum < "$work/p/$f" 2>/dev/null || echo "(missing)"
     done
     echo "== state"; grep -A3 '"steps"' "$work/p/.mekong/p/state.json" 2>/dev/null || echo "(missing)"
