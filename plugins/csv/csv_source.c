@@ -116,6 +116,11 @@ typedef struct csv_source {
     int header_only;       /* every file unchanged: paths[0] gives only the header */
     int done;              /* every file read to its end */
     csv_increment inc;
+    csv_resume *resume;    /* per path: where a file that grew goes on */
+    int jump_after_header; /* the current file goes on at its resume offset ... */
+    int jump_pending;      /* ... now */
+    int unterminated;      /* the current file ended inside a quote */
+    char last_byte;        /* of the current file */
     csv_sha256 sha;        /* of the current file's bytes */
     char mtime[40];        /* of the current file, at open */
     char inc_error[512];   /* a failure to remember a file (read-ahead thread) */
@@ -306,6 +311,9 @@ static void on_record(int c, void *data)
             src->failed = 1;
         } else if (take_header(src) != 0) {
             src->failed = 1;
+        } else if (src->jump_after_header) {
+            src->jump_after_header = 0;
+            src->jump_pending = 1; /* the rows before the offset were loaded already */
         }
         free_header_fields(src);
         src->nfields = 0;
@@ -450,6 +458,11 @@ static int open_file(csv_source *src)
         csv_sha256_init(&src->sha);
         if (fstat(src->fd, &at_open) == 0)
             csv_mtime_text(&at_open, src->mtime);
+        src->unterminated = 0;
+        src->last_byte = 0;
+        int grew = src->resume && src->resume[src->file_index].offset > 0;
+        src->jump_after_header = grew && src->header_wanted;
+        src->jump_pending = grew && !src->header_wanted;
     }
     src->pos = src->len = 0;
     src->eof = 0;
@@ -484,11 +497,16 @@ static int open_file(csv_source *src)
 /* incremental: the file just read to its end goes into the new state. */
 static int remember_file(csv_source *src)
 {
-    char sha[65];
-    csv_sha256_hex(&src->sha, sha);
-    char *key = csv_state_key(src->host->pipeline_dir(src->ctx), src->path);
-    int rc = key ? csv_inc_loaded(&src->inc, key, src->file_offset, src->mtime, sha) : -1;
-    free(key);
+    csv_file_mark m = {0};
+    csv_sha256_hex(&src->sha, m.sha256);
+    snprintf(m.mtime, sizeof m.mtime, "%s", src->mtime);
+    m.size = src->file_offset;
+    m.lines = src->line;
+    m.records = src->record;
+    m.appendable = !src->utf16 && !src->unterminated && m.size > 0 && src->last_byte == '\n';
+    m.path = csv_state_key(src->host->pipeline_dir(src->ctx), src->path);
+    int rc = m.path ? csv_inc_loaded(&src->inc, &m) : -1;
+    free(m.path);
     if (rc != 0)
         src->host->error(src->ctx, "out of memory remembering %s", src->path);
     return rc;
@@ -502,6 +520,7 @@ static int finish_file(csv_source *src)
      * would also refuse a stray quote inside an unquoted field (data we
      * keep), so look at its state ourselves. */
     int unterminated = src->parser.pstate == LIBCSV_FIELD_BEGUN && src->parser.quoted;
+    src->unterminated = unterminated;
     if (unterminated && !src->failed) {
         /* the open field's bytes are still in libcsv's buffer */
         if (!src->header_pending) {
@@ -566,8 +585,10 @@ static int read_block(csv_source *src)
     src->len = (size_t)n;
     src->data = src->buf;
     src->lf_at = (size_t)-1;
-    if (src->incremental)
+    if (src->incremental && n > 0) {
         csv_sha256_update(&src->sha, src->buf, (size_t)n);
+        src->last_byte = src->buf[n - 1];
+    }
     if (src->utf16) {
         src->file_offset += (uint64_t)n;
         if (convert_utf16_block(src, (size_t)n) != 0)
@@ -852,12 +873,36 @@ static int feed_line(csv_source *src)
     return 0;
 }
 
+/* incremental: a file that grew goes on where the last run stopped (the
+ * header, if any, was just read again). */
+static int jump_to_tail(csv_source *src)
+{
+    const csv_resume *r = &src->resume[src->file_index];
+    src->jump_pending = 0;
+    if (lseek(src->fd, (off_t)r->offset, SEEK_SET) < 0) {
+        src->host->error(src->ctx, "cannot read %s from byte %llu: %s", src->path,
+                         (unsigned long long)r->offset, strerror(errno));
+        return -1;
+    }
+    src->pos = src->len = 0;
+    src->eof = 0;
+    src->lf_at = (size_t)-1;
+    src->after_cr = 0;
+    src->line = r->line;
+    src->record = r->record;
+    src->file_offset = r->offset;
+    src->sha = r->sha;
+    return 0;
+}
+
 /* Feed lines to libcsv until the batch is full (or, while reading the
  * header, until the header is read) or the file ends.  Returns 0 when it
  * stopped for the batch, 1 at end of file, -1 on error. */
 static int feed(csv_source *src)
 {
     for (;;) {
+        if (src->jump_pending && jump_to_tail(src) != 0)
+            return -1;
         if (src->header_pending == 0 && (!src->batch || src->batch->nrows >= src->batch->cap))
             return 0;
         if (src->pos == src->len) {
@@ -1004,15 +1049,17 @@ static int choose_files(csv_source *src)
     }
     src->incremental = 1;
     src->paths = calloc(src->files.gl_pathc + 1, sizeof(char *));
+    src->resume = calloc(src->files.gl_pathc + 1, sizeof(csv_resume));
     src->npaths = 0;
-    if (!src->paths)
+    if (!src->paths || !src->resume)
         return -1;
-    size_t skipped = 0;
+    size_t skipped = 0, grown = 0;
     for (size_t i = 0; i < src->files.gl_pathc; i++) {
         const char *file = src->files.gl_pathv[i];
         char *key = csv_state_key(h->pipeline_dir(src->ctx), file);
         int read_it;
-        if (!key || csv_inc_decide(&src->inc, key, file, &read_it, err, sizeof err) != 0) {
+        csv_resume *r = &src->resume[src->npaths];
+        if (!key || csv_inc_decide(&src->inc, key, file, &read_it, r, err, sizeof err) != 0) {
             free(key);
             h->error(src->ctx, "out of memory");
             return -1;
@@ -1020,16 +1067,23 @@ static int choose_files(csv_source *src)
         free(key);
         if (err[0])
             h->log(src->ctx, MK_LOG_WARN, "%s", err);
+        if (read_it && r->offset)
+            h->log(src->ctx, MK_LOG_INFO, "%s grew since it was loaded: reading from byte %llu "
+                   "(line %llu) on", file, (unsigned long long)r->offset,
+                   (unsigned long long)r->line);
+        grown += read_it && r->offset;
         if (read_it)
             src->paths[src->npaths++] = src->files.gl_pathv[i];
         else
             skipped++;
     }
     h->report_add(src->ctx, "files_unchanged", (int64_t)skipped);
+    h->report_add(src->ctx, "files_grown", (int64_t)grown);
     h->report_add(src->ctx, "files_read", (int64_t)src->npaths);
     if (!src->npaths && src->files.gl_pathc && src->header_wanted) {
         src->paths[src->npaths++] = src->files.gl_pathv[0]; /* for its header only */
         src->header_only = 1;
+        memset(&src->resume[0], 0, sizeof src->resume[0]);
     }
     return 0;
 }
@@ -1157,6 +1211,7 @@ static void csv_source_close(void *state)
         free(json);
     }
     csv_inc_free(&src->inc);
+    free(src->resume);
     if (src->paths != src->files.gl_pathv)
         free(src->paths);
     globfree(&src->files);

@@ -6,17 +6,21 @@
  * only new or changed files:
  *
  *   - same size and mtime as saved: unchanged, not opened;
- *   - size or mtime differ: the file is hashed; the same SHA-256 means it
- *     was only touched (its new mtime is saved), another means it changed
- *     and is read again whole (with a warning: rows it had before come
- *     again);
+ *   - larger, and its first `size` bytes have the saved SHA-256, and it
+ *     ended with a line end outside any quote: rows were appended; it is
+ *     read from where it ended (line and record numbers go on);
+ *   - size or mtime differ otherwise: the file is hashed; the same SHA-256
+ *     means it was only touched (its new mtime is saved), another means it
+ *     changed and is read again whole (with a warning: rows it had before
+ *     come again);
  *   - files no longer matched by path are forgotten.
  *
  * The state is staged only when every file was read to its end, and the
  * engine saves it only with the outputs the run published.  The state:
  *
  *   {"files": [{"path": "data/2025-01.csv", "size": 1234,
- *               "mtime": "2025-01-31T23:10:05.123456789Z", "sha256": "..."}]}
+ *               "mtime": "2025-01-31T23:10:05.123456789Z", "sha256": "...",
+ *               "lines": 41, "records": 39, "appendable": true}]}
  *
  * SHA-256 is written here from FIPS 180-4 (no crypto library needed).
  */
@@ -160,8 +164,7 @@ char *csv_state_key(const char *pipeline_dir, const char *file)
     return key ? key : strdup(file);
 }
 
-static int add_mark(csv_increment *inc, const char *path, uint64_t size, const char *mtime,
-                    const char *sha)
+static int add_mark(csv_increment *inc, const csv_file_mark *from)
 {
     if (inc->ndone == inc->cap) {
         size_t cap = inc->cap ? inc->cap * 2 : 16;
@@ -172,19 +175,16 @@ static int add_mark(csv_increment *inc, const char *path, uint64_t size, const c
         inc->cap = cap;
     }
     csv_file_mark *m = &inc->done[inc->ndone];
-    if (!(m->path = strdup(path)))
+    *m = *from;
+    if (!(m->path = strdup(from->path)))
         return -1;
-    m->size = size;
-    snprintf(m->mtime, sizeof m->mtime, "%s", mtime);
-    snprintf(m->sha256, sizeof m->sha256, "%s", sha);
     inc->ndone++;
     return 0;
 }
 
-int csv_inc_loaded(csv_increment *inc, const char *key, uint64_t size, const char *mtime,
-                   const char *sha)
+int csv_inc_loaded(csv_increment *inc, const csv_file_mark *m)
 {
-    return add_mark(inc, key, size, mtime, sha);
+    return add_mark(inc, m);
 }
 
 /* ---- reading the saved state ------------------------------------------------ */
@@ -208,6 +208,12 @@ static int parse_mark(const char *p, const char *end, csv_file_mark *m)
         } else if (mkk_json_equals(k, end, "sha256") && *v == '"' && ve - v == 66) {
             snprintf(m->sha256, sizeof m->sha256, "%.*s", 64, v + 1);
             got |= 8;
+        } else if (mkk_json_equals(k, end, "lines")) {
+            m->lines = strtoull(v, NULL, 10);
+        } else if (mkk_json_equals(k, end, "records")) {
+            m->records = strtoull(v, NULL, 10);
+        } else if (mkk_json_equals(k, end, "appendable")) {
+            m->appendable = ve - v == 4 && memcmp(v, "true", 4) == 0;
         }
     }
     if (rc < 0 || got != 15) {
@@ -256,30 +262,33 @@ bad:
 
 /* ---- deciding what to read ----------------------------------------------------- */
 
-static int hash_file(const char *path, char out[65], uint64_t *size)
+/* SHA-256 of the first limit bytes of path (UINT64_MAX: all) into s. */
+static int hash_file(const char *path, uint64_t limit, csv_sha256 *s)
 {
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
         return -1;
-    csv_sha256 s;
-    csv_sha256_init(&s);
+    csv_sha256_init(s);
     char buf[65536];
-    ssize_t n;
-    while ((n = read(fd, buf, sizeof buf)) > 0 || (n < 0 && errno == EINTR))
-        if (n > 0)
-            csv_sha256_update(&s, buf, (size_t)n);
+    ssize_t n = 0;
+    while (s->bytes < limit) {
+        uint64_t left = limit - s->bytes;
+        n = read(fd, buf, left < sizeof buf ? (size_t)left : sizeof buf);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            break;
+        csv_sha256_update(s, buf, (size_t)n);
+    }
     close(fd);
-    if (n < 0)
-        return -1;
-    *size = s.bytes;
-    csv_sha256_hex(&s, out);
-    return 0;
+    return n < 0 ? -1 : 0;
 }
 
 int csv_inc_decide(csv_increment *inc, const char *key, const char *file, int *read_it,
-                   char *why, size_t whylen)
+                   csv_resume *resume, char *why, size_t whylen)
 {
     *read_it = 1;
+    memset(resume, 0, sizeof(*resume));
     why[0] = '\0';
     const csv_file_mark *m = NULL;
     for (size_t i = 0; i < inc->nsaved && !m; i++)
@@ -288,23 +297,37 @@ int csv_inc_decide(csv_increment *inc, const char *key, const char *file, int *r
     struct stat st;
     if (!m || stat(file, &st) != 0)
         return 0; /* new (or unreadable: reading it says why) */
-    char mtime[40];
-    csv_mtime_text(&st, mtime);
-    if ((uint64_t)st.st_size == m->size && strcmp(mtime, m->mtime) == 0) {
+    csv_file_mark now = *m;
+    csv_mtime_text(&st, now.mtime);
+    if ((uint64_t)st.st_size == m->size && strcmp(now.mtime, m->mtime) == 0) {
         *read_it = 0;
-        return add_mark(inc, key, m->size, m->mtime, m->sha256);
+        return add_mark(inc, m);
     }
+    csv_sha256 s;
     char sha[65];
-    uint64_t size;
-    if (hash_file(file, sha, &size) != 0)
+    if (m->appendable && (uint64_t)st.st_size > m->size && hash_file(file, m->size, &s) == 0 &&
+        s.bytes == m->size) {
+        csv_sha256 copy = s;
+        csv_sha256_hex(&copy, sha);
+        if (strcmp(sha, m->sha256) == 0) { /* rows were appended: read from the end */
+            resume->offset = m->size;
+            resume->line = m->lines;
+            resume->record = m->records;
+            resume->sha = s;
+            return 0;
+        }
+    }
+    if (hash_file(file, UINT64_MAX, &s) != 0)
         return 0;
+    now.size = s.bytes;
+    csv_sha256_hex(&s, sha);
     if (strcmp(sha, m->sha256) == 0) {
         *read_it = 0; /* touched, not changed */
-        return add_mark(inc, key, size, mtime, sha);
+        return add_mark(inc, &now);
     }
     snprintf(why, whylen, "%s changed since it was loaded (%" PRIu64 " bytes, now %" PRIu64
                           "; other content): read again whole, so rows it had then come again",
-             file, m->size, size);
+             file, m->size, now.size);
     return 0;
 }
 
@@ -370,7 +393,12 @@ char *csv_inc_json(const csv_increment *inc)
         put_string(&t, m->mtime);
         put(&t, ", \"sha256\": ", 12);
         put_string(&t, m->sha256);
-        put(&t, "}", 1);
+        snprintf(num, sizeof num, ", \"lines\": %" PRIu64, m->lines);
+        put(&t, num, strlen(num));
+        snprintf(num, sizeof num, ", \"records\": %" PRIu64, m->records);
+        put(&t, num, strlen(num));
+        const char *tail = m->appendable ? ", \"appendable\": true}" : ", \"appendable\": false}";
+        put(&t, tail, strlen(tail));
     }
     put(&t, "]}", 2);
     if (t.bad) {

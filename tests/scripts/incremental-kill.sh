@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # incremental-kill.sh -- kill -9 at random moments of 50 runs of an
 # incremental pipeline (csv source, incremental: true) over growing inputs
-# (issue 12): a new file arrives before each run.  Each run writes its own
+# (issue 12): before each run a new file arrives, or (every third run) rows
+# are appended to the last file (read from where it ended).  Each run writes its own
 # output file (out/rows-RUN.csv), so every published row can be counted.
 # After each kill the state never claims a file whose rows are not in a
 # published output, and after a last clean run every input row has been
@@ -27,11 +28,21 @@ YAML
 runs=${MEKONG_KILL_RUNS:-50}
 export MEKONG_TEST_PUBLISH_DELAY_MS=30
 published() { cat "$work"/out/rows-*.csv 2>/dev/null | grep -v '^id,' | sort; }
-claimed() { sed -n 's/.*"path": "\(data\/[^"]*\)".*/\1/p' "$work/.mekong/p/state.json" 2>/dev/null; }
+# "PATH SIZE" for every file the state claims (up to SIZE bytes)
+claimed() {
+    [ -f "$work/.mekong/p/state.json" ] || return 0
+    python3 -c 'import json,sys
+for f in json.load(open(sys.argv[1]))["steps"]["arrivals"]["files"]: print(f["path"], f["size"])' \
+        "$work/.mekong/p/state.json"
+}
 bad=0 killed=0 inside=0
 for i in $(seq "$runs"); do
-    f=$(printf 'data/f%03d.csv' "$i")
-    { echo id,name; for k in $(seq 200); do echo "$i-$k,Hồ Chí Minh $k"; done; } > "$work/$f"
+    if [ $((i % 3)) = 0 ]; then # rows appended to the last file
+        for k in $(seq 200); do echo "$i-$k,Hồ Chí Minh $k"; done >> "$work/$f"
+    else
+        f=$(printf 'data/f%03d.csv' "$i")
+        { echo id,name; for k in $(seq 200); do echo "$i-$k,Hồ Chí Minh $k"; done; } > "$work/$f"
+    fi
     ( cd "$work" && exec "$MEKONG" run p.yaml --set RUN="$i" --quiet ) 2>/dev/null &
     pid=$!
     sleep "$(printf '0.%03d' $(( RANDOM % 250 )))"
@@ -40,12 +51,14 @@ for i in $(seq "$runs"); do
     [ -e "$work/.mekong/p/publish.journal" ] && inside=$((inside + 1))
     # every claimed file's rows are in published outputs (the state is put in place last)
     published > "$work/have"
-    for c in $(claimed); do
-        n=$(tail -n +2 "$work/$c" | grep -cxFf - "$work/have")
-        if [ "$n" != 200 ]; then
-            bad=$((bad + 1)); echo "# run $i: the state claims $c but $n of its 200 rows are published"
+    while read -r c size; do
+        head -c "$size" "$work/$c" | tail -n +2 > "$work/claimed"
+        want=$(wc -l < "$work/claimed")
+        n=$(grep -cxFf "$work/claimed" "$work/have")
+        if [ "$n" != "$want" ]; then
+            bad=$((bad + 1)); echo "# run $i: the state claims $c up to byte $size, but $n of its $want rows are published"
         fi
-    done
+    done < <(claimed)
 done
 unset MEKONG_TEST_PUBLISH_DELAY_MS
 ( cd "$work" && "$MEKONG" run p.yaml --set RUN=last --quiet ) 2> "$work/err" ||
