@@ -56,17 +56,25 @@ old=$(set_of)
 run
 new=$(set_of)
 [ "$old" != "$new" ] || { echo "not ok - publish-faults: old and new sets are the same"; exit 0; }
-if [ -n "${ASAN_OPTIONS:-}" ]; then export ASAN_OPTIONS="$ASAN_OPTIONS:verify_asan_link_order=0"; fi
+specs="write fsync rename open:after-fsync malloc:after-fsync"
+if ldd "$MEKONG" 2>/dev/null | grep -q libasan; then
+    # a preload may come before the sanitizer's runtime, but not replace its malloc
+    export ASAN_OPTIONS="${ASAN_OPTIONS:-}:verify_asan_link_order=0"
+    specs="write fsync rename open:after-fsync"
+    echo "# skip: publish-faults: malloc failures need a build without sanitizers (their allocator cannot be interposed)"
+fi
 
-for spec in write fsync rename open:after-fsync malloc:after-fsync; do
+for spec in $specs; do
     call=${spec%%:*}
     mode=${spec#"$call"}
+    preload=$shim
+    [ "$call" = malloc ] && preload=${shim%.so}-malloc.so
     n=0 bad=0 hits=0 olds=0 news=0
     while :; do
         n=$((n + 1))
         rm -rf "$work/p" "$work/log"
         cp -a "$work/old" "$work/p"
-        MEKONG_FAULT="$call:$n$mode" MEKONG_FAULT_LOG="$work/log" LD_PRELOAD="$shim" run
+        MEKONG_FAULT="$call:$n$mode" MEKONG_FAULT_LOG="$work/log" LD_PRELOAD="$preload" run
         rc=$?
         grep -q "^$call $n\$" "$work/log" 2>/dev/null || break # the run made fewer calls
         hits=$((hits + 1))

@@ -10,7 +10,9 @@
  * With after-fsync, calls are counted from the first fsync on: the start
  * of the publish step, where the outputs are finished.  The failing call
  * sets errno (ENOSPC for write, EIO for fsync and rename, EACCES for open,
- * ENOMEM for malloc).  When it fails, the shim appends "CALL N" to the
+ * ENOMEM for malloc; malloc is interposed by faultshim-malloc.so only,
+ * the same source built with FAULTSHIM_MALLOC: a sanitizer build's own
+ * allocator must not be bypassed).  When it fails, the shim appends "CALL N" to the
  * file MEKONG_FAULT_LOG names, so that the test knows the fault was hit;
  * at exit it appends "calls CALL TOTAL" (how many there were).
  */
@@ -26,7 +28,9 @@
 #include <sys/types.h>
 #include <unistd.h>
 
+#ifdef FAULTSHIM_MALLOC
 extern void *__libc_malloc(size_t size);
+#endif
 
 enum { C_NONE, C_WRITE, C_FSYNC, C_RENAME, C_OPEN, C_MALLOC };
 
@@ -220,6 +224,9 @@ int mkstemp(char *tmpl)
     return real_mkstemp(tmpl);
 }
 
+#ifdef FAULTSHIM_MALLOC
+/* Only in faultshim-malloc.so: a sanitizer build has an allocator of its
+ * own, which a preloaded malloc would bypass. */
 void *malloc(size_t size)
 {
     if (target != -1 && target == C_MALLOC && should_fail(C_MALLOC)) {
@@ -228,3 +235,4 @@ void *malloc(size_t size)
     }
     return __libc_malloc(size);
 }
+#endif
