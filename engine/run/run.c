@@ -329,6 +329,46 @@ static void summary(mk_run *run, int ok, int commit, const char *report, int rep
                             : "");
 }
 
+/* The pipeline's and its outputs' locks (lock.c): 0, 1 held by another
+ * run, -1 failed (said). */
+static int take_locks(mk_run *run)
+{
+    const mk_pipeline *p = run->p;
+    if (run->o->no_run_folder)
+        return 0;
+    char msg[2048], waited[96] = "";
+    int held = mk_locks_take(p, p->lock_wait, run->started_wall, &run->locks, msg, sizeof msg);
+    if (!held)
+        return 0;
+    if (held > 0 && p->lock_wait)
+        snprintf(waited, sizeof waited, "; waited %d s (lock_wait)", p->lock_wait);
+    else if (held > 0)
+        snprintf(waited, sizeof waited, "; lock_wait: SECONDS makes a run wait for it");
+    mk_log(MK_LOG_ERROR, "%s: not run: %s%s", p->name, msg, waited);
+    if (run->o->failure)
+        snprintf(run->o->failure, run->o->failure_len, "%s", msg);
+    return held;
+}
+
+/* The reports join the publish set and the set is put in place as a
+ * whole (may: the run may publish); otherwise, or when that fails, the
+ * set is thrown away and the report alone says what happened.  1 when
+ * the run is still good. */
+static int publish(mk_run *run, int may, const char *report, int *report_written)
+{
+    const char *html = run->p->html_report_path;
+    if (may && (!report || mk_report_write(run, report, html, 1) == 0) &&
+        mk_publish_commit(run) == MK_OK) {
+        *report_written = report != NULL;
+        return 1;
+    }
+    mk_publish_discard(run);
+    if (may)
+        run->status = "failed";
+    *report_written = report && mk_report_write(run, report, html, 0) == 0;
+    return !may;
+}
+
 int mk_run_pipeline(mk_pipeline *p, const mk_run_options *o)
 {
     mk_run run;
@@ -337,21 +377,10 @@ int mk_run_pipeline(mk_pipeline *p, const mk_run_options *o)
         free_run(&run);
         return MK_EXIT_FAILED;
     }
-    if (!o->no_run_folder) {
-        char msg[2048];
-        int held = mk_locks_take(p, p->lock_wait, run.started_wall, &run.locks, msg, sizeof msg);
-        if (held) {
-            char waited[96] = "";
-            if (held > 0)
-                snprintf(waited, sizeof waited, p->lock_wait ? "; waited %d s (lock_wait)"
-                                                             : "; lock_wait: SECONDS makes a run wait for it",
-                         p->lock_wait);
-            mk_log(MK_LOG_ERROR, "%s: not run: %s%s", p->name, msg, waited);
-            if (o->failure)
-                snprintf(o->failure, o->failure_len, "%s", msg);
-            free_run(&run);
-            return held > 0 ? MK_EXIT_LOCKED : MK_EXIT_FAILED;
-        }
+    int held = take_locks(&run);
+    if (held) {
+        free_run(&run);
+        return held > 0 ? MK_EXIT_LOCKED : MK_EXIT_FAILED;
     }
     int ok = move_rows(&run);
     run.balanced = accounts_balance(&run);
@@ -375,22 +404,9 @@ int mk_run_pipeline(mk_pipeline *p, const mk_run_options *o)
                   (double)(end.tv_nsec - run.started.tv_nsec) / 1e9;
     run.status = !ok ? "failed" : threshold_failed ? "threshold" : "ok";
     const char *report = o->report_path ? o->report_path : p->report_path;
-    /* the reports join the set; then the set is published as a whole */
-    int published = 0, report_written = 0;
-    if (ok && commit) {
-        if (report && mk_report_write(&run, report, p->html_report_path, 1) != 0)
-            ok = 0;
-        else if (mk_publish_commit(&run) != MK_OK)
-            ok = 0;
-        else
-            published = report_written = 1;
-    }
-    if (!published) {
-        mk_publish_discard(&run);
-        if (!ok)
-            run.status = "failed";
-        report_written = report && mk_report_write(&run, report, p->html_report_path, 0) == 0;
-    }
+    int report_written = 0;
+    if (!publish(&run, ok && commit, report, &report_written))
+        ok = 0;
     summary(&run, ok, commit, report, report_written);
     if (!ok && o->failure)
         snprintf(o->failure, o->failure_len, "%s", run.failure);
