@@ -368,6 +368,29 @@ static void tidy_after(mk_run *run, const char *journal)
                    run->pub[i].tmp, strerror(errno));
 }
 
+static void sweep_folder(const char *dir, uint64_t *files, uint64_t *bytes);
+
+/* Temporary files of dead runs beside the outputs just published. */
+static void sweep_item_folders(mk_run *run)
+{
+    uint64_t files = 0, bytes = 0;
+    for (size_t i = 0; i < run->npub; i++) {
+        char *dir = mk_dir_of(run->pub[i].final);
+        int seen = 0;
+        for (size_t k = 0; dir && k < i && !seen; k++) {
+            char *other = mk_dir_of(run->pub[k].final);
+            seen = other && strcmp(other, dir) == 0;
+            free(other);
+        }
+        if (dir && !seen)
+            sweep_folder(dir, &files, &bytes);
+        free(dir);
+    }
+    if (files)
+        mk_log(MK_LOG_INFO, "%s: removed %" PRIu64 " temporary file(s) of runs that died "
+                            "(%.1f MB)", run->p->name, files, (double)bytes / 1e6);
+}
+
 int mk_publish_commit(mk_run *run)
 {
     if (!run->npub)
@@ -396,6 +419,7 @@ int mk_publish_commit(mk_run *run)
     if (i == run->npub && fsync_folders(run->pub, run->npub, err, sizeof err) == 0) {
         tidy_after(run, journal);
         free(journal);
+        sweep_item_folders(run); /* outputs that no `path` option names */
         free_items(run);
         return MK_OK;
     }
