@@ -25,6 +25,7 @@ sources:
 transforms:
   - plugin: testkit
     reject_every: 7
+    fail_at: ${FAIL:-0}
 sinks:
   - name: a
     plugin: csv
@@ -55,6 +56,7 @@ cp -a "$work/p" "$work/old"
 old=$(set_of)
 run
 new=$(set_of)
+cp -a "$work/p" "$work/new"
 [ "$old" != "$new" ] || { echo "not ok - publish-faults: old and new sets are the same"; exit 0; }
 specs="write fsync rename open:after-fsync malloc:after-fsync"
 if ldd "$MEKONG" 2>/dev/null | grep -q libasan; then
@@ -118,3 +120,52 @@ for spec in $specs; do
         echo "not ok - publish-faults: $bad of $hits failing $call calls left a wrong set or message"
     fi
 done
+
+# Every rename from the Nth on fails, so that putting the old outputs back
+# fails too: the message must say which outputs are new, the journal must
+# stay, and the next run (one that fails at once, publishing nothing of its
+# own) finishes publishing the new set.
+n=0 bad=0 partial=0 olds=0
+while :; do
+    n=$((n + 1))
+    rm -rf "$work/p" "$work/log"
+    cp -a "$work/old" "$work/p"
+    MEKONG_FAULT="rename:$n:onwards" MEKONG_FAULT_LOG="$work/log" LD_PRELOAD="$shim" run
+    rc=$?
+    grep -q "^rename $n\$" "$work/log" 2>/dev/null || break
+    why=""
+    if grep -q "PARTLY PUBLISHED" "$work/err"; then
+        partial=$((partial + 1))
+        [ $rc = 1 ] && [ -e "$work/p/.mekong/p/publish.journal" ] || why="PARTLY PUBLISHED, but exit $rc or no journal"
+        for side in new old; do
+            if [ $side = new ]; then
+                list=$(sed -n 's/.*PARTLY PUBLISHED: new:\([^;]*\);.*/\1/p' "$work/err")
+            else
+                list=$(sed -n 's/.*; still old:\([^;]*\);.*/\1/p' "$work/err")
+            fi
+            for f in $list; do
+                rel=${f#"$work/p/"}
+                case $rel in
+                    out/report.*) same=0 ;; # a report holds its run's times: not compared
+                    */state.json) [ "$(grep -A3 '"steps"' "$f")" = "$(grep -A3 '"steps"' "$work/$side/$rel")" ]; same=$? ;;
+                    *) diff -r "$f" "$work/$side/$rel" >/dev/null; same=$? ;;
+                esac
+                [ $same = 0 ] || why="$why; $rel is said to be $side but is not"
+            done
+        done
+        ( cd "$work/p" && FAIL=1 "$MEKONG" run p.yaml "${plugins[@]}" ) 2> "$work/err2"
+        [ "$(set_of)" = "$new" ] || why="$why; the next run did not finish publishing the new set"
+        [ -z "$(cd "$work/p" && find . -name '.*.tmp-*' -o -name publish.journal)" ] || why="$why; files left after the next run"
+    elif [ "$(set_of)" = "$old" ] && [ $rc = 1 ] && grep -q "nothing was published" "$work/err"; then
+        olds=$((olds + 1))
+    else
+        why="neither the old set with 'nothing was published' nor PARTLY PUBLISHED (exit $rc)"
+    fi
+    if [ -n "$why" ]; then bad=$((bad + 1)); echo "# renames failing from $n on: $why"; sed 's/^/#   /' "$work/err" | head -3; fi
+    [ $n -lt 100 ] || break
+done
+if [ $bad = 0 ] && [ $partial -gt 0 ]; then
+    echo "ok - publish-faults: renames failing from the Nth on ($((n - 1)) cases): $olds left the old set, $partial said exactly what was new and the next run finished publishing"
+else
+    echo "not ok - publish-faults: renames failing from the Nth on: $bad wrong ($partial partly published, $olds old)"
+fi

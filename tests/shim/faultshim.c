@@ -3,12 +3,13 @@
  * (tests/scripts/publish-faults.sh): the Nth call of one system call fails,
  * as SQLite's tests make the Nth write or malloc fail.
  *
- *   MEKONG_FAULT=CALL:N[:after-fsync]
+ *   MEKONG_FAULT=CALL:N[:after-fsync][:onwards]
  *
  * CALL is write (to a file, fd > 2: not the log), fsync, rename (rename,
  * renameat, renameat2), open (open, open64, openat, mkstemp) or malloc.
  * With after-fsync, calls are counted from the first fsync on: the start
- * of the publish step, where the outputs are finished.  The failing call
+ * of the publish step, where the outputs are finished.  With onwards,
+ * every call from the Nth on fails (so that undoing fails too).  The failing call
  * sets errno (ENOSPC for write, EIO for fsync and rename, EACCES for open,
  * ENOMEM for malloc; malloc is interposed by faultshim-malloc.so only,
  * the same source built with FAULTSHIM_MALLOC: a sanitizer build's own
@@ -36,7 +37,7 @@ enum { C_NONE, C_WRITE, C_FSYNC, C_RENAME, C_OPEN, C_MALLOC };
 
 static int target = -1; /* -1: not read yet */
 static long fail_at;
-static int after_fsync;
+static int after_fsync, onwards;
 static atomic_int armed;
 static atomic_long count;
 
@@ -87,6 +88,7 @@ static void setup(void)
             target = calls[i].c;
             fail_at = strtol(spec + n + 1, NULL, 10);
             after_fsync = strstr(spec, ":after-fsync") != NULL;
+            onwards = strstr(spec, ":onwards") != NULL;
         }
     }
     atomic_store(&armed, !after_fsync);
@@ -104,7 +106,7 @@ static int should_fail(int c)
     if (c != target || !atomic_load(&armed))
         return 0;
     long n = atomic_fetch_add(&count, 1) + 1;
-    if (n != fail_at)
+    if (n != fail_at && !(onwards && n > fail_at))
         return 0;
     char line[64];
     snprintf(line, sizeof line, "%s %ld\n", call_name(c), n);
