@@ -57,8 +57,8 @@ static int show_file(const char *path)
     const char *end = text + len, *stop = text ? mk_json_skip(text, end) : NULL;
     int rc = 0;
     if (!stop || mk_json_ws(stop, end) != end) {
-        mk_log(MK_LOG_ERROR, "%s is not valid JSON: repair it, or clear it with 'mekong state --reset'",
-               path);
+        mk_log(MK_LOG_ERROR,
+               "%s is not valid JSON: repair it, or clear it with 'mekong state --reset'", path);
         rc = -1;
     } else {
         mk_json_pretty(text, end, 0, put_stdout, stdout);

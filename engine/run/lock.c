@@ -214,22 +214,24 @@ static int take_one(const char *path, double deadline, int *fd_out, char *msg, s
     }
 }
 
-int mk_locks_take(const mk_pipeline *p, int wait_seconds, time_t started, mk_locks **out,
-                  char *msg, size_t len)
+int mk_locks_take(const mk_pipeline *p, int wait_seconds, time_t started, mk_locks **out, char *msg,
+                  size_t len)
 {
     *out = NULL;
     char *dir = mk_run_dir(p);
     if (dir && make_dirs(dir) != 0) {
-        snprintf(msg, len, "cannot make the run folder %s: %s (state_dir: puts it elsewhere)",
-                 dir, strerror(errno));
+        snprintf(msg, len, "cannot make the run folder %s: %s (state_dir: puts it elsewhere)", dir,
+                 strerror(errno));
         free(dir);
         return -1;
     }
     free(dir);
     mk_locks *l = calloc(1, sizeof(*l));
     if (!l || !(l->paths = lock_paths(p, &l->n)) || !(l->fds = calloc(l->n, sizeof(int)))) {
-        snprintf(msg, len, "cannot make the lock files of %s (out of memory, or a folder that "
-                           "cannot be made)", p->name);
+        snprintf(msg, len,
+                 "cannot make the lock files of %s (out of memory, or a folder that "
+                 "cannot be made)",
+                 p->name);
         mk_locks_release(l);
         return -1;
     }

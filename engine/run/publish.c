@@ -72,8 +72,8 @@ static char *absolute(const char *path)
     return abs;
 }
 
-int mk_publish_add(mk_run *run, const char *tmp, const char *final, const char *what,
-                   char *err, size_t errlen)
+int mk_publish_add(mk_run *run, const char *tmp, const char *final, const char *what, char *err,
+                   size_t errlen)
 {
     struct stat st;
     if (lstat(tmp, &st) != 0 || !(S_ISREG(st.st_mode) || S_ISDIR(st.st_mode))) {
@@ -370,6 +370,13 @@ static void tidy_after(mk_run *run, const char *journal)
 
 static void sweep_folder(const char *dir, uint64_t *files, uint64_t *bytes);
 
+static void log_swept(const mk_run *run, uint64_t files, uint64_t bytes)
+{
+    if (files)
+        mk_log(MK_LOG_INFO, "%s: removed %" PRIu64 " temporary file(s) of runs that died (%.1f MB)",
+               run->p->name, files, (double)bytes / 1e6);
+}
+
 /* Temporary files of dead runs beside the outputs just published. */
 static void sweep_item_folders(mk_run *run)
 {
@@ -386,9 +393,7 @@ static void sweep_item_folders(mk_run *run)
             sweep_folder(dir, &files, &bytes);
         free(dir);
     }
-    if (files)
-        mk_log(MK_LOG_INFO, "%s: removed %" PRIu64 " temporary file(s) of runs that died "
-                            "(%.1f MB)", run->p->name, files, (double)bytes / 1e6);
+    log_swept(run, files, bytes);
 }
 
 int mk_publish_commit(mk_run *run)
@@ -527,8 +532,10 @@ int mk_publish_recover(mk_run *run)
     unsigned long long start = 0;
     int rc = MK_OK;
     if (read_journal(run, journal, &pid, &start) != 0) {
-        rc = mk_run_fail(run, "the publish journal %s is damaged: look at it, put the outputs it "
-                              "names right by hand, then remove it", journal);
+        rc = mk_run_fail(run,
+                         "the publish journal %s is damaged: look at it, put the outputs it "
+                         "names right by hand, then remove it",
+                         journal);
     } else if (mk_outfile_owner_alive(pid, start)) {
         rc = mk_run_fail(run, "process %ld is publishing this pipeline's outputs (%s)", pid,
                          journal);
@@ -539,12 +546,16 @@ int mk_publish_recover(mk_run *run)
                 failed = 1;
         char err[1200];
         if (failed || fsync_folders(run->pub, run->npub, err, sizeof err) != 0)
-            rc = mk_run_fail(run, "cannot finish publishing the outputs of run %ld, which died "
-                                  "while publishing (%s); see the messages above", pid, journal);
+            rc = mk_run_fail(run,
+                             "cannot finish publishing the outputs of run %ld, which died "
+                             "while publishing (%s); see the messages above",
+                             pid, journal);
         else {
             tidy_after(run, journal);
-            mk_log(MK_LOG_WARN, "finished publishing the %zu outputs of run %ld, which died while "
-                                "publishing them", run->npub, pid);
+            mk_log(MK_LOG_WARN,
+                   "finished publishing the %zu outputs of run %ld, which died while "
+                   "publishing them",
+                   run->npub, pid);
         }
     }
     free_items(run);
@@ -649,7 +660,5 @@ void mk_publish_sweep(mk_run *run)
         free(folders[n]);
     free(folders);
     free(outputs);
-    if (files)
-        mk_log(MK_LOG_INFO, "%s: removed %" PRIu64 " temporary file(s) of runs that died "
-                            "(%.1f MB)", run->p->name, files, (double)bytes / 1e6);
+    log_swept(run, files, bytes);
 }

@@ -152,7 +152,8 @@ static int parse_state(mk_state_file *sf, const char *text, size_t len)
 {
     const char *end = text + len, *p = mk_json_ws(text, end);
     const char *key, *value, *vend;
-    if (p >= end || *p != '{' || !mk_json_skip(p, end) || mk_json_ws(mk_json_skip(p, end), end) != end)
+    if (p >= end || *p != '{' || !mk_json_skip(p, end) ||
+        mk_json_ws(mk_json_skip(p, end), end) != end)
         return -1;
     int rc;
     while ((rc = mk_json_object_next(&p, end, &key, &value, &vend)) == 1) {

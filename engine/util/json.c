@@ -130,13 +130,20 @@ static const char *skip_value(const char *p, const char *end, int depth)
     if (p >= end)
         return NULL;
     switch (*p) {
-    case '{': return skip_container(p, end, depth, '}');
-    case '[': return skip_container(p, end, depth, ']');
-    case '"': return mk_json_skip_string(p, end);
-    case 't': return end - p >= 4 && memcmp(p, "true", 4) == 0 ? p + 4 : NULL;
-    case 'f': return end - p >= 5 && memcmp(p, "false", 5) == 0 ? p + 5 : NULL;
-    case 'n': return end - p >= 4 && memcmp(p, "null", 4) == 0 ? p + 4 : NULL;
-    default: return skip_number(p, end);
+    case '{':
+        return skip_container(p, end, depth, '}');
+    case '[':
+        return skip_container(p, end, depth, ']');
+    case '"':
+        return mk_json_skip_string(p, end);
+    case 't':
+        return end - p >= 4 && memcmp(p, "true", 4) == 0 ? p + 4 : NULL;
+    case 'f':
+        return end - p >= 5 && memcmp(p, "false", 5) == 0 ? p + 5 : NULL;
+    case 'n':
+        return end - p >= 4 && memcmp(p, "null", 4) == 0 ? p + 4 : NULL;
+    default:
+        return skip_number(p, end);
     }
 }
 
@@ -206,11 +213,21 @@ char *mk_json_string_decode(const char *p, const char *end)
         }
         p++;
         switch (*p) {
-        case 'b': *o++ = '\b'; break;
-        case 'f': *o++ = '\f'; break;
-        case 'n': *o++ = '\n'; break;
-        case 'r': *o++ = '\r'; break;
-        case 't': *o++ = '\t'; break;
+        case 'b':
+            *o++ = '\b';
+            break;
+        case 'f':
+            *o++ = '\f';
+            break;
+        case 'n':
+            *o++ = '\n';
+            break;
+        case 'r':
+            *o++ = '\r';
+            break;
+        case 't':
+            *o++ = '\t';
+            break;
         case 'u': {
             size_t used;
             unsigned cp = unicode_escape(p, end, &used);
@@ -218,7 +235,8 @@ char *mk_json_string_decode(const char *p, const char *end)
             p += used - 1;
             break;
         }
-        default: *o++ = *p;
+        default:
+            *o++ = *p;
         }
     }
     *o = '\0';
@@ -247,8 +265,7 @@ int mk_json_object_next(const char **pp, const char *end, const char **key, cons
     return 1;
 }
 
-int mk_json_array_next(const char **pp, const char *end, const char **value,
-                       const char **value_end)
+int mk_json_array_next(const char **pp, const char *end, const char **value, const char **value_end)
 {
     const char *p = mk_json_ws(*pp, end);
     if (p < end && (*p == ',' || *p == '['))
@@ -263,8 +280,8 @@ int mk_json_array_next(const char **pp, const char *end, const char **value,
     return 1;
 }
 
-void mk_json_pretty(const char *p, const char *end, int indent, void (*put)(void *, const char *, size_t),
-                    void *data)
+void mk_json_pretty(const char *p, const char *end, int indent,
+                    void (*put)(void *, const char *, size_t), void *data)
 {
     static const char spaces[] = "                                                                ";
     int level = indent;

@@ -23,9 +23,9 @@ void csv_sha256_hex(csv_sha256 *s, char out[65]);
 
 /* A file read to its end. */
 typedef struct csv_file_mark {
-    char *path;       /* relative to the pipeline's folder when inside it */
+    char *path; /* relative to the pipeline's folder when inside it */
     uint64_t size;
-    char mtime[40];   /* "2025-01-31T23:10:05.123456789Z" (UTC) */
+    char mtime[40]; /* "2025-01-31T23:10:05.123456789Z" (UTC) */
     char sha256[65];
     /* the file ended with LF outside any quote (and was not UTF-16): rows
      * appended later can be read from byte size on, as line `lines` and
@@ -36,16 +36,16 @@ typedef struct csv_file_mark {
 
 /* Where to go on reading a file that grew (csv_inc_decide). */
 typedef struct csv_resume {
-    uint64_t offset;  /* 0: read the whole file */
-    uint64_t line;    /* the line at offset */
-    uint64_t record;  /* records before offset */
-    csv_sha256 sha;   /* of the bytes before offset */
+    uint64_t offset; /* 0: read the whole file */
+    uint64_t line;   /* the line at offset */
+    uint64_t record; /* records before offset */
+    csv_sha256 sha;  /* of the bytes before offset */
 } csv_resume;
 
 typedef struct csv_increment {
     csv_file_mark *saved; /* what the last successful run saved */
     size_t nsaved;
-    csv_file_mark *done;  /* the state to save: files unchanged, and read now */
+    csv_file_mark *done; /* the state to save: files unchanged, and read now */
     size_t ndone, cap;
 } csv_increment;
 

@@ -51,7 +51,7 @@ static void log_line(const char *text)
     if (!real_open)
         real_open = (int (*)(const char *, int, ...))dlsym(RTLD_NEXT, "open");
     if (!real_write)
-        real_write = (ssize_t (*)(int, const void *, size_t))dlsym(RTLD_NEXT, "write");
+        real_write = (ssize_t(*)(int, const void *, size_t))dlsym(RTLD_NEXT, "write");
     int fd = real_open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
     if (fd >= 0) {
         real_write(fd, text, strlen(text));
@@ -78,8 +78,11 @@ static void setup(void)
     target = C_NONE;
     if (!spec)
         return;
-    static const struct { const char *name; int c; } calls[] = {
-        {"write", C_WRITE}, {"fsync", C_FSYNC}, {"rename", C_RENAME},
+    static const struct {
+        const char *name;
+        int c;
+    } calls[] = {
+        {"write", C_WRITE}, {"fsync", C_FSYNC},   {"rename", C_RENAME},
         {"open", C_OPEN},   {"malloc", C_MALLOC},
     };
     for (size_t i = 0; i < sizeof calls / sizeof calls[0]; i++) {
@@ -114,9 +117,9 @@ static int should_fail(int c)
     return 1;
 }
 
-#define REAL(name)                                                      \
-    static __typeof__(&name) real_##name;                               \
-    if (!real_##name)                                                   \
+#define REAL(name)                                                                                 \
+    static __typeof__(&name) real_##name;                                                          \
+    if (!real_##name)                                                                              \
     real_##name = (__typeof__(&name))dlsym(RTLD_NEXT, #name)
 
 ssize_t write(int fd, const void *buf, size_t n)
