@@ -322,10 +322,11 @@ typedef struct mk_host {
 
     /* ---- since 1.2: check MK_HOST_HAS(host, member) before use ---- */
 
-    /* Incremental state of this step, kept in the pipeline's state file (or in the file the step's own
-     * `state:` option names).  state_get: the JSON text the last successful run saved for this step, or
-     * NULL (none yet, or --full-refresh).  state_set: stage a new value (a JSON text, copied); the host
-     * writes it only after every sink committed, as part of the published set.  Main thread only. */
+    /* Incremental state of this step, kept in the pipeline's state file (or in the file the
+     * step's own `state:` option names).  state_get: the JSON text the last successful run saved
+     * for this step, or NULL (none yet, or --full-refresh).  state_set: stage a new value (a JSON
+     * text, copied); the host writes it only after every sink committed, as part of the published
+     * set.  Main thread only.  state_set: MK_OK, MK_BADARG (not one JSON value), MK_NOMEM. */
     const char *(*state_get)(mk_context *ctx);
     int (*state_set)(mk_context *ctx, const char *json);
     /* Publish a file or folder together with the run's other outputs.  tmp_path is complete

@@ -767,7 +767,8 @@ int mk_pipeline_build(const cfg_node *root, const char *path, const char *dir,
             else
                 problem(&b, root->keys[i],
                         "unknown key '%s' (a pipeline has: name, sources, transforms, sinks, "
-                        "rejects, report, html_report, batch_rows, thresholds, state_dir, lock_wait)",
+                        "rejects, report, html_report, batch_rows, thresholds, state_dir, "
+                        "lock_wait)",
                         k);
         }
     }
