@@ -19,8 +19,7 @@ const mk_command mk_commands[] = {
      "  --plugin-dir DIR   look for plugins in DIR first (repeatable)\n"
      "  --quiet            only errors on stderr;  --verbose  also debug messages\n"
      "Exit status: 0 success, 1 the run failed (nothing published), 2 usage or pipeline\n"
-     "file error, 3 a quality threshold was crossed (outputs not published by default),\n"
-     "4 another run holds the lock (lock_wait: seconds to wait; nothing touched).",
+     "file error, 3 a quality threshold was crossed (outputs not published by default).",
      mk_cmd_run},
     {"state", "mekong state PIPELINE [--reset] [--set NAME=VALUE]...",
      "Show what the pipeline's steps saved for the next run (incremental marks, the files a\n"
