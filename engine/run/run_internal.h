@@ -149,6 +149,7 @@ typedef struct mk_run {
     size_t nthreshold_failures;
     mk_state_file *state_files;    /* [0]: the pipeline's; then steps' own `state:` files */
     size_t nstate_files;
+    int state_refused;             /* a state_set failed: the run must not publish */
     char *run_dir;                 /* mk_run_dir(p) */
     mk_locks *locks;               /* held from the start to the end of the run */
     mk_publish_item *pub;          /* the publish set */

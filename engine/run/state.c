@@ -255,20 +255,64 @@ const char *mk_host_state_get(mk_context *ctx)
     return NULL;
 }
 
+/* Another step of the same name, kept in the same file, that staged a
+ * value already (default names repeat across roles: source csv#1, sink
+ * csv#1). */
+static const mk_context *namesake(const mk_context *c, size_t n, const mk_context *ctx)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (&c[i] != ctx && c[i].state_staged && c[i].state_file == ctx->state_file &&
+            strcmp(c[i].step->name, ctx->step->name) == 0)
+            return &c[i];
+        const mk_context *o = c[i].chain ? namesake(c[i].chain, c[i].step->chain_len, ctx) : NULL;
+        if (o)
+            return o;
+    }
+    return NULL;
+}
+
+/* A refused value fails the run even when the step cannot say so (a
+ * source stages from close(), which returns nothing): publishing without
+ * the state would read the same data again next time. */
+static int refuse(mk_context *ctx)
+{
+    mk_run_fail(ctx->run, "%s %s (plugin %s) cannot save its state: %s",
+                mk_role_name(ctx->step->role), ctx->step->name, ctx->step->plugin_name, ctx->error);
+    ctx->run->state_refused = 1;
+    return MK_BADARG;
+}
+
 int mk_host_state_set(mk_context *ctx, const char *json)
 {
     mk_run *run = ctx->run;
     if (!json || !mk_json_valid(json)) {
         mk_host_error(ctx, "state_set was given a value that is not one JSON value");
-        return MK_BADARG;
+        return refuse(ctx);
     }
     if (ctx->state_file >= run->nstate_files && !run->o->no_run_folder) {
         mk_host_error(ctx, "state_set called before the state files were read");
-        return MK_BADARG;
+        return refuse(ctx);
+    }
+    const mk_pipeline *p = run->p;
+    const mk_context *other = namesake(run->sources, p->nsources, ctx);
+    if (!other)
+        other = namesake(run->transforms, p->ntransforms, ctx);
+    if (!other)
+        other = namesake(run->sinks, p->nsinks, ctx);
+    if (other) {
+        mk_host_error(ctx,
+                      "%s '%s' and %s '%s' both keep state under one name: give one of them "
+                      "another name: (or a state: file of its own)",
+                      mk_role_name(other->step->role), other->step->name,
+                      mk_role_name(ctx->step->role), ctx->step->name);
+        return refuse(ctx);
     }
     char *copy = strdup(json);
-    if (!copy)
+    if (!copy) {
+        mk_host_error(ctx, "out of memory");
+        refuse(ctx);
         return MK_NOMEM;
+    }
     free(ctx->state_staged);
     ctx->state_staged = copy;
     if (ctx->state_file < run->nstate_files)
@@ -353,6 +397,8 @@ static void write_state(mk_outfile *f, mk_run *run, size_t fi)
 
 int mk_state_save(mk_run *run)
 {
+    if (run->state_refused)
+        return MK_ERROR; /* the cause is the run's failure already */
     if (run->o->no_run_folder)
         return MK_OK;
     for (size_t i = 0; i < run->nstate_files; i++) {

@@ -64,3 +64,23 @@ printf '{"steps": {"numbers": {"next": ' > "$work/own/numbers.json"
 P=own run; rc=$?
 check "a damaged state file stops the run, naming the file" \
     "$([ $rc = 1 ] && grep -q "state file $work/own/numbers.json is not a mekong state file" "$work/err" && [ "$(rows)" = "4 5 6 " ]; echo $?)" "exit $rc"
+
+cat > "$work/twice.yaml" <<'YAML'
+sources:
+  - name: numbers
+    plugin: testkit
+    count: 3
+    resume: true
+  - name: numbers
+    plugin: testkit
+    count: 2
+    resume: true
+sinks:
+  - plugin: csv
+    path: out/twice.csv
+rejects: out/rejects.csv
+YAML
+P=twice run; rc=$?
+check "two steps keeping state under one name fail the run, and nothing is published" \
+    "$([ $rc = 1 ] && grep -q "source 'numbers' and source 'numbers' both keep state under one name" "$work/err" &&
+       grep -q "nothing was published" "$work/err" && [ ! -e "$work/out/twice.csv" ] && [ ! -e "$work/.mekong/twice/state.json" ]; echo $?)" "exit $rc"
