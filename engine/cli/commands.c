@@ -10,7 +10,9 @@
 #include "commands.h"
 
 const mk_command mk_commands[] = {
-    {"run", "mekong run PIPELINE [--set NAME=VALUE]... [--report FILE] [--quiet|--verbose]",
+    {"run",
+     "mekong run PIPELINE [--set NAME=VALUE]... [--report FILE] [--full-refresh] "
+     "[--quiet|--verbose]",
      "Run a pipeline: read its sources, apply its transforms, write its sinks, its rejects\n"
      "file and its run report.  Outputs appear only when the run succeeds.\n"
      "  --set NAME=VALUE   define ${NAME} for the pipeline file (before the environment)\n"
