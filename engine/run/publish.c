@@ -7,7 +7,8 @@
  * set (mk_publish_add; plugins through mk_host.publish_path, which
  * mkk_file_close uses).  Then mk_publish_commit:
  *
- *   1. writes the publish journal, <run folder>/publish.journal, listing
+ *   1. fsyncs the outputs' folders (the temporaries' names are durable),
+ *      writes the publish journal, <run folder>/publish.journal, listing
  *      every temporary -> final pair with the temporary's inode, fsyncs
  *      it and its folder (the journal itself appears by a rename);
  *   2. puts each temporary in place: exchanged with the old output
@@ -406,7 +407,9 @@ int mk_publish_commit(mk_run *run)
         mk_publish_discard(run);
         return mk_run_fail(run, "out of memory publishing");
     }
-    if (write_journal(run, journal, err, sizeof err) != 0) {
+    /* the temporaries' names must survive a power cut before the journal names them */
+    if (fsync_folders(run->pub, run->npub, err, sizeof err) != 0 ||
+        write_journal(run, journal, err, sizeof err) != 0) {
         mk_publish_discard(run);
         free(journal);
         return mk_run_fail(run, "%s", err);
