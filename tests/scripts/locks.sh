@@ -100,3 +100,14 @@ if [ "$(cat "$work/rc.1")" = 0 ] && [ "$holder" = "pid $pid" ] && grep -q "^pid 
 else
     echo "not ok - locks: after kill -9 (holder '$holder'), the next run exited $(cat "$work/rc.1")"; sed 's/^/# /' "$work/err.1"
 fi
+
+# mekong state --reset takes the pipeline's lock too: not while a run runs
+( cd "$work/p" && exec "$MEKONG" run p.yaml --set WAIT=0 "${plugins[@]}" ) 2>/dev/null & pid=$!
+sleep 0.1
+( cd "$work/p" && "$MEKONG" state --reset p.yaml --set WAIT=0 "${plugins[@]}" ) > "$work/out.reset" 2>&1; rc=$?
+wait $pid
+if [ $rc = 4 ] && grep -q "state not cleared: another run holds the lock" "$work/out.reset" && [ -e "$work/p/.mekong/p/state.json" ]; then
+    echo "ok - locks: mekong state --reset during a run exits 4 and clears nothing"
+else
+    echo "not ok - locks: mekong state --reset during a run exited $rc"; sed 's/^/# /' "$work/out.reset"
+fi
