@@ -362,6 +362,15 @@ static int pg_source_open(mk_context *ctx, const mk_host *host, void **state)
     if (pg_connect(&s->c, ctx, host, host->opt_string(ctx, "conninfo"),
                    utf8 ? "UTF8" : NULL, "mekong source") != MK_OK)
         return MK_ERROR;
+    /* A SQL_ASCII database checks nothing: take its bytes as they are and
+     * let the decoder validate them, so a bad row is one rejected row
+     * rather than a COPY the server aborts. */
+    const char *server_enc = PQparameterStatus(s->c.conn, "server_encoding");
+    if (utf8 && server_enc && strcmp(server_enc, "SQL_ASCII") == 0 &&
+        PQsetClientEncoding(s->c.conn, "SQL_ASCII") != 0) {
+        host->error(ctx, "PostgreSQL (%s): cannot set client_encoding SQL_ASCII", s->c.server);
+        return MK_ERROR;
+    }
     if ((rc = build_select(s)) != MK_OK)
         return rc;
     if (strcasecmp(enc, "auto") == 0 && (rc = detect_encoding(s, &enc)) != MK_OK)
