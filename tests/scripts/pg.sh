@@ -482,7 +482,16 @@ fi
 # ---- CSV -> PostgreSQL -> CSV round trip of the benchmark data ---------------------
 gen="$BUILD/bench/gen"
 if [ -x "$gen" ]; then
-    "$gen" -n 20000 -o "$work/csvin/bench.csv"
+    # bench/gen writes some blanks at field edges unquoted; mekong's csv
+    # sink quotes them.  The round trip starts from mekong's own CSV of the
+    # data (csv -> csv), so every byte must come back.
+    "$gen" -n 20000 -o "$work/csvin/gen.csv"
+    newcase round0 <<YAML
+sources: [ { name: bench, plugin: csv, path: $work/csvin/gen.csv } ]
+sinks: [ { plugin: csv, path: $work/csvin/bench.csv } ]
+rejects: out/rejects.csv
+YAML
+    mk round0
     newcase round1 <<YAML
 sources: [ { name: bench, plugin: csv, path: $work/csvin/bench.csv } ]
 sinks: [ { plugin: postgres, conninfo: "$CONN", table: bench, create: true } ]
