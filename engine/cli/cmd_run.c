@@ -26,6 +26,7 @@ static int run_loaded(mk_pipeline *p, const mk_cli_args *a)
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
     mk_run_options o = {a->report, !a->quiet && isatty(2)};
+    o.full_refresh = a->full_refresh;
     return mk_run_pipeline(p, &o);
 }
 

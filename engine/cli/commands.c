@@ -15,11 +15,18 @@ const mk_command mk_commands[] = {
      "file and its run report.  Outputs appear only when the run succeeds.\n"
      "  --set NAME=VALUE   define ${NAME} for the pipeline file (before the environment)\n"
      "  --report FILE      write the JSON run report here instead of the pipeline's report:\n"
+     "  --full-refresh     ignore the saved state (steps start from nothing); the run saves anew\n"
      "  --plugin-dir DIR   look for plugins in DIR first (repeatable)\n"
      "  --quiet            only errors on stderr;  --verbose  also debug messages\n"
      "Exit status: 0 success, 1 the run failed (nothing published), 2 usage or pipeline\n"
      "file error, 3 a quality threshold was crossed (outputs not published by default).",
      mk_cmd_run},
+    {"state", "mekong state PIPELINE [--reset] [--set NAME=VALUE]...",
+     "Show what the pipeline's steps saved for the next run (incremental marks, the files a\n"
+     "csv source with incremental: true has loaded): the state file(s), indented.\n"
+     "  --reset   remove the state, so that the next run reads everything\n"
+     "The state advances only when a run publishes; see docs/OPERATIONS.md.",
+     mk_cmd_state},
     {"check", "mekong check PIPELINE [--set NAME=VALUE]... [--plugin-dir DIR]",
      "Check a pipeline file without reading data: YAML syntax, variables, every key against\n"
      "the plugins' declared options (with suggestions), types and required options.  The\n"

@@ -38,6 +38,7 @@ typedef struct mk_run_options {
     /* called for every reject, drop and warning, in row order */
     void (*on_event)(void *data, const mk_event *e);
     void *event_data;
+    int full_refresh;        /* --full-refresh: steps get no saved state */
     /* the run's failure message, when it failed (may be NULL) */
     char *failure;
     size_t failure_len;
@@ -45,6 +46,15 @@ typedef struct mk_run_options {
 
 /* Run; returns an exit code. */
 int mk_run_pipeline(mk_pipeline *p, const mk_run_options *o);
+
+/* The run folder of a pipeline, where the engine keeps what lasts between
+ * runs (state.json, lock, publish.journal, history/): state_dir: or
+ * <pipeline folder>/.mekong/<pipeline name>.  malloc'd, NULL: no memory. */
+char *mk_run_dir(const mk_pipeline *p);
+/* The state files of a pipeline: its own (first) and the distinct files
+ * its steps' `state:` keys name; *n of them, each malloc'd, in a malloc'd
+ * array.  NULL when out of memory. */
+char **mk_state_paths(const mk_pipeline *p, size_t *n);
 
 /* Ask a running pipeline to stop (signal handlers). */
 void mk_run_request_stop(int signal_number);

@@ -1,7 +1,9 @@
 /*
  * testkit.c -- a plugin for the engine's own tests.
  *
- * source:    rows "n" = 1..count (count 0: without end, for signal tests)
+ * source:    rows "n" = 1..count (count 0: without end, for signal tests);
+ *            resume: true continues after the rows of the last successful
+ *            run (state {"next": N}, through state_get/state_set)
  * transform: every Nth row dropped / rejected / emitted twice, a row left
  *            without a fate on purpose, or a failure at a given row, so
  *            the tests can prove the engine's accounting and its checks.
@@ -15,13 +17,15 @@
 typedef struct kit {
     mk_context *ctx;
     const mk_host *host;
-    long long count, next, seen;
+    long long count, next, seen, start;
+    int resume, done;
     long long drop_every, reject_every, emit_every, forget_at, fail_at;
     const mk_schema *schema;
 } kit;
 
 static const mk_option_decl source_options[] = {
     {"count", MK_OPT_INT, 0, "10", "rows to make (0: no end)"},
+    {"resume", MK_OPT_BOOL, 0, "false", "number on from the last successful run (state)"},
     {NULL, 0, 0, NULL, NULL},
 };
 
@@ -50,6 +54,19 @@ static int kit_open(mk_context *ctx, const mk_host *host, void **state)
     k->emit_every = host->opt_int(ctx, "emit_every");
     k->forget_at = host->opt_int(ctx, "forget_at");
     k->fail_at = host->opt_int(ctx, "fail_at");
+    k->resume = host->opt_bool(ctx, "resume");
+    if (k->resume) {
+        if (!MK_HOST_HAS(host, state_get)) {
+            host->error(ctx, "resume: true needs a host with state (mekong 1.2)");
+            return MK_ERROR;
+        }
+        const char *saved = host->state_get(ctx);
+        if (saved && sscanf(saved, "{\"next\": %lld}", &k->start) != 1) {
+            host->error(ctx, "saved state %s is not what testkit wrote", saved);
+            return MK_ERROR;
+        }
+        k->next = k->start;
+    }
     return MK_OK;
 }
 
@@ -62,8 +79,10 @@ static int kit_next(void *state, mk_batch *b)
 {
     kit *k = state;
     while (b->nrows < b->cap) {
-        if (k->count && k->next >= k->count)
+        if (k->count && k->next >= k->start + k->count) {
+            k->done = 1;
             return MK_DONE;
+        }
         char num[32];
         int len = snprintf(num, sizeof num, "%lld", ++k->next);
         size_t r = k->host->batch_add_row(b);
@@ -112,7 +131,19 @@ static void kit_close(void *state)
     free(state);
 }
 
-static const mk_source_ops source_ops = {kit_open, kit_schema, kit_next, kit_close};
+/* A source that read to its end stages where the next run goes on. */
+static void kit_source_close(void *state)
+{
+    kit *k = state;
+    if (k && k->resume && k->done) {
+        char json[64];
+        snprintf(json, sizeof json, "{\"next\": %lld}", k->next);
+        k->host->state_set(k->ctx, json);
+    }
+    free(k);
+}
+
+static const mk_source_ops source_ops = {kit_open, kit_schema, kit_next, kit_source_close};
 static const mk_transform_ops transform_ops = {kit_open, kit_process, NULL, kit_close};
 
 static const mk_plugin testkit_plugin = {
