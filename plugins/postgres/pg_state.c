@@ -16,7 +16,6 @@
 
 /* ---- writing ------------------------------------------------------------ */
 
-#if PG_STATE_API
 
 static int add_json_string(pg_buf *b, const char *s, size_t n)
 {
@@ -42,16 +41,9 @@ static int add_json_string(pg_buf *b, const char *s, size_t n)
     return pg_buf_add(b, "\"", 1);
 }
 
-#endif
-
 int pg_state_save(const mk_host *h, mk_context *ctx, const char *const *names, const pg_buf *values,
                   size_t n)
 {
-#if !PG_STATE_API
-    (void)names, (void)values, (void)n;
-    h->error(ctx, "incremental needs a mekong that keeps state (this one does not)");
-    return MK_ERROR;
-#else
     pg_buf b = {0};
     int bad = pg_buf_adds(&b, "{\"columns\": [") != 0;
     for (size_t i = 0; !bad && i < n; i++)
@@ -66,7 +58,6 @@ int pg_state_save(const mk_host *h, mk_context *ctx, const char *const *names, c
     if (rc != MK_OK && rc != MK_NOMEM)
         h->error(ctx, "cannot keep the incremental mark (state)");
     return rc;
-#endif
 }
 
 /* ---- reading ------------------------------------------------------------- */
@@ -245,11 +236,6 @@ int pg_state_load(const mk_host *h, mk_context *ctx, const char *const *names, s
 {
     m->nvalues = 0;
     m->values = NULL;
-#if !PG_STATE_API
-    (void)names, (void)n, (void)parse_mark;
-    h->error(ctx, "incremental needs a mekong that keeps state (this one does not)");
-    return MK_ERROR;
-#else
     if (!MK_HOST_HAS(h, state_get) || !MK_HOST_HAS(h, state_set)) {
         h->error(ctx, "incremental needs a mekong that keeps state (this one does not)");
         return MK_ERROR;
@@ -283,7 +269,6 @@ int pg_state_load(const mk_host *h, mk_context *ctx, const char *const *names, s
         free_list(vals, nvals);
     }
     return rc;
-#endif
 }
 
 void pg_state_mark_free(pg_state_mark *m)

@@ -10,11 +10,6 @@
 #include "mekong.h"
 #include "pg_plugin.h"
 
-/* 1 once mk_host has state_get/state_set (the publish branch). */
-#ifndef PG_STATE_API
-#define PG_STATE_API 0
-#endif
-
 typedef struct pg_state_mark {
     size_t nvalues; /* 0: no mark (first run, or --full-refresh) */
     char **values;

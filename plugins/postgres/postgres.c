@@ -23,8 +23,6 @@ static const mk_option_decl source_options[] = {
      "reject|replace"},
     {"incremental", MK_OPT_LIST, 0, NULL,
      "high-water mark columns, most significant first: read only rows above the last mark"},
-    {"state", MK_OPT_PATH, 0, NULL,
-     "file that keeps the incremental mark (default: the pipeline's state file)"},
     {NULL, 0, 0, NULL, NULL},
 };
 
