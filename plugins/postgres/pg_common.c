@@ -135,12 +135,6 @@ int pg_connect(pg_conn *c, mk_context *ctx, const mk_host *host, const char *con
                 "SET TimeZone = 'UTC'; SET bytea_output = 'hex'; SET extra_float_digits = 1",
                 "setting the session") != MK_OK)
         return MK_ERROR;
-    if (!client_encoding) {
-        /* legacy bytes: as stored.  A UTF8 database holding legacy bytes
-         * got them as LATIN1 characters (one per byte): read them so. */
-        const char *server = PQparameterStatus(c->conn, "server_encoding");
-        client_encoding = server && strcmp(server, "UTF8") != 0 ? server : "LATIN1";
-    }
     if (PQsetClientEncoding(c->conn, client_encoding) != 0) {
         one_line(PQerrorMessage(c->conn), msg, sizeof msg);
         host->error(ctx, "PostgreSQL (%s): cannot set client_encoding %s: %s", c->server,

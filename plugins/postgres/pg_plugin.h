@@ -40,8 +40,7 @@ typedef struct pg_conn {
 /* Connect with conninfo (a key=value string or a postgresql:// URI) with
  * keepalives on and a connect timeout (both overridable in conninfo),
  * then set the session: DateStyle ISO, IntervalStyle postgres, TimeZone
- * UTC, bytea_output hex, extra_float_digits 1, and client_encoding
- * (NULL: the server's encoding, for legacy bytes).  MK_OK, or MK_ERROR
+ * UTC, bytea_output hex, extra_float_digits 1, and client_encoding.  MK_OK, or MK_ERROR
  * after host->error saying what failed and what to do. */
 int pg_connect(pg_conn *c, mk_context *ctx, const mk_host *host, const char *conninfo,
                const char *client_encoding, const char *role);

@@ -353,10 +353,18 @@ static int add_value(pg_buf *o, const mk_value *v)
 {
     if (!v->ptr)
         return pg_buf_add(o, "\\N", 2);
+    static const unsigned char special[256] = {['\\'] = 1, ['\t'] = 1, ['\n'] = 1, ['\r'] = 1};
+    size_t plain = 0;
+    while (plain < v->len && !special[(unsigned char)v->ptr[plain]])
+        plain++;
+    if (plain == v->len) /* the common case: nothing to escape */
+        return pg_buf_add(o, v->ptr, v->len);
     if (pg_buf_reserve(o, 2 * v->len + 2) != 0)
         return -1;
     char *d = o->data + o->len;
-    for (size_t i = 0; i < v->len; i++) {
+    memcpy(d, v->ptr, plain);
+    d += plain;
+    for (size_t i = plain; i < v->len; i++) {
         char ch = v->ptr[i];
         switch (ch) {
         case '\\': *d++ = '\\'; *d++ = '\\'; break;

@@ -47,6 +47,8 @@ typedef struct pg_source {
     vn_decoder *decoder;     /* NULL: encoding: bytes */
     vn_buf scratch;          /* a decoded field */
     int on_invalid;
+    int server_utf8;         /* the server sends valid UTF-8 */
+    int utf8_decoder;        /* encoding: utf-8 */
     int copying;             /* COPY TO in progress */
     int complete;            /* every row was read */
     uint64_t record;         /* rows read so far */
@@ -180,6 +182,7 @@ static int set_decoder(pg_source *s, const char *name)
         return MK_ERROR;
     }
     s->host->report_set(s->ctx, "encoding", vn_decoder_name(s->decoder));
+    s->utf8_decoder = strcmp(vn_decoder_name(s->decoder), "utf-8") == 0;
     s->host->text_checked(s->ctx); /* every value decoded or checked */
     return MK_OK;
 }
@@ -322,6 +325,35 @@ static int start_copy(pg_source *s)
 
 /* ---- open ------------------------------------------------------------------- */
 
+/* What the server sends.  utf-8: UTF8 (converted by the server from its
+ * encoding), except from SQL_ASCII, which checks nothing: its bytes as they
+ * are, validated by the decoder, so a bad row is one rejected row rather
+ * than a COPY the server aborts.  A legacy encoding or bytes: the bytes as
+ * stored (client_encoding = the server's); a UTF8 database holding legacy
+ * bytes got them as LATIN1 characters, one per byte, so they are read back
+ * as LATIN1. */
+static int choose_client_encoding(pg_source *s, int utf8, int bytes)
+{
+    const char *server = PQparameterStatus(s->c.conn, "server_encoding");
+    const char *client = "UTF8";
+    if (!server)
+        server = "UTF8";
+    if (strcmp(server, "SQL_ASCII") == 0)
+        client = "SQL_ASCII";
+    else if (!utf8 && strcmp(server, "UTF8") != 0)
+        client = server;
+    else if (!utf8 && !bytes)
+        client = "LATIN1";
+    /* UTF8 from a UTF8 server is valid: only NFC is left to check */
+    s->server_utf8 = strcmp(client, "UTF8") == 0;
+    if (strcmp(client, "UTF8") != 0 && PQsetClientEncoding(s->c.conn, client) != 0) {
+        s->host->error(s->ctx, "PostgreSQL (%s): cannot set client_encoding %s", s->c.server,
+                       client);
+        return MK_ERROR;
+    }
+    return MK_OK;
+}
+
 static int read_options(pg_source *s)
 {
     const mk_host *h = s->host;
@@ -359,18 +391,11 @@ static int pg_source_open(mk_context *ctx, const mk_host *host, void **state)
     const char *enc = host->opt_string(ctx, "encoding");
     int utf8 = strcasecmp(enc, "utf-8") == 0 || strcasecmp(enc, "utf8") == 0;
     int bytes = strcmp(enc, "bytes") == 0;
-    if (pg_connect(&s->c, ctx, host, host->opt_string(ctx, "conninfo"),
-                   utf8 ? "UTF8" : NULL, "mekong source") != MK_OK)
+    if (pg_connect(&s->c, ctx, host, host->opt_string(ctx, "conninfo"), "UTF8", "mekong source") !=
+        MK_OK)
         return MK_ERROR;
-    /* A SQL_ASCII database checks nothing: take its bytes as they are and
-     * let the decoder validate them, so a bad row is one rejected row
-     * rather than a COPY the server aborts. */
-    const char *server_enc = PQparameterStatus(s->c.conn, "server_encoding");
-    if (utf8 && server_enc && strcmp(server_enc, "SQL_ASCII") == 0 &&
-        PQsetClientEncoding(s->c.conn, "SQL_ASCII") != 0) {
-        host->error(ctx, "PostgreSQL (%s): cannot set client_encoding SQL_ASCII", s->c.server);
-        return MK_ERROR;
-    }
+    if ((rc = choose_client_encoding(s, utf8, bytes)) != MK_OK)
+        return rc;
     if ((rc = build_select(s)) != MK_OK)
         return rc;
     if (strcasecmp(enc, "auto") == 0 && (rc = detect_encoding(s, &enc)) != MK_OK)
@@ -390,60 +415,64 @@ static const mk_schema *pg_source_schema(void *state)
 
 /* ---- rows ------------------------------------------------------------------ */
 
-/* Unescape one COPY text field src[0..n) into out; returns its length.
- * The server escapes backslash, \b \f \n \r \t \v; octal and \x forms are
- * read too. */
-static size_t unescape(const char *src, size_t n, char *out)
+/* Unescape a COPY text field in place (the result is never longer);
+ * returns its length.  The server escapes backslash and \b \f \n \r \t
+ * \v; octal and other forms are read too. */
+static size_t unescape(char *f, size_t n)
 {
     size_t o = 0;
     for (size_t i = 0; i < n; i++) {
-        char ch = src[i];
+        char ch = f[i];
         if (ch != '\\' || i + 1 == n) {
-            out[o++] = ch;
+            f[o++] = ch;
             continue;
         }
-        ch = src[++i];
+        ch = f[++i];
         switch (ch) {
-        case 'b': out[o++] = '\b'; break;
-        case 'f': out[o++] = '\f'; break;
-        case 'n': out[o++] = '\n'; break;
-        case 'r': out[o++] = '\r'; break;
-        case 't': out[o++] = '\t'; break;
-        case 'v': out[o++] = '\v'; break;
+        case 'b': f[o++] = '\b'; break;
+        case 'f': f[o++] = '\f'; break;
+        case 'n': f[o++] = '\n'; break;
+        case 'r': f[o++] = '\r'; break;
+        case 't': f[o++] = '\t'; break;
+        case 'v': f[o++] = '\v'; break;
         case '0': case '1': case '2': case '3': case '4': case '5': case '6': case '7': {
             int v = ch - '0';
-            for (int k = 0; k < 2 && i + 1 < n && src[i + 1] >= '0' && src[i + 1] <= '7'; k++)
-                v = v * 8 + (src[++i] - '0');
-            out[o++] = (char)v;
+            for (int k = 0; k < 2 && i + 1 < n && f[i + 1] >= '0' && f[i + 1] <= '7'; k++)
+                v = v * 8 + (f[++i] - '0');
+            f[o++] = (char)v;
             break;
         }
-        default: out[o++] = ch; break;
+        default: f[o++] = ch; break;
         }
     }
     return o;
 }
 
-/* Split a COPY line into s->fields, unescaped into arena bytes `into`.
- * 0, or -1 when the field count is wrong. */
-static int split_line(pg_source *s, const char *line, size_t n, char *into)
+/* Split a COPY line (copied to the arena, so fields point into it) into
+ * s->fields.  Fields end at tabs (a tab in a value is escaped); only a
+ * field holding a backslash is rewritten.  0, or -1 when the field count
+ * is wrong. */
+static int split_line(pg_source *s, char *line, size_t n)
 {
-    size_t f = 0, start = 0;
-    for (size_t i = 0; i <= n; i++) {
-        if (i < n && line[i] != '\t')
-            continue;
+    size_t f = 0;
+    char *p = line, *end = line + n;
+    for (;;) {
+        char *tab = memchr(p, '\t', (size_t)(end - p));
+        char *stop = tab ? tab : end;
+        size_t len = (size_t)(stop - p);
         if (f == s->ncols)
             return -1;
-        size_t len = i - start;
-        if (len == 2 && line[start] == '\\' && line[start + 1] == 'N') {
+        if (len == 2 && p[0] == '\\' && p[1] == 'N') {
             s->fields[f].ptr = NULL;
             s->fields[f].len = 0;
         } else {
-            s->fields[f].len = unescape(line + start, len, into);
-            s->fields[f].ptr = into;
-            into += s->fields[f].len;
+            s->fields[f].ptr = p;
+            s->fields[f].len = memchr(p, '\\', len) ? unescape(p, len) : len;
         }
         f++;
-        start = i + 1;
+        if (!tab)
+            break;
+        p = tab + 1;
     }
     return f == s->ncols ? 0 : -1;
 }
@@ -489,16 +518,20 @@ static int add_row(pg_source *s, mk_batch *b, const char *line, size_t n)
     if (n && line[n - 1] == '\n')
         n--;
     s->record++;
-    char *into = s->host->batch_alloc(b, n ? n : 1);
-    if (!into)
+    char *copy = s->host->batch_alloc(b, n ? n : 1);
+    if (!copy)
         return MK_NOMEM;
-    if (split_line(s, line, n, into) != 0) {
+    memcpy(copy, line, n);
+    if (split_line(s, copy, n) != 0) {
         s->host->error(s->ctx, "row %llu: the server sent a row with another number of fields "
                                "than %zu columns",
                        (unsigned long long)s->record, s->ncols);
         return MK_ERROR;
     }
-    int rc = decode_fields(s, b);
+    /* valid UTF-8 that passes NFC's quick check as a whole line (tabs
+     * and escapes are ASCII) needs no decoding field by field */
+    int plain = s->server_utf8 && s->utf8_decoder && vn_is_nfc_quick(line, n);
+    int rc = plain ? 1 : decode_fields(s, b);
     if (rc <= 0)
         return rc;
     size_t r = s->host->batch_add_row(b);
