@@ -107,10 +107,20 @@ static int add_mark_condition(pg_source *s)
             return -1;
     if (pg_buf_adds(&s->sql, ") > (") != 0)
         return -1;
+    const char *lookback = s->host->opt_string(s->ctx, "lookback");
     for (size_t i = 0; i < s->nmark; i++) {
         const char *v = s->old.values[i];
         char *lit = PQescapeLiteral(s->c.conn, v, strlen(v));
-        int rc = !lit || (i && pg_buf_adds(&s->sql, ", ") != 0) || pg_buf_adds(&s->sql, lit) != 0;
+        int rc = !lit || (i && pg_buf_adds(&s->sql, ", ") != 0);
+        if (!rc && i == 0 && lookback) { /* (v1)::timestamptz - (lookback)::interval */
+            char *back = PQescapeLiteral(s->c.conn, lookback, strlen(lookback));
+            rc = !back || pg_buf_adds(&s->sql, "(") != 0 || pg_buf_adds(&s->sql, lit) != 0 ||
+                 pg_buf_adds(&s->sql, ")::timestamptz - (") != 0 || pg_buf_adds(&s->sql, back) != 0 ||
+                 pg_buf_adds(&s->sql, ")::interval") != 0;
+            PQfreemem(back);
+        } else if (!rc) {
+            rc = pg_buf_adds(&s->sql, lit) != 0;
+        }
         PQfreemem(lit);
         if (rc)
             return -1;
@@ -360,6 +370,10 @@ static int read_options(pg_source *s)
     s->on_invalid = mkk_opt_choice(h, s->ctx, "on_invalid", "reject|replace") == 1 ? VN_REPLACE
                                                                                 : VN_REJECT;
     s->nmark = h->opt_count(s->ctx, "incremental");
+    if (!s->nmark && h->opt_string(s->ctx, "lookback")) {
+        h->error(s->ctx, "lookback goes with incremental (it widens the mark's window)");
+        return MK_ERROR;
+    }
     if (!s->nmark)
         return MK_OK;
     s->mark_names = calloc(s->nmark, sizeof(*s->mark_names));

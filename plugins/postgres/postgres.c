@@ -23,6 +23,9 @@ static const mk_option_decl source_options[] = {
      "reject|replace"},
     {"incremental", MK_OPT_LIST, 0, NULL,
      "high-water mark columns, most significant first: read only rows above the last mark"},
+    {"lookback", MK_OPT_STRING, 0, NULL,
+     "incremental: also read again the rows whose first mark column (a time) is within this "
+     "interval below the mark (\"15 minutes\"): catches late commits; use an upsert sink"},
     {NULL, 0, 0, NULL, NULL},
 };
 

@@ -387,6 +387,21 @@ check "incremental run 5 reads what the failed run did not commit" \
 mk incr --full-refresh
 check "--full-refresh reads every row again (and the older update with it)" \
     test "$rc $(read_count) $(q "SELECT count(*) FROM events_copy WHERE v = 'older'")" = "0 6 1"
+newcase incr-lookback <<YAML
+sources:
+  - name: events
+    plugin: postgres
+    conninfo: "$CONN"
+    table: events
+    incremental: [updated_at, id]
+    lookback: 2 days
+sinks: [ { plugin: csv, path: out/e.csv } ]
+rejects: out/rejects.csv
+YAML
+mk incr-lookback
+mk incr-lookback
+check "lookback: 2 days reads again the rows within two days below the mark (late commits), not older ones" \
+    test "$rc $(json "$work/incr-lookback/out/report.json" 'r["totals"]["read"]') $(cut -d, -f1 "$work/incr-lookback/out/e.csv" | tr '\n' ' ')" = "0 4 id 3 4 5 6"
 newcase incr-query <<YAML
 sources:
   - name: events
