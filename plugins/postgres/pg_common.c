@@ -162,14 +162,8 @@ void pg_result_message(const PGresult *res, char *buf, size_t n)
     snprintf(buf, n, "%s%s%s (SQLSTATE %s)", p, *d ? ": " : "", d, state ? state : "none");
 }
 
-int pg_exec(pg_conn *c, const char *sql, const char *what)
+int pg_fail(pg_conn *c, PGresult *res, const char *what)
 {
-    PGresult *res = PQexec(c->conn, sql);
-    ExecStatusType st = PQresultStatus(res);
-    if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK) {
-        PQclear(res);
-        return MK_OK;
-    }
     char msg[1200];
     if (pg_conn_lost(c) || !res) {
         one_line(pg_conn_message(c), msg, sizeof msg);
@@ -183,6 +177,17 @@ int pg_exec(pg_conn *c, const char *sql, const char *what)
     }
     PQclear(res);
     return MK_ERROR;
+}
+
+int pg_exec(pg_conn *c, const char *sql, const char *what)
+{
+    PGresult *res = PQexec(c->conn, sql);
+    ExecStatusType st = PQresultStatus(res);
+    if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK) {
+        PQclear(res);
+        return MK_OK;
+    }
+    return pg_fail(c, res, what);
 }
 
 /* ---- identifiers ------------------------------------------------------- */

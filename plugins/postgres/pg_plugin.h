@@ -54,6 +54,9 @@ int pg_conn_lost(const pg_conn *c);
 /* Run sql (no rows expected): MK_OK, or MK_ERROR after host->error with
  * `what`, the server and the server's message. */
 int pg_exec(pg_conn *c, const char *sql, const char *what);
+/* Report res's error (or the lost connection) as pg_exec does, clear res,
+ * and return MK_ERROR. */
+int pg_fail(pg_conn *c, PGresult *res, const char *what);
 
 /* The `table` option as quoted SQL: "a.b" is schema a, table b; a part in
  * double quotes may hold dots and ("") quotes.  Each part is quoted with

@@ -3,7 +3,8 @@
  * the whole run one transaction (committed in close(state, 1), rolled
  * back otherwise).
  *
- * Each batch is one COPY inside a savepoint, its text sent in messages of
+ * Each batch is one COPY inside a savepoint (a few while rows are being
+ * refused: adapt_chunk), its text sent in messages of
  * up to 1 MB.  The source parses the next batch on its read-ahead thread
  * while this one streams to the server, and the server parses and inserts
  * as the bytes arrive; a batch costs two round trips (the start of COPY,
@@ -65,6 +66,8 @@ typedef struct pg_sink {
     uint64_t rowno;          /* upsert: row number in the load */
     const long *colmap;      /* per output column, the batch's column (NULL: same) */
     uint64_t refused;
+    size_t chunk;            /* rows per COPY (0: the whole batch); see adapt_chunk */
+    unsigned clean;          /* COPYs without a refusal since the last change */
 } pg_sink;
 
 /* ---- small SQL helpers ------------------------------------------------ */
@@ -78,8 +81,7 @@ static char *query_value(pg_sink *s, const char *sql, const char *param, const c
     char *v = NULL;
     *ok = PQresultStatus(res) == PGRES_TUPLES_OK;
     if (!*ok) {
-        PQclear(res);
-        pg_exec(&s->c, sql, what); /* the same error again, reported with the server */
+        pg_fail(&s->c, res, what);
         return NULL;
     }
     if (PQntuples(res) > 0 && !PQgetisnull(res, 0, 0))
@@ -235,10 +237,8 @@ static int check_columns(pg_sink *s, const mk_schema *sc)
                                  "SELECT attname FROM pg_attribute WHERE attrelid = $1::regclass "
                                  "AND attnum > 0 AND NOT attisdropped",
                                  1, NULL, params, NULL, NULL, 0);
-    if (PQresultStatus(res) != PGRES_TUPLES_OK) {
-        PQclear(res);
-        return pg_exec(&s->c, "SELECT 1", "reading the table's columns");
-    }
+    if (PQresultStatus(res) != PGRES_TUPLES_OK)
+        return pg_fail(&s->c, res, "reading the table's columns");
     int rc = MK_OK;
     for (size_t c = 0; rc == MK_OK && c < sc->ncols; c++) {
         int found = 0;
@@ -582,6 +582,22 @@ static int load_rows(pg_sink *s, const mk_batch *b, size_t *rows, size_t n)
     return MK_OK;
 }
 
+/* The rows of one COPY.  A refused row costs a second COPY of its unit
+ * (the savepoint takes the rows before it back too), so while the server
+ * refuses rows the unit shrinks, and it grows back after clean units:
+ * with one refusal in 10,000 rows it settles near 2,500 rows, a tenth of
+ * a unit lost per refusal, against a round trip per unit. */
+static void adapt_chunk(pg_sink *s, size_t rows, int refused)
+{
+    if (refused) {
+        s->chunk = rows / 2 > 128 ? rows / 2 : 128;
+        s->clean = 0;
+    } else if (s->chunk && ++s->clean >= 4) {
+        s->chunk = s->chunk >= (1u << 20) ? 0 : s->chunk * 2; /* 0: a whole batch */
+        s->clean = 0;
+    }
+}
+
 /* ---- write / close ------------------------------------------------------------ */
 
 static int map_batch(pg_sink *s, const mk_schema *sc)
@@ -633,7 +649,13 @@ static int pg_sink_write(void *state, const mk_batch *b)
     if (s->host->stopping())
         return MK_STOPPED;
     uint64_t before = s->refused;
-    rc = load_rows(s, b, s->rows, n);
+    for (size_t done = 0; done < n && rc == MK_OK; ) {
+        size_t c = s->chunk && s->chunk < n - done ? s->chunk : n - done;
+        uint64_t was = s->refused;
+        rc = load_rows(s, b, s->rows + done, c);
+        adapt_chunk(s, c, s->refused != was);
+        done += c;
+    }
     if (s->refused != before)
         s->host->report_add(s->ctx, "refused_by_server", (int64_t)(s->refused - before));
     return rc;

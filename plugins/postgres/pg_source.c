@@ -207,8 +207,7 @@ static int detect_encoding(pg_source *s, const char **name)
         goto out;
     PGresult *res = PQexec(s->c.conn, sql.data);
     if (PQresultStatus(res) != PGRES_COPY_OUT) {
-        PQclear(res);
-        rc = pg_exec(&s->c, sql.data, "reading a sample for encoding: auto");
+        rc = pg_fail(&s->c, res, "reading a sample for encoding: auto");
         goto out;
     }
     PQclear(res);
@@ -276,16 +275,12 @@ static int find_mark_columns(pg_source *s)
 static int describe(pg_source *s)
 {
     PGresult *res = PQprepare(s->c.conn, "", s->sql.data, 0, NULL);
-    if (PQresultStatus(res) != PGRES_COMMAND_OK) {
-        PQclear(res);
-        return pg_exec(&s->c, s->sql.data, "preparing the SELECT");
-    }
+    if (PQresultStatus(res) != PGRES_COMMAND_OK)
+        return pg_fail(&s->c, res, "preparing the SELECT");
     PQclear(res);
     res = PQdescribePrepared(s->c.conn, "");
-    if (PQresultStatus(res) != PGRES_COMMAND_OK) {
-        PQclear(res);
-        return pg_exec(&s->c, "DEALLOCATE ALL", "describing the SELECT");
-    }
+    if (PQresultStatus(res) != PGRES_COMMAND_OK)
+        return pg_fail(&s->c, res, "describing the SELECT");
     s->ncols = (size_t)PQnfields(res);
     s->names = calloc(s->ncols + 1, sizeof(*s->names));
     s->types = calloc(s->ncols + 1, sizeof(*s->types));
@@ -326,8 +321,9 @@ static int start_copy(pg_source *s)
     PGresult *res = PQexec(s->c.conn, sql.data);
     int rc = MK_OK;
     if (PQresultStatus(res) != PGRES_COPY_OUT)
-        rc = pg_exec(&s->c, sql.data, "starting COPY TO");
-    PQclear(res);
+        rc = pg_fail(&s->c, res, "starting COPY TO");
+    else
+        PQclear(res);
     pg_buf_free(&sql);
     s->copying = rc == MK_OK;
     return rc;

@@ -64,7 +64,9 @@ pg_start() {
             PG_RUNAS=mekong-pg
         fi
     fi
-    PG_DIR=$(mktemp -d "${TMPDIR:-/tmp}/mekong-pg.XXXXXX") || return 1
+    # in /tmp, whatever TMPDIR says: the server's user must reach it, and a
+    # unix socket path must stay under 108 bytes
+    PG_DIR=$(mktemp -d /tmp/mekong-pg.XXXXXX) || return 1
     chmod 755 "$PG_DIR"
     [ -n "$PG_RUNAS" ] && chown "$PG_RUNAS" "$PG_DIR"
     local pw="$PG_DIR/pw"

@@ -457,6 +457,44 @@ mk timeout
 check "a statement timeout ends the run (exit 1) with the server's reason; the target is not created" \
     test "$rc $(grep -c 'statement timeout' "$work/last.err") $(q "SELECT to_regclass('slowcopy') IS NULL")" = "1 1 t"
 
+q "CREATE TABLE slowload (id int, full_name text, note text, province text);
+   INSERT INTO slowload VALUES (0, 'before', NULL, NULL);
+   CREATE FUNCTION slow_row() RETURNS trigger LANGUAGE plpgsql AS \$\$ BEGIN PERFORM pg_sleep(0.1); RETURN NEW; END \$\$;
+   CREATE TRIGGER slow BEFORE INSERT ON slowload FOR EACH ROW EXECUTE FUNCTION slow_row()" >/dev/null
+newcase timeout-sink <<YAML
+sources: [ { name: people, plugin: csv, path: $work/csvin/people.csv } ]
+sinks: [ { plugin: postgres, conninfo: "$CONN options='-c statement_timeout=250'", table: slowload } ]
+rejects: out/rejects.csv
+YAML
+mk timeout-sink
+check "a statement timeout while loading (SQLSTATE 57014) fails the run, not a row: exit 1, the table unchanged, nothing rejected" \
+    test "$rc $(grep -c '57014' "$work/last.err") $(q "SELECT string_agg(id::text, ',') FROM slowload") $(json "$work/timeout-sink/out/report.json" 'r["totals"]["rejected"]')" = "1 1 0 0"
+
+# ---- the connection killed mid-extraction ---------------------------------------------
+newcase killed-source <<YAML
+batch_rows: 5
+sources:
+  - name: slow
+    plugin: postgres
+    conninfo: "$CONN"
+    query: "SELECT i, pg_sleep(0.05) AS z FROM generate_series(1, 200) i"
+sinks: [ { plugin: csv, path: out/slow.csv } ]
+rejects: out/rejects.csv
+YAML
+(
+    for _ in $(seq 100); do
+        [ "$(q "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'mekong source' AND query LIKE 'COPY%'")" = 1 ] && break
+        sleep 0.1
+    done
+    sleep 1
+    q "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'mekong source'" >/dev/null
+) &
+killer=$!
+mk killed-source
+wait $killer 2>/dev/null
+check "a connection killed mid-extraction: exit 1 with 'reading stopped after N rows', no output file" \
+    test "$rc $(grep -c 'reading stopped after [1-9][0-9]* rows' "$work/last.err") $(ls "$work/killed-source/out/slow.csv" 2>/dev/null | wc -l)" = "1 1 0"
+
 # ---- the connection killed mid-load ----------------------------------------------
 q "CREATE TABLE victim (id int, full_name text, note text, province text)" >/dev/null
 q "INSERT INTO victim VALUES (0, 'before', NULL, NULL)" >/dev/null
