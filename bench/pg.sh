@@ -175,6 +175,14 @@ else status=1; fi
 if measure psql-extract-sync sh -c "psql -X -q -c \"\\\\copy bench TO '$WORK/psql.csv' CSV HEADER\" && sync '$WORK/psql.csv'"; then
     s[psqlxs]=$best_s; line "psql \\copy TO, then fsync" "$best_s" "$rss_kb"
 else status=1; fi
+# COPY or a cursor?  The same rows through psql's cursor (FETCH_COUNT:
+# DECLARE ... CURSOR, FETCH 10000 at a time) and through COPY, both to
+# /dev/null: the server's side and libpq's, without mekong.
+if measure psql-cursor psql -X -q -At -v FETCH_COUNT=10000 -o /dev/null -c "SELECT * FROM bench" &&
+   (s[cursor]=$best_s; true) && line "psql cursor, FETCH 10000 (to /dev/null)" "$best_s" "$rss_kb" &&
+   measure psql-copy-null psql -X -q -c "\\copy bench TO '/dev/null'"; then
+    line "psql \\copy TO /dev/null (text)" "$best_s" "$rss_kb"
+fi
 cmp -s "$csv" "$WORK/extract.csv" && echo "(the extracted CSV is byte-identical to the input)" ||
     echo "(the extracted CSV differs from the input: bench/gen writes some edge blanks unquoted, mekong quotes them)"
 
