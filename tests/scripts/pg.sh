@@ -22,7 +22,8 @@ if ! why=$(pg_have_server); then
 exit 0
 fi
 work=$(mktemp -d "${TMPDIR:-/tmp}/mekong-pg-test.XXXXXX")
-trap 'pg_stop; rm -rf "$work"' EXIT
+finished=0 # a script that dies half-way must not look like fewer checks
+trap 'pg_stop; rm -rf "$work"; [ $finished = 1 ] || echo "not ok - pg: the script stopped before its last check"' EXIT
 if ! pg_start 2> "$work/start.err"; then
     echo "not ok - pg: cannot start a throwaway PostgreSQL cluster:"
     sed 's/^/    /' "$work/start.err" | tail -20
@@ -525,6 +526,36 @@ wait $writer 2>/dev/null
 check "a connection killed mid-load (pg_terminate_backend): exit 1, 'nothing was committed', the table unchanged" \
     test "$rc $(grep -c 'nothing was committed' "$work/last.err") $(q "SELECT string_agg(id::text, ',') FROM victim")" = "1 1 0"
 
+# ---- an interrupt (SIGINT) mid-load ----------------------------------------------------
+q "CREATE TABLE interrupted (id int, full_name text, note text, province text);
+   INSERT INTO interrupted VALUES (0, 'before', NULL, NULL)" >/dev/null
+fifo2="$work/csvin/int.fifo"
+mkfifo "$fifo2"
+newcase interrupt <<YAML
+batch_rows: 10
+sources: [ { name: slow, plugin: csv, path: $fifo2 } ]
+sinks: [ { plugin: postgres, conninfo: "$CONN", table: interrupted } ]
+rejects: out/rejects.csv
+YAML
+(cd "$work/interrupt" && exec "$MEKONG" run pipeline.yaml --report out/report.json > "$work/last.out" 2> "$work/last.err") &
+runner=$!
+(
+    trap '' PIPE # mekong stops reading when it is interrupted: the rest is refused
+    echo "id,full_name,note,province"
+    for i in $(seq 1 100); do echo "$i,n$i,,36"; done
+    for _ in $(seq 100); do
+        [ "$(q "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'mekong sink' AND xact_start IS NOT NULL")" = 1 ] && break
+        sleep 0.1
+    done
+    sleep 0.5
+    kill -INT $runner
+    sleep 0.5
+    for i in $(seq 101 200); do echo "$i,n$i,,36"; done
+) > "$fifo2" 2>/dev/null
+wait $runner; rc=$?
+check "an interrupt (SIGINT) mid-load: the run fails, the transaction is rolled back, the table unchanged" \
+    test "$rc $(grep -c 'run failed: interrupted' "$work/last.err") $(q "SELECT string_agg(id::text, ',') FROM interrupted")" = "1 1 0"
+
 # ---- composition: postgres -> map -> lua -> postgres; csv -> lua -> postgres -> csv ------
 if [ -f "$BUILD/plugins/lua/.libs/lua.so" ] && [ -f "$BUILD/plugins/map/.libs/map.so" ]; then
     cat > "$work/csvin/rule.lua" <<'LUA'
@@ -617,6 +648,7 @@ YAML
 else
     echo "# skip: pg: round trip of the benchmark data: $gen is not built (make check builds it)"
 fi
+finished=1
 # PG_KEEP=1 leaves the cluster and the folder for a look (stop it with pg_ctl)
 [ -n "${PG_KEEP:-}" ] && { trap - EXIT; echo "# kept $work, server $PG_DIR on port $PGPORT"; }
 exit 0
