@@ -27,7 +27,8 @@ trap 'pg_stop; rm -rf "$work"; [ $finished = 1 ] || echo "not ok - pg: the scrip
 if ! pg_start 2> "$work/start.err"; then
     echo "not ok - pg: cannot start a throwaway PostgreSQL cluster:"
     sed 's/^/    /' "$work/start.err" | tail -20
-exit 0
+    finished=1
+    exit 0
 fi
 [ -n "${PG_RUNAS:-}" ] && chmod 755 "$work"
 
@@ -430,6 +431,15 @@ check "an unreachable server: exit 1, a message naming the server and what to ch
     test "$rc $(grep -c "cannot connect to PostgreSQL (host=127.0.0.1 port=$closed dbname=x user=etl)" "$work/last.err")" = "1 1"
 check "the password of a conninfo is in no message and no report" \
     test "$(cat "$work/last.out" "$work/last.err" "$work/unreachable"/out/* 2>/dev/null | grep -c hunter2)" = 0
+newcase secret <<YAML
+sources: [ { name: p, plugin: postgres, conninfo: "$CONN password=hunter3-secret", table: kinds, incremental: [id] } ]
+sinks: [ { plugin: postgres, conninfo: "$CONN password=hunter3-secret", table: kinds_secret, create: true } ]
+rejects: out/rejects.csv
+html_report: out/report.html
+YAML
+mk secret --verbose
+check "a successful run with a password in conninfo (--verbose, JSON and HTML reports, state file): the password is nowhere" \
+    test "$rc $(cat "$work/last.out" "$work/last.err" | grep -c 'host=127.0.0.1') $(grep -rl hunter3 "$work/last.out" "$work/last.err" "$work/secret/out" "$work/secret/.mekong" 2>/dev/null | wc -l)" = "0 2 0"
 newcase auth <<YAML
 sources: [ { name: p, plugin: postgres, conninfo: "host=\${PGHOST} port=\${PGPORT} dbname=postgres user=etl", table: kinds } ]
 sinks: [ { plugin: csv, path: out/p.csv } ]
