@@ -514,15 +514,21 @@ static int try_load(pg_sink *s, const mk_batch *b, const size_t *rows, size_t n,
     return rc;
 }
 
-/* The refused row's line in a COPY (CONTEXT "COPY t, line N"), or 0. */
-static size_t refused_line(const PGresult *res)
+/* The line of a COPY in an error's CONTEXT ("COPY t, line N[, column c]:
+ * ...", possibly after a trigger's lines), or 0. */
+static size_t copy_line_of(const char *context)
 {
-    const char *ctx = PQresultErrorField(res, PG_DIAG_CONTEXT);
-    const char *p = ctx ? strstr(ctx, "COPY ") : NULL;
+    const char *p = context ? strstr(context, "COPY ") : NULL;
     p = p ? strstr(p, ", line ") : NULL;
     if (!p)
         return 0;
     return (size_t)strtoull(p + 7, NULL, 10);
+}
+
+/* The refused row's line in a COPY, or 0. */
+static size_t refused_line(const PGresult *res)
+{
+    return copy_line_of(PQresultErrorField(res, PG_DIAG_CONTEXT));
 }
 
 static int reject(pg_sink *s, const mk_batch *b, size_t row, const PGresult *res)
