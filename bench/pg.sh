@@ -49,7 +49,10 @@ bytes=$(stat -c %s "$csv")
 
 if ! command -v pgloader >/dev/null 2>&1 && [ "$(id -u)" -eq 0 ]; then
     echo "bench pg: installing the Debian package pgloader"
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends pgloader >/dev/null 2>&1 ||
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get install -y -q --no-install-recommends pgloader >/dev/null 2>&1 ||
+        { apt-get update -q >/dev/null 2>&1 &&
+          apt-get install -y -q --no-install-recommends pgloader >/dev/null 2>&1; } ||
         echo "bench pg: apt-get install pgloader failed; no pgloader figure"
 fi
 PG_FSYNC=on PG_SERVER_OPTIONS="-c max_wal_size=8GB -c checkpoint_timeout=30min" pg_start ||
