@@ -450,6 +450,8 @@ TEST(keyset_zero_hash)
     CHECK_INT_EQ(mkk_keyset_insert(ks, other, 7, NULL), 0);
     CHECK_INT_EQ(mkk_keyset_count(ks), 2);
     mkk_keyset_free(ks);
+}
+
 /* Reading back a saved state, as the csv source's incremental does. */
 TEST(json_reading_for_state)
 {
