@@ -43,6 +43,11 @@ int mk_outfile_flush(mk_outfile *f);
 int mk_outfile_commit(mk_outfile *f, char *err, size_t errlen);
 /* Remove the temporary file and free f.  NULL is fine. */
 void mk_outfile_abort(mk_outfile *f);
+/* Remove the temporary files of every output of this process (of this
+ * copy of the code: the engine's and the kit's are two) that is neither
+ * committed nor aborted; the number removed.  For a process about to end
+ * without cleaning up (the stop watchdog, engine/cli/cmd_run.c). */
+int mk_outfile_remove_temps(void);
 /* Unbuffered write, for blocks larger than the buffer. */
 int mk_outfile_write_direct(mk_outfile *f, const void *p, size_t n);
 

@@ -74,9 +74,13 @@ typedef struct lp_worker {
     int over_cap, mem_refused;
     char mem_where[256];
 
-    /* instruction budget of the current call */
+    /* instruction budget of the current call (budget_total 0: none), the
+     * hook's period, the time limit (monotonic seconds, 0: none) and
+     * whether a stop request ended the call */
     long long budget_left, budget_total;
-    int budget_step;
+    int hook_step;
+    double deadline;
+    int stopped;
 
     /* the job: rows [first, first + count) of in */
     const mk_batch *in;
@@ -124,6 +128,7 @@ typedef struct lp_plugin {
     int first_batch_done;  /* a batch with rows was processed */
     int table_rows;        /* row: table (measurement mode) */
     long long budget;      /* instructions per row, 0: no limit */
+    double batch_seconds;  /* wall clock per batch, setup and finish; 0: none */
     size_t memory_cap;
     char **add_columns, **remove_columns, **optional_columns;
     size_t nadd, nremove, noptional;
@@ -143,8 +148,12 @@ typedef struct lp_plugin {
 /* lua_sandbox.c: make a worker's Lua state, load the rule file, run setup. */
 int lp_state_open(lp_worker *w, char *err, size_t errlen);
 void lp_state_close(lp_worker *w);
+/* The hook's period: how soon a stop request or the time limit is seen. */
+#define LP_HOOK_STEP 10000
 /* Start the instruction budget for one call (budget 0: none). */
 void lp_budget_start(lp_worker *w, long long budget);
+/* Start the batch_seconds clock (a batch, setup, finish). */
+void lp_deadline_start(lp_worker *w);
 /* After a failed pcall: describe a budget/memory stop in w->fatal; 1 if so. */
 int lp_runaway(lp_worker *w, int status);
 

@@ -644,6 +644,8 @@ void lp_worker_run(lp_worker *w)
     w->nerrors = 0;
     w->text_len = 0;
     w->fatal[0] = '\0';
+    w->stopped = 0;
+    lp_deadline_start(w);
     h->batch_reset(w->scratch, p->out);
     if (grow_outcomes(w, w->count) != 0) {
         snprintf(w->fatal, sizeof w->fatal, "out of memory");
@@ -746,6 +748,7 @@ int lp_worker_finish(lp_worker *w, char *err, size_t errlen)
     w->nevents = 0;
     w->text_len = 0;
     w->fatal[0] = '\0';
+    w->stopped = 0;
     if (w->plan)
         lp->host->batch_reset(w->scratch, w->plan->out);
     else
@@ -766,6 +769,7 @@ int lp_worker_finish(lp_worker *w, char *err, size_t errlen)
         }
     }
     lp_budget_start(w, lp->budget > 0 ? lp->budget * 100 : 0);
+    lp_deadline_start(w);
     int status = lua_pcall(L, 1, 0, 0);
     lp_budget_start(w, 0);
     w->cur = NULL;
