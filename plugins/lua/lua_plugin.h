@@ -96,6 +96,7 @@ typedef struct lp_worker {
 
     /* results of the job */
     mk_batch *scratch;
+    size_t scratch_bytes;  /* value bytes copied into it (memory_mb) */
     lp_outcome *outcomes;
     size_t outcomes_cap;
     lp_event *events;
@@ -154,6 +155,11 @@ void lp_state_close(lp_worker *w);
 void lp_budget_start(lp_worker *w, long long budget);
 /* Start the batch_seconds clock (a batch, setup, finish). */
 void lp_deadline_start(lp_worker *w);
+/* Where the running Lua code is, as "file:line" ("" when unknown). */
+void lp_where_now(lua_State *L, char *buf, size_t len);
+/* Raise w->fatal; from then on every instruction raises it again, so a
+ * rule that catches the error with pcall cannot go on. */
+void lp_raise_fatal(lua_State *L, lp_worker *w);
 /* After a failed pcall: describe a budget/memory stop in w->fatal; 1 if so. */
 int lp_runaway(lp_worker *w, int status);
 

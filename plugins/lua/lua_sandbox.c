@@ -45,12 +45,14 @@
 
 #include "lua_pattern.h"
 #include "lua_plugin.h"
-#include "vnlib.h" /* the rule library's C part (lua/vnlib.c), linked into this plugin */
+#include "vnlib.h"
+
+#define LP_PATTERN_STEPS 16 /* pattern steps per instruction of the budget */ /* the rule library's C part (lua/vnlib.c), linked into this plugin */
 
 /* ---- memory ------------------------------------------------------------- */
 
 /* Where the running Lua code is, as "file:line", into buf. */
-static void where_now(lua_State *L, char *buf, size_t len)
+void lp_where_now(lua_State *L, char *buf, size_t len)
 {
     lua_Debug ar;
     buf[0] = '\0';
@@ -77,7 +79,7 @@ static void *lp_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
     }
     if (nsize > old && w->mem + (nsize - old) > w->hard_cap) {
         if (!w->mem_refused && w->L)
-            where_now(w->L, w->mem_where, sizeof w->mem_where);
+            lp_where_now(w->L, w->mem_where, sizeof w->mem_where);
         w->mem_refused = 1;
         return NULL;
     }
@@ -120,7 +122,7 @@ static int charge(lp_worker *w, lua_State *L, long long n)
         return 1;
     }
     if (w->deadline > 0 && now_seconds() > w->deadline) {
-        where_now(L, where, sizeof where);
+        lp_where_now(L, where, sizeof where);
         snprintf(w->fatal, sizeof w->fatal,
                  "%s%sthe rule ran longer than batch_seconds (%g s) on one batch; an endless "
                  "loop? (raise batch_seconds if it really needs more)",
@@ -132,18 +134,16 @@ static int charge(lp_worker *w, lua_State *L, long long n)
     w->budget_left -= n;
     if (w->budget_left > 0)
         return 0;
-    where_now(L, where, sizeof where);
+    lp_where_now(L, where, sizeof where);
     snprintf(w->fatal, sizeof w->fatal,
-             "%s%sthe rule ran more than instruction_budget (%lld) instructions (a step of "
-             "pattern matching counts as one); an endless loop, or a pattern that backtracks? "
+             "%s%sthe rule ran more than instruction_budget (%lld) instructions (%d steps of "
+             "pattern matching count as one); an endless loop, or a pattern that backtracks? "
              "(raise instruction_budget if it really needs more)",
-             where, where[0] ? ": " : "", w->budget_total);
+             where, where[0] ? ": " : "", w->budget_total, LP_PATTERN_STEPS);
     return 1;
 }
 
-/* From now on every instruction raises w->fatal, so a rule that catches
- * the error with pcall cannot go on. */
-static void raise_fatal(lua_State *L, lp_worker *w)
+void lp_raise_fatal(lua_State *L, lp_worker *w)
 {
     lua_sethook(L, hook, LUA_MASKCOUNT, 1);
     luaL_error(L, "%s", w->fatal);
@@ -154,7 +154,7 @@ static void hook(lua_State *L, lua_Debug *ar)
     (void)ar;
     lp_worker *w = LP_WORKER(L);
     if (w->fatal[0])
-        raise_fatal(L, w);
+        lp_raise_fatal(L, w);
     if (w->over_cap) {
         lua_gc(L, LUA_GCCOLLECT);
         if (w->mem <= w->soft_cap) {
@@ -163,23 +163,27 @@ static void hook(lua_State *L, lua_Debug *ar)
             return;
         }
         char where[256];
-        where_now(L, where, sizeof where);
+        lp_where_now(L, where, sizeof where);
         snprintf(w->fatal, sizeof w->fatal,
                  "%s%sthe rule uses more than memory_mb (%zu MB) of memory; is something "
                  "growing without bound? (raise memory_mb if it really needs more)",
                  where, where[0] ? ": " : "", w->soft_cap >> 20);
-        raise_fatal(L, w);
+        lp_raise_fatal(L, w);
     }
     if (charge(w, L, w->hook_step))
-        raise_fatal(L, w);
+        lp_raise_fatal(L, w);
 }
 
-/* The pattern functions (lua_pattern.c) charge their steps here. */
+/* The pattern functions (lua_pattern.c) charge their steps here, at
+ * LP_PATTERN_STEPS a Lua instruction: a step is a few nanoseconds of C, so
+ * a linear scan of a 1 MB value costs what a short loop would, and a
+ * pattern that backtracks without end still meets the budget in
+ * milliseconds. */
 static void pattern_charge(lua_State *L, unsigned steps)
 {
     lp_worker *w = LP_WORKER(L);
-    if (w->fatal[0] || charge(w, L, steps))
-        raise_fatal(L, w);
+    if (w->fatal[0] || charge(w, L, steps / LP_PATTERN_STEPS))
+        lp_raise_fatal(L, w);
 }
 
 void lp_budget_start(lp_worker *w, long long budget)
