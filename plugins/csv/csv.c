@@ -40,7 +40,8 @@ static const mk_option_decl source_options[] = {
      "reject|replace"},
     {"per_row_utf8", MK_OPT_BOOL, 0, "false",
      "rows may be UTF-8 instead of the legacy encoding: decide row by row"},
-    {"max_field_bytes", MK_OPT_INT, 0, "268435456", "longest field accepted before the run fails"},
+    {"max_field_bytes", MK_OPT_INT, 0, "268435456", "longest field accepted before the run fails",
+     "1.."},
     {NULL, 0, 0, NULL, NULL},
 };
 

@@ -32,19 +32,22 @@
 static const mk_option_decl options[] = {
     {"script", MK_OPT_PATH, 1, NULL, "the rule file (Lua 5.4)"},
     {"params", MK_OPT_MAP, 0, NULL, "values handed to the rule file: setup(params) and params"},
-    {"threads", MK_OPT_INT, 0, "0", "Lua states working in parallel (0: one per core)"},
+    {"threads", MK_OPT_INT, 0, "0", "Lua states working in parallel (0: one per core)",
+     "0..256"},
     /* no default: not given means reject, and the first batch is checked */
     {"on_error", MK_OPT_STRING, 0, NULL,
      "a Lua error on a row: reject (the row, rule lua.error) or fail (the run); not given: "
      "reject, but the run fails if every row of the first batch fails",
      "reject|fail"},
     {"instruction_budget", MK_OPT_INT, 0, "1000000",
-     "Lua instructions allowed per row (0: no limit); more ends the run"},
+     "Lua instructions allowed per row (0: no limit); more ends the run", "0.."},
     {"memory_mb", MK_OPT_INT, 0, "256",
-     "memory cap of each Lua state, in MB, emitted rows included; more ends the run"},
+     "memory cap of each Lua state, in MB, emitted rows included; more ends the run",
+     "1..1048576"},
     {"batch_seconds", MK_OPT_INT, 0, "300",
      "wall-clock seconds a rule may take on one batch (and setup, finish) before the run "
-     "ends (0: no limit)"},
+     "ends (0: no limit)",
+     "0.."},
     {"read", MK_OPT_LIST, 0, NULL,
      "more files or folders rules may read (io.open, io.lines, lookup.load), relative to the "
      "pipeline file; besides the pipeline's folder, the rule file's folder and the rule library; "
