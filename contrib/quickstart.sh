@@ -22,8 +22,10 @@ packages=(build-essential autoconf automake libtool pkg-config
 # bash, python3, make, cc and pkg-config (install.sh), GNU time as
 # /usr/bin/time (memory.sh's peak RSS), and from the base system awk, iconv,
 # mkfifo, timeout, cmp and diff.  Only GNU time is not in the list above.
+# The fuzz targets (tests/fuzz/run.sh, run by .ci/run) need clang and the
+# libFuzzer runtime.
 if [ "$mode" = test ]; then
-    packages+=(time)
+    packages+=(time clang libclang-rt-14-dev)
 fi
 
 missing=()
