@@ -416,6 +416,8 @@ static int lua_transform_open(mk_context *ctx, const mk_host *host, void **state
             return MK_NOMEM;
         char err[1200];
         int rc = lp_state_open(w, err, sizeof err);
+        if (rc == MK_STOPPED)
+            return rc; /* the host says by which signal */
         if (rc != MK_OK) {
             host->error(ctx, "%s (while loading the rule file and running setup)", err);
             return rc;
