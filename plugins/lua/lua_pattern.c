@@ -25,22 +25,22 @@
 
 #include "lua_pattern.h"
 
-#define LP_MATCH_DEPTH 200  /* Lua's MAXCCALLS */
-#define LP_MAX_CAPTURES 32  /* Lua's LUA_MAXCAPTURES */
+#define LP_MATCH_DEPTH 200 /* Lua's MAXCCALLS */
+#define LP_MAX_CAPTURES 32 /* Lua's LUA_MAXCAPTURES */
 #define CAP_UNFINISHED (-1)
 #define CAP_POSITION (-2)
 #define ESC '%'
 
 typedef struct matcher {
-    const char *s0, *s_end;  /* the subject */
-    const char *p_end;       /* end of the pattern */
+    const char *s0, *s_end; /* the subject */
+    const char *p_end;      /* end of the pattern */
     lua_State *L;
-    int depth;               /* recursion levels left */
-    int level;               /* captures started */
-    unsigned steps;          /* steps since the last charge */
+    int depth;      /* recursion levels left */
+    int level;      /* captures started */
+    unsigned steps; /* steps since the last charge */
     struct {
         const char *at;
-        ptrdiff_t len;       /* or CAP_UNFINISHED, CAP_POSITION */
+        ptrdiff_t len; /* or CAP_UNFINISHED, CAP_POSITION */
     } cap[LP_MAX_CAPTURES];
 } matcher;
 
@@ -115,18 +115,41 @@ static int class_has(int c, int cls)
 {
     int in;
     switch (tolower(cls)) {
-    case 'a': in = isalpha(c); break;
-    case 'c': in = iscntrl(c); break;
-    case 'd': in = isdigit(c); break;
-    case 'g': in = isgraph(c); break;
-    case 'l': in = islower(c); break;
-    case 'p': in = ispunct(c); break;
-    case 's': in = isspace(c); break;
-    case 'u': in = isupper(c); break;
-    case 'w': in = isalnum(c); break;
-    case 'x': in = isxdigit(c); break;
-    case 'z': in = c == 0; break; /* deprecated in Lua, still there */
-    default: return cls == c;
+    case 'a':
+        in = isalpha(c);
+        break;
+    case 'c':
+        in = iscntrl(c);
+        break;
+    case 'd':
+        in = isdigit(c);
+        break;
+    case 'g':
+        in = isgraph(c);
+        break;
+    case 'l':
+        in = islower(c);
+        break;
+    case 'p':
+        in = ispunct(c);
+        break;
+    case 's':
+        in = isspace(c);
+        break;
+    case 'u':
+        in = isupper(c);
+        break;
+    case 'w':
+        in = isalnum(c);
+        break;
+    case 'x':
+        in = isxdigit(c);
+        break;
+    case 'z':
+        in = c == 0;
+        break; /* deprecated in Lua, still there */
+    default:
+        return cls == c;
     }
     in = in != 0;
     return isupper(cls) ? !in : in;
@@ -165,10 +188,14 @@ static int item_matches(matcher *m, const char *s, const char *p, const char *ep
         return 0;
     int c = (unsigned char)*s;
     switch (*p) {
-    case '.': return 1;
-    case ESC: return class_has(c, (unsigned char)p[1]);
-    case '[': return set_has(c, p, ep - 1);
-    default: return (unsigned char)*p == c;
+    case '.':
+        return 1;
+    case ESC:
+        return class_has(c, (unsigned char)p[1]);
+    case '[':
+        return set_has(c, p, ep - 1);
+    default:
+        return (unsigned char)*p == c;
     }
 }
 
@@ -304,9 +331,12 @@ static const char *match_item(matcher *m, const char *s, const char **pp, int *m
         *more = 1;
         return s;
     }
-    case '+': return greedy(m, s + 1, p, ep);
-    case '*': return greedy(m, s, p, ep);
-    case '-': return lazy(m, s, p, ep);
+    case '+':
+        return greedy(m, s + 1, p, ep);
+    case '*':
+        return greedy(m, s, p, ep);
+    case '-':
+        return lazy(m, s, p, ep);
     default:
         *pp = ep;
         *more = 1;
@@ -608,8 +638,8 @@ static int lp_gsub(lua_State *L)
 void lp_pattern_install(lua_State *L, int string_table)
 {
     static const luaL_Reg fns[] = {
-        {"find", lp_find}, {"match", lp_match}, {"gmatch", lp_gmatch}, {"gsub", lp_gsub},
-        {NULL, NULL},
+        {"find", lp_find}, {"match", lp_match}, {"gmatch", lp_gmatch},
+        {"gsub", lp_gsub}, {NULL, NULL},
     };
     string_table = lua_absindex(L, string_table);
     for (const luaL_Reg *f = fns; f->name; f++) {

@@ -24,8 +24,8 @@
 const mk_plugin *mk_fuzz_csv_plugin(void);
 
 static const char *const encodings[] = {
-    "utf-8", "utf-16", "utf-16le", "utf-16be", "cp1258", "viscii", "tcvn3", "vni",
-    "vps", "tcvn5712-1", "latin1", "cp1252", "auto", "bytes",
+    "utf-8", "utf-16", "utf-16le",   "utf-16be", "cp1258", "viscii", "tcvn3",
+    "vni",   "vps",    "tcvn5712-1", "latin1",   "cp1252", "auto",   "bytes",
 };
 #define NENC (sizeof encodings / sizeof encodings[0])
 

@@ -43,8 +43,8 @@ static void decode_all(const char *s, size_t len, vn_buf *scratch)
             vn_error e;
             memset(&e, 0, sizeof e);
             int rc = vn_decode_field(d, s, len, &out, &out_len, scratch, &e);
-            must(rc == VN_OK || (rc == VN_EINVALID && on_invalid == VN_REJECT),
-                 "decode failed", encodings[i]);
+            must(rc == VN_OK || (rc == VN_EINVALID && on_invalid == VN_REJECT), "decode failed",
+                 encodings[i]);
             if (rc == VN_OK)
                 must(vn_utf8_validate(out, out_len) == out_len, "decoded text is not UTF-8",
                      encodings[i]);

@@ -68,7 +68,8 @@ static const char *const compare_lua =
     "  '%b()', '%bab', '%f[%w]', '%f[%W]', '^', '$', '-', '[', ']', '%', '%b', '%f',\n"
     "  '\\0', '\\200', ' ', ',', '%z'}\n"
     "local suffix = {'', '', '', '*', '+', '-', '?'}\n"
-    "local letters = {'a', 'b', 'c', '1', '2', ' ', '(', ')', ',', '.', 'A', '_', '\\0', '\\255', ']'}\n"
+    "local letters = {'a', 'b', 'c', '1', '2', ' ', '(', ')', ',', '.', 'A', '_', '\\0', '\\255', "
+    "']'}\n"
     "math.randomseed(20261202)\n"
     "for k = 1, rounds do\n"
     "  local p = {}\n"
@@ -82,20 +83,46 @@ static const char *const compare_lua =
     "return calls, table.concat(bad, '\\n')\n";
 
 static const char *const cases[][2] = {
-    {"hello world", "o w"},      {"hello world", "^h(.-)o"},   {"hello", "l+"},
-    {"hello", "()ll()"},         {"key = value", "(%w+)%s*=%s*(%w+)"},
-    {"THE (quick) fox", "%((%a+)%)"}, {"f(a(b)c)d", "%b()"}, {"THE (quick) fox", "%f[%a]%a+"},
-    {"aaa", "a-b"},              {"aaa", "^a-$"},              {"abcabc", "(abc)%1"},
-    {"x = 1, y = 2", "(%w+) = (%w+)"}, {"", ""},               {"", "^$"},
-    {"abc", ""},                 {"abc", "[%a-z]"},            {"a.b", "%."},
-    {"a+b", "a+b"},              {"[x]", "[]]"},               {"a]b", "[^]]+"},
-    {"0x1F", "%x+"},             {"\xe1\xba\xa1 \xc3\xa2", "[\x80-\xff]+"},
-    {"abc", "(a)(b)(c)(d)"},     {"abc", "%"},                 {"abc", "[a"},
-    {"abc", "(()"},              {"abc", "%b"},                {"abc", "%f"},
-    {"abc", "%fa"},              {"abc", "(a%2)"},             {"abc", "a)"},
-    {"abc", "%0"},               {"a,b,,c", "([^,]*)"},        {"abc", "$a"},
-    {"a$", "a$b"},               {"aXb", "%u"},                {"a b", "%s"},
-    {"(a)(b)", "%b)("},          {"a1b2", "[%d]"},             {"abab", "(ab)-"},
+    {"hello world", "o w"},
+    {"hello world", "^h(.-)o"},
+    {"hello", "l+"},
+    {"hello", "()ll()"},
+    {"key = value", "(%w+)%s*=%s*(%w+)"},
+    {"THE (quick) fox", "%((%a+)%)"},
+    {"f(a(b)c)d", "%b()"},
+    {"THE (quick) fox", "%f[%a]%a+"},
+    {"aaa", "a-b"},
+    {"aaa", "^a-$"},
+    {"abcabc", "(abc)%1"},
+    {"x = 1, y = 2", "(%w+) = (%w+)"},
+    {"", ""},
+    {"", "^$"},
+    {"abc", ""},
+    {"abc", "[%a-z]"},
+    {"a.b", "%."},
+    {"a+b", "a+b"},
+    {"[x]", "[]]"},
+    {"a]b", "[^]]+"},
+    {"0x1F", "%x+"},
+    {"\xe1\xba\xa1 \xc3\xa2", "[\x80-\xff]+"},
+    {"abc", "(a)(b)(c)(d)"},
+    {"abc", "%"},
+    {"abc", "[a"},
+    {"abc", "(()"},
+    {"abc", "%b"},
+    {"abc", "%f"},
+    {"abc", "%fa"},
+    {"abc", "(a%2)"},
+    {"abc", "a)"},
+    {"abc", "%0"},
+    {"a,b,,c", "([^,]*)"},
+    {"abc", "$a"},
+    {"a$", "a$b"},
+    {"aXb", "%u"},
+    {"a b", "%s"},
+    {"(a)(b)", "%b)("},
+    {"a1b2", "[%d]"},
+    {"abab", "(ab)-"},
 };
 
 static int load_compare(lua_State *L, int rounds)
