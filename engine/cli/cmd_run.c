@@ -26,7 +26,7 @@
 #include "run/run.h"
 #include "util/outfile.h"
 
-#define STOP_GRACE_MS 1500 /* the promise is 2 s from the signal to the end */
+#define STOP_GRACE_MS 1200 /* the promise is 2 s from the signal to the end */
 
 static sem_t stop_posted;
 
