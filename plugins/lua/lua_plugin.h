@@ -157,11 +157,20 @@ void lp_budget_start(lp_worker *w, long long budget);
 void lp_deadline_start(lp_worker *w);
 /* Where the running Lua code is, as "file:line" ("" when unknown). */
 void lp_where_now(lua_State *L, char *buf, size_t len);
+/* Pattern steps, or elements moved in C, per instruction of the budget. */
+#define LP_PATTERN_STEPS 16
+/* Charge n instructions to the running call: 1 with w->fatal set when it
+ * must stop (a stop request, batch_seconds, the budget spent). */
+int lp_charge(lp_worker *w, lua_State *L, long long n);
 /* Raise w->fatal; from then on every instruction raises it again, so a
  * rule that catches the error with pcall cannot go on. */
 void lp_raise_fatal(lua_State *L, lp_worker *w);
 /* After a failed pcall: describe a budget/memory stop in w->fatal; 1 if so. */
 int lp_runaway(lp_worker *w, int status);
+
+/* lua_bounded.c: string.rep, table.move, table.insert and table.remove
+ * without C loops a rule can make endless (into the sandbox's tables). */
+void lp_bounded_install(lua_State *L);
 
 /* lua_files.c: what rules may read.  lp_read_roots fills lp->roots from the
  * folders and the read: option (MK_ERROR, error set, for a bad entry). */

@@ -47,7 +47,6 @@
 #include "lua_plugin.h"
 #include "vnlib.h" /* the rule library's C part (lua/vnlib.c), linked into this plugin */
 
-#define LP_PATTERN_STEPS 16 /* pattern steps per instruction of the budget */
 
 /* ---- memory ------------------------------------------------------------- */
 
@@ -113,7 +112,7 @@ void lp_deadline_start(lp_worker *w)
 /* Charge n instructions (or pattern steps) to the running call; 1 with
  * w->fatal set when the call must stop: a stop request (SIGINT/SIGTERM),
  * the time limit or the budget spent. */
-static int charge(lp_worker *w, lua_State *L, long long n)
+int lp_charge(lp_worker *w, lua_State *L, long long n)
 {
     char where[256];
     if (w->lp->host->stopping()) {
@@ -171,7 +170,7 @@ static void hook(lua_State *L, lua_Debug *ar)
                  where, where[0] ? ": " : "", w->soft_cap >> 20);
         lp_raise_fatal(L, w);
     }
-    if (charge(w, L, w->hook_step))
+    if (lp_charge(w, L, w->hook_step))
         lp_raise_fatal(L, w);
 }
 
@@ -183,7 +182,7 @@ static void hook(lua_State *L, lua_Debug *ar)
 static void pattern_charge(lua_State *L, unsigned steps)
 {
     lp_worker *w = LP_WORKER(L);
-    if (w->fatal[0] || charge(w, L, steps / LP_PATTERN_STEPS))
+    if (w->fatal[0] || lp_charge(w, L, steps / LP_PATTERN_STEPS))
         lp_raise_fatal(L, w);
 }
 
@@ -287,65 +286,6 @@ static int safe_setmetatable(lua_State *L)
     lua_pushvalue(L, lua_upvalueindex(1));
     lua_insert(L, 1);
     lua_call(L, lua_gettop(L) - 1, 1);
-    return 1;
-}
-
-/* string.rep of nothing: Lua's loops n times in C even when the pieces
- * are empty, so string.rep("", math.maxinteger) never ends.  Otherwise the
- * result needs n bytes at least, which memory_mb bounds. */
-static int safe_rep(lua_State *L)
-{
-    size_t len, seplen = 0;
-    luaL_checklstring(L, 1, &len);
-    lua_Integer n = luaL_checkinteger(L, 2);
-    if (!lua_isnoneornil(L, 3))
-        luaL_checklstring(L, 3, &seplen);
-    if (n <= 0 || len + seplen == 0) {
-        lua_pushliteral(L, "");
-        return 1;
-    }
-    lua_pushvalue(L, lua_upvalueindex(1));
-    lua_insert(L, 1);
-    lua_call(L, lua_gettop(L) - 1, 1);
-    return 1;
-}
-
-#define MOVE_CHUNK 65536
-
-/* table.move in chunks, charged to the budget between them: Lua's moves
- * any number of (nil) elements in one C loop, so table.move({}, 1,
- * math.maxinteger - 1, 2) never ends.  The chunks go in the order Lua's
- * loop would take, so overlapping moves give the same table. */
-static int safe_move(lua_State *L)
-{
-    lua_Integer f = luaL_checkinteger(L, 2), e = luaL_checkinteger(L, 3);
-    lua_Integer t = luaL_checkinteger(L, 4);
-    int dst = lua_isnoneornil(L, 5) ? 1 : 5;
-    if (e < f || e - f < MOVE_CHUNK) { /* small: Lua's own, checks included */
-        lua_pushvalue(L, lua_upvalueindex(1));
-        lua_insert(L, 1);
-        lua_call(L, lua_gettop(L) - 1, 1);
-        return 1;
-    }
-    luaL_argcheck(L, f > 0 || e < LUA_MAXINTEGER + f, 3, "too many elements to move");
-    lua_Integer n = e - f + 1;
-    luaL_argcheck(L, t <= LUA_MAXINTEGER - n + 1, 4, "destination wrap around");
-    int forward = t > e || t <= f || (dst != 1 && !lua_compare(L, 1, dst, LUA_OPEQ));
-    lp_worker *w = LP_WORKER(L);
-    for (lua_Integer done = 0; done < n; done += MOVE_CHUNK) {
-        lua_Integer k = n - done < MOVE_CHUNK ? n - done : MOVE_CHUNK;
-        lua_Integer from = forward ? f + done : e - done - k + 1;
-        lua_pushvalue(L, lua_upvalueindex(1));
-        lua_pushvalue(L, 1);
-        lua_pushinteger(L, from);
-        lua_pushinteger(L, from + k - 1);
-        lua_pushinteger(L, t + (from - f));
-        lua_pushvalue(L, dst);
-        lua_call(L, 5, 0);
-        if (w->fatal[0] || charge(w, L, k / LP_PATTERN_STEPS))
-            lp_raise_fatal(L, w);
-    }
-    lua_pushvalue(L, dst);
     return 1;
 }
 
@@ -499,17 +439,8 @@ static void make_sandbox(lua_State *L)
     lua_getfield(L, g, "string");
     stub(L, lua_gettop(L), "dump", "string.dump");
     lp_pattern_install(L, lua_gettop(L));
-    lua_getfield(L, -1, "rep");
-    lua_pushcclosure(L, safe_rep, 1);
-    lua_setfield(L, -2, "rep");
     lua_pop(L, 1);
-
-    /* C loops whose length a rule chooses: bounded or charged */
-    lua_getfield(L, g, "table");
-    lua_getfield(L, -1, "move");
-    lua_pushcclosure(L, safe_move, 1);
-    lua_setfield(L, -2, "move");
-    lua_pop(L, 1);
+    lp_bounded_install(L); /* string.rep, table.move/insert/remove (lua_bounded.c) */
 
     lua_getfield(L, g, "setmetatable");
     lua_pushcclosure(L, safe_setmetatable, 1);

@@ -18,6 +18,16 @@ function process(row)
     local r = table.move(a, 10, 150000, 1, b)
     local s = table.move({1, 2, 3}, 1, 3, 2)
     row.v = table.concat({#b, b[1], b[149991], tostring(r == b), #s, s[1], s[4]}, " ")
+  elseif row.id == "4" then -- insert and remove at both ends of a long table
+    local t = numbers(100000)
+    table.insert(t, 1, 0)
+    table.insert(t, 50)
+    local first, last = table.remove(t, 1), table.remove(t)
+    local _, e1 = pcall(table.insert, {}, 5, 1)
+    local _, e2 = pcall(table.insert, {}, 1, 2, 3)
+    local _, e3 = pcall(table.remove, {}, 3)
+    row.v = table.concat({#t, t[1], t[100000], first, last, tostring(table.remove({})),
+      e1, e2, e3}, " ")
   else
     row.v = #string.rep("", math.maxinteger) .. " " .. #string.rep("", math.maxinteger, "") ..
       " " .. string.rep("ab", 3, "-") .. " " .. string.rep("x", 0)
