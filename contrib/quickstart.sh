@@ -22,8 +22,10 @@ packages=(build-essential autoconf automake libtool pkg-config
 # bash, python3, make, cc and pkg-config (install.sh), GNU time as
 # /usr/bin/time (memory.sh's peak RSS), and from the base system awk, iconv,
 # mkfifo, timeout, cmp and diff.  Only GNU time is not in the list above.
+# The fuzz targets (tests/fuzz/run.sh, run by .ci/run) need clang and the
+# libFuzzer runtime.
 if [ "$mode" = test ]; then
-    packages+=(time libxml2-utils) # libxml2-utils: xmllint, the XML benchmark's peer
+    packages+=(time libxml2-utils clang libclang-rt-14-dev) # libxml2-utils: xmllint, the XML benchmark's peer
     # tests/scripts/pg.sh starts its own throwaway PostgreSQL cluster
     # (initdb, pg_ctl, psql from these packages).
     packages+=(postgresql postgresql-client)

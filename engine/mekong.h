@@ -188,7 +188,11 @@ typedef struct mk_option_decl {
     const char *default_value; /* NULL: no default */
     const char *help;          /* one line */
     /* MK_OPT_STRING: allowed values "a|b|c", or NULL.  The host refuses any
-     * other value when it loads the pipeline; opt_choice gives the index. */
+     * other value when it loads the pipeline; opt_choice gives the index.
+     * MK_OPT_INT (since 1.2): a range "MIN..MAX", "MIN.." or "..MAX", or
+     * NULL; the host (and so `mekong check`) refuses a value outside it.
+     * Hosts before 1.2 read a range as choices and refuse every value: a
+     * plugin that declares one sets min_host_size to 1.2's. */
     const char *choices;
 } mk_option_decl;
 

@@ -158,6 +158,43 @@ static int scalar_fits(const mk_option_decl *d, const char *v)
     }
 }
 
+/* The range "MIN..MAX" (either end may be left out) an integer option
+ * declares in choices: 1 and the bounds, 0 when choices is no range. */
+static int int_range(const mk_option_decl *d, long long *lo, long long *hi)
+{
+    const char *dots = d->type == MK_OPT_INT && d->choices ? strstr(d->choices, "..") : NULL;
+    if (!dots)
+        return 0;
+    char low[32];
+    snprintf(low, sizeof low, "%.*s", (int)(dots - d->choices), d->choices);
+    *lo = LLONG_MIN;
+    *hi = LLONG_MAX;
+    if (low[0] && parse_int(low, lo) != 0)
+        return 0;
+    if (dots[2] && parse_int(dots + 2, hi) != 0)
+        return 0;
+    return 1;
+}
+
+/* An integer within the declared range, else a problem saying the range. */
+static int int_in_range(builder *b, const mk_step *ctx, const mk_option_decl *d,
+                        const cfg_node *v)
+{
+    long long lo, hi, i;
+    if (!int_range(d, &lo, &hi) || parse_int(v->value, &i) != 0 || (i >= lo && i <= hi))
+        return 1;
+    char want[80];
+    if (lo != LLONG_MIN && hi != LLONG_MAX)
+        snprintf(want, sizeof want, "from %lld to %lld", lo, hi);
+    else if (lo != LLONG_MIN)
+        snprintf(want, sizeof want, "at least %lld", lo);
+    else
+        snprintf(want, sizeof want, "at most %lld", hi);
+    problem(b, v, "option '%s' of %s '%s' must be %s, not %s", d->name, mk_role_name(ctx->role),
+            ctx->name, want, v->value);
+    return 0;
+}
+
 /* Split "a|b|c" into words (in buf); returns how many. */
 static size_t split_choices(const char *choices, char *buf, size_t buflen, const char **out,
                             size_t max)
@@ -239,7 +276,7 @@ static void set_option(builder *b, mk_step *ctx, mk_optval *ov, const cfg_node *
                 mk_role_name(ctx->role), ctx->name, type_name(d->type), cfg_kind_name(v->kind));
         return;
     }
-    if (d->choices && mk_choice_index(d->choices, v->value) < 0) {
+    if (d->choices && d->type != MK_OPT_INT && mk_choice_index(d->choices, v->value) < 0) {
         char list[256];
         const char *cands[16];
         size_t n = split_choices(d->choices, list, sizeof list, cands, 16);
@@ -254,6 +291,8 @@ static void set_option(builder *b, mk_step *ctx, mk_optval *ov, const cfg_node *
                 mk_role_name(ctx->role), ctx->name, type_name(d->type), v->value);
         return;
     }
+    if (!int_in_range(b, ctx, d, v))
+        return;
     if (d->type == MK_OPT_PATH && v->value[0] == '\0') {
         problem(b, v, "option '%s' of %s '%s' is an empty path", d->name,
                 mk_role_name(ctx->role), ctx->name);

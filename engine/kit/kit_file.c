@@ -111,3 +111,11 @@ char *mkk_temp_name(const char *final)
     strcat(name, "XXXXXX");
     return name;
 }
+
+/* The kit's copy of engine/util's outfile code keeps its own list of
+ * temporary files; the engine's stop watchdog finds this by name (dlsym),
+ * so it is exported but not in mekong_kit.h: it is not for plugins. */
+int mkk_file_remove_temps(void)
+{
+    return mk_outfile_remove_temps();
+}

@@ -18,6 +18,9 @@
 #include "mekong_kit.h"
 #include "util/outfile.h"
 
+/* For the engine's stop watchdog only (kit_file.c). */
+int mkk_file_remove_temps(void);
+
 typedef struct kit_owner {
     const mk_host *host;
     mk_context *ctx;

@@ -33,6 +33,7 @@
 
 #include "run_internal.h"
 #include "util/textout.h"
+#include "util/words.h"
 
 static const char *const extra_columns[] = {"_source", "_file", "_record", "_line", "_stage",
                                             "_reason"};
@@ -46,20 +47,16 @@ static mk_csv_style style_of(const mk_run *run)
     return st;
 }
 
-/* Add the names of s not yet in names[0..*n). */
-static int add_names(const mk_schema *s, const char ***names, size_t *n)
+/* Add the names of s not yet in seen to names[0..*n) (room for them is
+ * there: see union_schema). */
+static int add_names(const mk_schema *s, mk_nameset *seen, const char **names, size_t *n)
 {
     for (size_t c = 0; s && c < s->ncols; c++) {
-        size_t k;
-        for (k = 0; k < *n && strcmp((*names)[k], s->names[c]) != 0; k++)
-            ;
-        if (k < *n)
-            continue;
-        const char **grown = realloc(*names, (*n + 1) * sizeof(char *));
-        if (!grown)
+        int added = mk_nameset_add(seen, s->names[c]);
+        if (added < 0)
             return -1;
-        *names = grown;
-        (*names)[(*n)++] = s->names[c];
+        if (added)
+            names[(*n)++] = s->names[c];
     }
     return 0;
 }
@@ -67,19 +64,24 @@ static int add_names(const mk_schema *s, const char ***names, size_t *n)
 static int union_schema(mk_run *run)
 {
     mk_pipeline *p = run->p;
-    const char **names = NULL;
-    size_t n = 0;
-    int rc = 0;
+    size_t total = N_EXTRA, n = 0;
+    for (size_t s = 0; s < p->nsources; s++) {
+        mk_context *src = &run->sources[s];
+        const mk_schema *schema = src->step->plugin.desc->source->schema(src->state);
+        total += schema ? schema->ncols : 0;
+    }
+    const char **names = malloc(total * sizeof(char *));
+    mk_nameset *seen = mk_nameset_new();
+    int rc = names && seen ? 0 : -1;
     for (size_t s = 0; s < p->nsources && rc == 0; s++) {
         mk_context *src = &run->sources[s];
-        rc = add_names(src->step->plugin.desc->source->schema(src->state), &names, &n);
+        rc = add_names(src->step->plugin.desc->source->schema(src->state), seen, names, &n);
     }
-    const char **grown = rc == 0 ? realloc(names, (n + N_EXTRA + 1) * sizeof(char *)) : NULL;
-    if (!grown) {
+    mk_nameset_free(seen);
+    if (rc != 0) {
         free(names);
         return -1;
     }
-    names = grown;
     for (size_t i = 0; i < N_EXTRA; i++)
         names[n++] = extra_columns[i];
     run->rejects_schema = mk_schema_intern(run->schemas, names, n);

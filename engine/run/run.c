@@ -44,7 +44,9 @@ int mk_run_fail(mk_run *run, const char *fmt, ...)
 int mk_run_step_failed(mk_run *run, mk_context *ctx, const char *what, int rc)
 {
     if (rc == MK_STOPPED)
-        return mk_run_fail(run, "interrupted");
+        return mk_run_fail(run, "interrupted%s", stop_signal == SIGINT    ? " by SIGINT"
+                                                 : stop_signal == SIGTERM ? " by SIGTERM"
+                                                                          : "");
     const char *why = ctx->error[0] ? ctx->error
                       : rc == MK_NOMEM ? mk_host_table.status_message(rc)
                                        : "no message given";

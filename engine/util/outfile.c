@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/stat.h>
@@ -79,6 +80,52 @@ void mk_outfile_temp_prefix(const char *path, char *buf, size_t len)
     snprintf(buf, len, "%.*s.%s.tmp-%ld-%llu-", (int)dirlen, path, path + dirlen, pid, start);
 }
 
+/* ---- temporary files of this process, for mk_outfile_remove_temps ------ */
+
+#define OUTFILE_LIVE_MAX 1024 /* more outputs at once are not listed */
+
+static pthread_mutex_t live_lock = PTHREAD_MUTEX_INITIALIZER;
+static mk_outfile *live[OUTFILE_LIVE_MAX];
+
+static void live_add(mk_outfile *f)
+{
+    pthread_mutex_lock(&live_lock);
+    for (size_t i = 0; i < OUTFILE_LIVE_MAX; i++)
+        if (!live[i]) {
+            live[i] = f;
+            break;
+        }
+    pthread_mutex_unlock(&live_lock);
+}
+
+static void live_forget(mk_outfile *f)
+{
+    pthread_mutex_lock(&live_lock);
+    for (size_t i = 0; i < OUTFILE_LIVE_MAX; i++)
+        if (live[i] == f)
+            live[i] = NULL;
+    pthread_mutex_unlock(&live_lock);
+}
+
+int mk_outfile_remove_temps(void)
+{
+    /* called while the process ends: a thread stuck holding the lock
+     * (which only guards the list) does not stop it */
+    int locked = 0;
+    for (int tries = 0; tries < 100 && !locked; tries++) {
+        locked = pthread_mutex_trylock(&live_lock) == 0;
+        if (!locked)
+            usleep(1000);
+    }
+    int n = 0;
+    for (size_t i = 0; i < OUTFILE_LIVE_MAX; i++)
+        if (live[i] && live[i]->tmp_path && unlink(live[i]->tmp_path) == 0)
+            n++;
+    if (locked)
+        pthread_mutex_unlock(&live_lock);
+    return n;
+}
+
 /* mkdir -p for the directory part of path. */
 static int make_parent_dirs(const char *path)
 {
@@ -146,6 +193,7 @@ mk_outfile *mk_outfile_open(const char *path, char *err, size_t errlen)
         mk_outfile_abort(f);
         return NULL;
     }
+    live_add(f);
     /* mkstemp makes 0600; outputs get the usual 0666 less the umask */
     mode_t mask = umask(0);
     umask(mask);
@@ -249,6 +297,7 @@ int mk_outfile_commit(mk_outfile *f, char *err, size_t errlen)
         mk_outfile_abort(f);
         return -1;
     }
+    live_forget(f);
     free(f->tmp_path);
     f->tmp_path = NULL;
     mk_outfile_abort(f);
@@ -259,6 +308,7 @@ void mk_outfile_abort(mk_outfile *f)
 {
     if (!f)
         return;
+    live_forget(f);
     if (f->fd >= 0)
         close(f->fd);
     if (f->tmp_path)

@@ -59,6 +59,12 @@ void mk_outfile_temp_prefix(const char *path, char *buf, size_t len);
 int mk_outfile_temp_owner(const char *name, long *pid, unsigned long long *start);
 int mk_outfile_owner_alive(long pid, unsigned long long start);
 unsigned long long mk_process_start(long pid);
+
+/* Remove the temporary files of every output of this process (of this
+ * copy of the code: the engine's and the kit's are two) that is neither
+ * committed nor aborted; the number removed.  For a process about to end
+ * without cleaning up (the stop watchdog, engine/cli/cmd_run.c). */
+int mk_outfile_remove_temps(void);
 /* Unbuffered write, for blocks larger than the buffer. */
 int mk_outfile_write_direct(mk_outfile *f, const void *p, size_t n);
 

@@ -19,6 +19,14 @@ size_t mk_edit_distance(const char *a, const char *b);
  * NULL: at most 1 edit for words of up to 4 bytes, len / 3 + 1 beyond. */
 const char *mk_suggest(const char *word, const char *const *candidates, size_t n);
 
+/* A set of names (not copied: they must outlive the set), by hashing:
+ * many names (100,000 columns) cost linear time, not quadratic. */
+typedef struct mk_nameset mk_nameset;
+mk_nameset *mk_nameset_new(void);
+void mk_nameset_free(mk_nameset *s);
+/* 1: added, 0: already there, -1: out of memory. */
+int mk_nameset_add(mk_nameset *s, const char *name);
+
 /* Nonzero when s ends with suffix. */
 int mk_ends_with(const char *s, const char *suffix);
 

@@ -377,6 +377,43 @@ static int header_name_utf8(csv_source *src, size_t col, const char *name)
     return -1;
 }
 
+typedef struct named_column {
+    const char *name;
+    size_t index;
+} named_column;
+
+static int by_name_then_index(const void *a, const void *b)
+{
+    const named_column *x = a, *y = b;
+    int c = strcmp(x->name, y->name);
+    return c ? c : (x->index > y->index) - (x->index < y->index);
+}
+
+/* The first column (in header order) whose name an earlier one has, and
+ * that earlier one: 1 if there is one, 0 if not, -1 out of memory.  By
+ * sorting, not by comparing every pair: a header of 100,000 columns. */
+static int first_duplicate(char *const *names, size_t n, size_t *first, size_t *second)
+{
+    named_column *v = malloc((n ? n : 1) * sizeof *v);
+    if (!v)
+        return -1;
+    for (size_t i = 0; i < n; i++)
+        v[i] = (named_column){names[i], i};
+    qsort(v, n, sizeof *v, by_name_then_index);
+    int found = 0;
+    for (size_t j = 1, start = 0; j < n; j++) {
+        if (strcmp(v[j].name, v[start].name) != 0) {
+            start = j;
+        } else if (j == start + 1 && (!found || v[j].index < *second)) {
+            *first = v[start].index;
+            *second = v[j].index;
+            found = 1;
+        }
+    }
+    free(v);
+    return found;
+}
+
 /* The header record is in src->fields (malloc'd strings). */
 static int take_header(csv_source *src)
 {
@@ -419,16 +456,21 @@ static int take_header(csv_source *src)
             src->ncols = i;
             return -1;
         }
-        for (size_t k = 0; k < i; k++) {
-            if (strcmp(src->header[k], name) == 0) {
-                h->error(src->ctx, "%s:%llu: column name '%s' appears twice in the header (columns %zu and %zu)",
-                         src->path, (unsigned long long)src->record_line, name, k + 1, i + 1);
-                src->ncols = i;
-                return -1;
-            }
-        }
         src->header[i] = strdup(name);
         src->ncols = i + 1;
+        if (!src->header[i])
+            return -1;
+    }
+    size_t first = 0, second = 0;
+    int dup = first_duplicate(src->header, n, &first, &second);
+    if (dup != 0) {
+        if (dup > 0)
+            h->error(src->ctx,
+                     "%s:%llu: column name '%s' appears twice in the header (columns %zu and "
+                     "%zu)",
+                     src->path, (unsigned long long)src->record_line, src->header[first],
+                     first + 1, second + 1);
+        return -1;
     }
     src->schema = h->schema_intern(src->ctx, (const char *const *)src->header, n);
     return src->schema ? 0 : -1;

@@ -6,6 +6,7 @@
  *     params: { year: "2025" }
  *     threads: 2            # default: number of cores
  *     on_error: reject      # or fail
+ *     batch_seconds: 300    # wall clock per batch; more ends the run
  *     read: [data/lookups]  # more files or folders rules may read (lua_files.c)
  *
  * One Lua state per thread; the batch is cut into one contiguous slice per
@@ -31,15 +32,22 @@
 static const mk_option_decl options[] = {
     {"script", MK_OPT_PATH, 1, NULL, "the rule file (Lua 5.4)"},
     {"params", MK_OPT_MAP, 0, NULL, "values handed to the rule file: setup(params) and params"},
-    {"threads", MK_OPT_INT, 0, "0", "Lua states working in parallel (0: one per core)"},
+    {"threads", MK_OPT_INT, 0, "0", "Lua states working in parallel (0: one per core)",
+     "0..256"},
     /* no default: not given means reject, and the first batch is checked */
     {"on_error", MK_OPT_STRING, 0, NULL,
      "a Lua error on a row: reject (the row, rule lua.error) or fail (the run); not given: "
      "reject, but the run fails if every row of the first batch fails",
      "reject|fail"},
     {"instruction_budget", MK_OPT_INT, 0, "1000000",
-     "Lua instructions allowed per row (0: no limit); more ends the run"},
-    {"memory_mb", MK_OPT_INT, 0, "256", "memory cap of each Lua state, in MB; more ends the run"},
+     "Lua instructions allowed per row (0: no limit); more ends the run", "0.."},
+    {"memory_mb", MK_OPT_INT, 0, "256",
+     "memory cap of each Lua state, in MB, emitted rows included; more ends the run",
+     "1..1048576"},
+    {"batch_seconds", MK_OPT_INT, 0, "300",
+     "wall-clock seconds a rule may take on one batch (and setup, finish) before the run "
+     "ends (0: no limit)",
+     "0.."},
     {"read", MK_OPT_LIST, 0, NULL,
      "more files or folders rules may read (io.open, io.lines, lookup.load), relative to the "
      "pipeline file; besides the pipeline's folder, the rule file's folder and the rule library; "
@@ -368,6 +376,11 @@ static int lua_transform_open(mk_context *ctx, const mk_host *host, void **state
         return MK_ERROR;
     lp->table_rows = row == 1;
     lp->budget = host->opt_int(ctx, "instruction_budget");
+    long long seconds = host->opt_int(ctx, "batch_seconds");
+    if (seconds < 0)
+        return fail_open(lp, MK_ERROR, "batch_seconds is %s; give a number of seconds (0: no limit)",
+                         host->opt_string(ctx, "batch_seconds"));
+    lp->batch_seconds = (double)seconds;
     long long mb = host->opt_int(ctx, "memory_mb");
     if (mb < 1 || mb > (1 << 20))
         return fail_open(lp, MK_ERROR, "memory_mb is %s; give a number of MB from 1 to 1048576",
@@ -403,6 +416,8 @@ static int lua_transform_open(mk_context *ctx, const mk_host *host, void **state
             return MK_NOMEM;
         char err[1200];
         int rc = lp_state_open(w, err, sizeof err);
+        if (rc == MK_STOPPED)
+            return rc; /* the host says by which signal */
         if (rc != MK_OK) {
             host->error(ctx, "%s (while loading the rule file and running setup)", err);
             return rc;
@@ -498,6 +513,8 @@ static int replay(lp_plugin *lp, lp_worker *w, const mk_batch *in, mk_batch *out
 /* A worker's run ended by a problem of the rule (w->fatal): the run ends. */
 static int worker_fatal(lp_plugin *lp, const lp_worker *w, const mk_batch *in)
 {
+    if (w->stopped)
+        return MK_STOPPED; /* the host says by which signal */
     lp->host->error(lp->ctx, "%s (input line %llu)", w->fatal,
                     (unsigned long long)in->info[w->row].position);
     return MK_ERROR;
@@ -606,6 +623,8 @@ static int lua_transform_finish(void *state, mk_batch *out)
     w->plan = lp->last_plan;
     char err[1200];
     if (lp_worker_finish(w, err, sizeof err) != MK_OK) {
+        if (w->stopped)
+            return MK_STOPPED;
         h->error(lp->ctx, "%s (in finish())", err);
         return MK_ERROR;
     }

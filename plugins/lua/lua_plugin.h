@@ -74,9 +74,13 @@ typedef struct lp_worker {
     int over_cap, mem_refused;
     char mem_where[256];
 
-    /* instruction budget of the current call */
+    /* instruction budget of the current call (budget_total 0: none), the
+     * hook's period, the time limit (monotonic seconds, 0: none) and
+     * whether a stop request ended the call */
     long long budget_left, budget_total;
-    int budget_step;
+    int hook_step;
+    double deadline;
+    int stopped;
 
     /* the job: rows [first, first + count) of in */
     const mk_batch *in;
@@ -92,6 +96,7 @@ typedef struct lp_worker {
 
     /* results of the job */
     mk_batch *scratch;
+    size_t scratch_bytes;  /* value bytes copied into it (memory_mb) */
     lp_outcome *outcomes;
     size_t outcomes_cap;
     lp_event *events;
@@ -124,6 +129,7 @@ typedef struct lp_plugin {
     int first_batch_done;  /* a batch with rows was processed */
     int table_rows;        /* row: table (measurement mode) */
     long long budget;      /* instructions per row, 0: no limit */
+    double batch_seconds;  /* wall clock per batch, setup and finish; 0: none */
     size_t memory_cap;
     char **add_columns, **remove_columns, **optional_columns;
     size_t nadd, nremove, noptional;
@@ -143,10 +149,28 @@ typedef struct lp_plugin {
 /* lua_sandbox.c: make a worker's Lua state, load the rule file, run setup. */
 int lp_state_open(lp_worker *w, char *err, size_t errlen);
 void lp_state_close(lp_worker *w);
+/* The hook's period: how soon a stop request or the time limit is seen. */
+#define LP_HOOK_STEP 10000
 /* Start the instruction budget for one call (budget 0: none). */
 void lp_budget_start(lp_worker *w, long long budget);
+/* Start the batch_seconds clock (a batch, setup, finish). */
+void lp_deadline_start(lp_worker *w);
+/* Where the running Lua code is, as "file:line" ("" when unknown). */
+void lp_where_now(lua_State *L, char *buf, size_t len);
+/* Pattern steps, or elements moved in C, per instruction of the budget. */
+#define LP_PATTERN_STEPS 16
+/* Charge n instructions to the running call: 1 with w->fatal set when it
+ * must stop (a stop request, batch_seconds, the budget spent). */
+int lp_charge(lp_worker *w, lua_State *L, long long n);
+/* Raise w->fatal; from then on every instruction raises it again, so a
+ * rule that catches the error with pcall cannot go on. */
+void lp_raise_fatal(lua_State *L, lp_worker *w);
 /* After a failed pcall: describe a budget/memory stop in w->fatal; 1 if so. */
 int lp_runaway(lp_worker *w, int status);
+
+/* lua_bounded.c: string.rep, table.move, table.insert and table.remove
+ * without C loops a rule can make endless (into the sandbox's tables). */
+void lp_bounded_install(lua_State *L);
 
 /* lua_files.c: what rules may read.  lp_read_roots fills lp->roots from the
  * folders and the read: option (MK_ERROR, error set, for a bad entry). */

@@ -209,6 +209,26 @@ static lua_Integer proxy_column_of(lua_State *L, lp_worker *w, int key, int read
     return column_in(L, w, key, reading);
 }
 
+/* The scratch batch's memory counts against memory_mb with the Lua
+ * state's: a rule that emits millions of rows (or sets huge values) ends
+ * the run as one whose tables grow would.  Its row storage is estimated
+ * from the batch's capacity, its bytes counted as they are copied. */
+static void scratch_charge(lua_State *L, lp_worker *w, size_t bytes)
+{
+    const mk_batch *b = w->scratch;
+    w->scratch_bytes += bytes;
+    size_t rows = b->vcap * sizeof(mk_value) + b->cap * (sizeof(mk_rowinfo) + sizeof(uint64_t));
+    if (w->mem + rows + w->scratch_bytes <= w->soft_cap)
+        return;
+    char where[256];
+    lp_where_now(L, where, sizeof where);
+    snprintf(w->fatal, sizeof w->fatal,
+             "%s%sthe rule's memory and the rows it made (emit, values set) pass memory_mb (%zu "
+             "MB); is a rule emitting without end? (raise memory_mb if it really needs more)",
+             where, where[0] ? ": " : "", w->soft_cap >> 20);
+    lp_raise_fatal(L, w);
+}
+
 /* Turn the Lua value at idx into cell bytes in the scratch arena. */
 static mk_value to_cell(lua_State *L, lp_worker *w, int idx, const char *column)
 {
@@ -256,6 +276,7 @@ static mk_value to_cell(lua_State *L, lp_worker *w, int idx, const char *column)
                luaL_typename(L, idx));
     return v;
 copy:;
+    scratch_charge(L, w, len ? len : 1);
     char *dst = w->lp->host->batch_alloc(w->scratch, len ? len : 1);
     if (!dst)
         luaL_error(L, "out of memory");
@@ -440,6 +461,7 @@ static int l_emit(lua_State *L)
     lp_worker *w = row_worker(L, "emit");
     luaL_checktype(L, 1, LUA_TTABLE);
     const mk_host *h = w->lp->host;
+    scratch_charge(L, w, 0);
     size_t r = h->batch_add_row(w->scratch);
     if (r == (size_t)-1)
         return luaL_error(L, "out of memory");
@@ -644,6 +666,9 @@ void lp_worker_run(lp_worker *w)
     w->nerrors = 0;
     w->text_len = 0;
     w->fatal[0] = '\0';
+    w->stopped = 0;
+    w->scratch_bytes = 0;
+    lp_deadline_start(w);
     h->batch_reset(w->scratch, p->out);
     if (grow_outcomes(w, w->count) != 0) {
         snprintf(w->fatal, sizeof w->fatal, "out of memory");
@@ -746,6 +771,8 @@ int lp_worker_finish(lp_worker *w, char *err, size_t errlen)
     w->nevents = 0;
     w->text_len = 0;
     w->fatal[0] = '\0';
+    w->stopped = 0;
+    w->scratch_bytes = 0;
     if (w->plan)
         lp->host->batch_reset(w->scratch, w->plan->out);
     else
@@ -766,6 +793,7 @@ int lp_worker_finish(lp_worker *w, char *err, size_t errlen)
         }
     }
     lp_budget_start(w, lp->budget > 0 ? lp->budget * 100 : 0);
+    lp_deadline_start(w);
     int status = lua_pcall(L, 1, 0, 0);
     lp_budget_start(w, 0);
     w->cur = NULL;

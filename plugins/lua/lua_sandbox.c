@@ -20,10 +20,16 @@
  * cap is refused outright (Lua then raises "not enough memory"), and the
  * position is taken from the stack at that moment.
  *
- * The instruction budget is a count hook.  It fires every budget_step
+ * The instruction budget is a count hook.  It fires every hook_step
  * instructions and subtracts from the row's budget; when that is spent the
  * hook raises an error naming file:line, and from then on fires after every
  * instruction so a rule that catches the error with pcall cannot go on.
+ * The hook runs whatever the budget (instruction_budget: 0 too): it also
+ * ends the call when the run was asked to stop (SIGINT/SIGTERM) or the
+ * batch ran longer than batch_seconds.  Lua code that hooks never reach is
+ * kept out: the pattern functions are ours and charge their steps to the
+ * same budget (lua_pattern.c), and finalizers (__gc, run with hooks off)
+ * are refused by setmetatable.
  */
 #include "config.h"
 
@@ -31,18 +37,21 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <lauxlib.h>
 #include <lualib.h>
 
+#include "lua_pattern.h"
 #include "lua_plugin.h"
 #include "vnlib.h" /* the rule library's C part (lua/vnlib.c), linked into this plugin */
+
 
 /* ---- memory ------------------------------------------------------------- */
 
 /* Where the running Lua code is, as "file:line", into buf. */
-static void where_now(lua_State *L, char *buf, size_t len)
+void lp_where_now(lua_State *L, char *buf, size_t len)
 {
     lua_Debug ar;
     buf[0] = '\0';
@@ -69,7 +78,7 @@ static void *lp_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
     }
     if (nsize > old && w->mem + (nsize - old) > w->hard_cap) {
         if (!w->mem_refused && w->L)
-            where_now(w->L, w->mem_where, sizeof w->mem_where);
+            lp_where_now(w->L, w->mem_where, sizeof w->mem_where);
         w->mem_refused = 1;
         return NULL;
     }
@@ -85,68 +94,116 @@ static void *lp_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
     return p;
 }
 
-/* ---- instruction budget ------------------------------------------------- */
+/* ---- instruction budget, time limit and stop requests ----------------- */
 
-static void hook(lua_State *L, lua_Debug *ar)
+static double now_seconds(void)
 {
-    lp_worker *w = LP_WORKER(L);
-    if (w->fatal[0]) {
-        lua_sethook(L, hook, LUA_MASKCOUNT, 1);
-        luaL_error(L, "%s", w->fatal);
-        return;
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+void lp_deadline_start(lp_worker *w)
+{
+    double limit = w->lp->batch_seconds;
+    w->deadline = limit > 0 ? now_seconds() + limit : 0;
+}
+
+/* Charge n instructions (or pattern steps) to the running call; 1 with
+ * w->fatal set when the call must stop: a stop request (SIGINT/SIGTERM),
+ * the time limit or the budget spent. */
+int lp_charge(lp_worker *w, lua_State *L, long long n)
+{
+    char where[256];
+    if (w->lp->host->stopping()) {
+        w->stopped = 1;
+        snprintf(w->fatal, sizeof w->fatal, "interrupted");
+        return 1;
     }
-    lua_getinfo(L, "Sl", ar);
-    if (w->over_cap) {
-        lua_gc(L, LUA_GCCOLLECT);
-        if (w->mem <= w->soft_cap) {
-            w->over_cap = 0;
-            lua_sethook(L, w->budget_step ? hook : NULL, w->budget_step ? LUA_MASKCOUNT : 0,
-                        w->budget_step);
-            return;
-        }
+    if (w->deadline > 0 && now_seconds() > w->deadline) {
+        lp_where_now(L, where, sizeof where);
         snprintf(w->fatal, sizeof w->fatal,
-                 "%s:%d: the rule uses more than memory_mb (%zu MB) of memory; is something "
-                 "growing without bound? (raise memory_mb if it really needs more)",
-                 ar->short_src, ar->currentline, w->soft_cap >> 20);
-        lua_sethook(L, hook, LUA_MASKCOUNT, 1);
-        luaL_error(L, "%s", w->fatal);
-        return;
+                 "%s%sthe rule ran longer than batch_seconds (%g s) on one batch; an endless "
+                 "loop? (raise batch_seconds if it really needs more)",
+                 where, where[0] ? ": " : "", w->lp->batch_seconds);
+        return 1;
     }
-    if (w->budget_step == 0)
-        return;
-    w->budget_left -= w->budget_step;
+    if (w->budget_total == 0)
+        return 0;
+    w->budget_left -= n;
     if (w->budget_left > 0)
-        return;
+        return 0;
+    lp_where_now(L, where, sizeof where);
     if (lua_getfield(L, LUA_REGISTRYINDEX, VNLIB_LOOKUP_LOADING) == LUA_TSTRING && w->cur)
         snprintf(w->fatal, sizeof w->fatal,
-                 "%s:%d: lookup.load(\"%s\") in process() ran more than instruction_budget "
+                 "%s%slookup.load(\"%s\") in process() ran more than instruction_budget "
                  "(%lld) instructions: load tables in setup() or at the top of the rule file, "
                  "once per worker, where the budget is 100 times larger",
-                 ar->short_src, ar->currentline, lua_tostring(L, -1), w->budget_total);
+                 where, where[0] ? ": " : "", lua_tostring(L, -1), w->budget_total);
     else
         snprintf(w->fatal, sizeof w->fatal,
-                 "%s:%d: the rule ran more than instruction_budget (%lld) instructions; an endless "
-                 "loop? (raise instruction_budget if it really needs more)",
-                 ar->short_src, ar->currentline, w->budget_total);
+                 "%s%sthe rule ran more than instruction_budget (%lld) instructions (%d steps of "
+                 "pattern matching or table.move count as one); an endless loop, or a pattern that "
+                 "backtracks? "
+                 "(raise instruction_budget if it really needs more)",
+                 where, where[0] ? ": " : "", w->budget_total, LP_PATTERN_STEPS);
     lua_pop(L, 1);
+    return 1;
+}
+
+void lp_raise_fatal(lua_State *L, lp_worker *w)
+{
     lua_sethook(L, hook, LUA_MASKCOUNT, 1);
     luaL_error(L, "%s", w->fatal);
 }
 
+static void hook(lua_State *L, lua_Debug *ar)
+{
+    (void)ar;
+    lp_worker *w = LP_WORKER(L);
+    if (w->fatal[0])
+        lp_raise_fatal(L, w);
+    if (w->over_cap) {
+        lua_gc(L, LUA_GCCOLLECT);
+        if (w->mem <= w->soft_cap) {
+            w->over_cap = 0;
+            lua_sethook(L, hook, LUA_MASKCOUNT, w->hook_step);
+            return;
+        }
+        char where[256];
+        lp_where_now(L, where, sizeof where);
+        snprintf(w->fatal, sizeof w->fatal,
+                 "%s%sthe rule uses more than memory_mb (%zu MB) of memory; is something "
+                 "growing without bound? (raise memory_mb if it really needs more)",
+                 where, where[0] ? ": " : "", w->soft_cap >> 20);
+        lp_raise_fatal(L, w);
+    }
+    if (lp_charge(w, L, w->hook_step))
+        lp_raise_fatal(L, w);
+}
+
+/* The pattern functions (lua_pattern.c) charge their steps here, at
+ * LP_PATTERN_STEPS a Lua instruction: a step is a few nanoseconds of C, so
+ * a linear scan of a 1 MB value costs what a short loop would, and a
+ * pattern that backtracks without end still meets the budget in
+ * milliseconds. */
+static void pattern_charge(lua_State *L, unsigned steps)
+{
+    lp_worker *w = LP_WORKER(L);
+    if (w->fatal[0] || lp_charge(w, L, steps / LP_PATTERN_STEPS))
+        lp_raise_fatal(L, w);
+}
+
 void lp_budget_start(lp_worker *w, long long budget)
 {
-    if (budget <= 0) {
-        w->budget_step = 0;
-        w->budget_left = 0;
-        if (!w->over_cap)
-            lua_sethook(w->L, NULL, 0, 0);
-        return;
-    }
-    w->budget_step = budget < 10000 ? (int)budget : 10000;
-    w->budget_left = budget;
-    w->budget_total = budget;
+    /* the hook always runs: it also looks for stop requests and the time
+     * limit, every LP_HOOK_STEP instructions (a clock read per 10,000
+     * instructions costs nothing measurable) */
+    w->budget_total = budget > 0 ? budget : 0;
+    w->budget_left = w->budget_total;
+    w->hook_step = budget > 0 && budget < LP_HOOK_STEP ? (int)budget : LP_HOOK_STEP;
     if (!w->over_cap)
-        lua_sethook(w->L, hook, LUA_MASKCOUNT, w->budget_step);
+        lua_sethook(w->L, hook, LUA_MASKCOUNT, w->hook_step);
 }
 
 int lp_runaway(lp_worker *w, int status)
@@ -218,6 +275,26 @@ static int safe_print(lua_State *L)
     const char *s = lua_tolstring(L, -1, &len);
     fwrite(s, 1, len, stderr);
     return 0;
+}
+
+/* setmetatable without finalizers: Lua runs __gc with hooks off, where
+ * neither the instruction budget, the time limit nor a stop request can
+ * end an endless loop. */
+static int safe_setmetatable(lua_State *L)
+{
+    if (lua_type(L, 2) == LUA_TTABLE) {
+        lua_pushliteral(L, "__gc");
+        int has_gc = lua_rawget(L, 2) != LUA_TNIL; /* raw, as Lua looks */
+        lua_pop(L, 1);
+        if (has_gc)
+            return luaL_error(L, "setmetatable: finalizers (__gc) are not available in rules "
+                                 "(sandbox): they run where the instruction budget, the time "
+                                 "limit and SIGTERM cannot stop them");
+    }
+    lua_pushvalue(L, lua_upvalueindex(1));
+    lua_insert(L, 1);
+    lua_call(L, lua_gettop(L) - 1, 1);
+    return 1;
 }
 
 static int debug_index(lua_State *L)
@@ -365,10 +442,17 @@ static void make_sandbox(lua_State *L)
     lua_setfield(L, -2, "io");
     lua_pop(L, 3);
 
-    /* string.dump makes bytecode, which load() refuses anyway */
+    /* string.dump makes bytecode, which load() refuses anyway; the pattern
+     * functions are ours, with a step counter (lua_pattern.c) */
     lua_getfield(L, g, "string");
     stub(L, lua_gettop(L), "dump", "string.dump");
+    lp_pattern_install(L, lua_gettop(L));
     lua_pop(L, 1);
+    lp_bounded_install(L); /* string.rep, table.move/insert/remove (lua_bounded.c) */
+
+    lua_getfield(L, g, "setmetatable");
+    lua_pushcclosure(L, safe_setmetatable, 1);
+    lua_setfield(L, g, "setmetatable");
 
     /* debug: a table whose every field says why */
     lua_newtable(L);
@@ -434,6 +518,7 @@ int lp_state_open(lp_worker *w, char *err, size_t errlen)
     }
     w->L = L;
     LP_WORKER(L) = w;
+    lp_pattern_set_charge(pattern_charge);
     make_sandbox(L);
     lp_rows_register(L);
     params_table(L, lp);
@@ -445,8 +530,10 @@ int lp_state_open(lp_worker *w, char *err, size_t errlen)
         snprintf(err, errlen, "%s", lua_tostring(L, -1));
         return MK_ERROR;
     }
-    /* the file's top level and setup() get a generous budget */
+    /* the file's top level and setup() get a generous budget, and
+     * batch_seconds as for a batch */
     lp_budget_start(w, lp->budget > 0 ? lp->budget * 100 : 0);
+    lp_deadline_start(w);
     int st = lua_pcall(L, 0, 0, 0);
     if (st == LUA_OK) {
         if (lua_getglobal(L, "setup") == LUA_TFUNCTION) {
@@ -458,6 +545,8 @@ int lp_state_open(lp_worker *w, char *err, size_t errlen)
     }
     lp_budget_start(w, 0);
     if (st != LUA_OK) {
+        if (w->stopped)
+            return MK_STOPPED;
         if (lp_runaway(w, st))
             snprintf(err, errlen, "%s", w->fatal);
         else

@@ -26,7 +26,7 @@ typedef struct kit {
     const mk_host *host;
     long long count, next, seen, start;
     int resume, done;
-    long long drop_every, reject_every, emit_every, forget_at, fail_at;
+    long long drop_every, reject_every, emit_every, forget_at, fail_at, hang_at;
     const mk_schema *schema;
 } kit;
 
@@ -42,6 +42,8 @@ static const mk_option_decl transform_options[] = {
     {"emit_every", MK_OPT_INT, 0, "0", "emit every Nth row twice"},
     {"forget_at", MK_OPT_INT, 0, "0", "leave row N without a fate (a plugin bug)"},
     {"fail_at", MK_OPT_INT, 0, "0", "fail at row N"},
+    {"hang_at", MK_OPT_INT, 0, "0",
+     "at row N, wait forever in C without looking at stopping() (the stop watchdog's test)"},
     {NULL, 0, 0, NULL, NULL},
 };
 
@@ -74,6 +76,7 @@ static int kit_open(mk_context *ctx, const mk_host *host, void **state)
         }
         k->next = k->start;
     }
+    k->hang_at = host->opt_int(ctx, "hang_at");
     return MK_OK;
 }
 
@@ -117,6 +120,8 @@ static int kit_process(void *state, const mk_batch *in, mk_batch *out)
         }
         if (i == k->forget_at)
             continue;
+        while (i == k->hang_at)
+            pause(); /* deaf to stop requests: a signal only ends pause() */
         int rc;
         if (every(k->drop_every, i))
             rc = h->row_drop(k->ctx, in, r);

@@ -1,0 +1,1 @@
+function process(row) end

@@ -1,0 +1,3 @@
+function process(row)
+  while true do end
+end
