@@ -74,9 +74,10 @@ def pre2025(shared):
     return wards, districts, provinces
 
 
-def conversion(shared, districts, provinces, new_provinces, new_wards):
+def conversion(shared, wards, districts, provinces, new_provinces, new_wards):
     """The raw NSO table as rows of the derived file, with corrections."""
     raw = read_csv(os.path.join(shared, "admin", "raw_nso_conversion_table_2025-07-01.csv"))
+    used_codes = set(cells[4].strip() for cells in raw[2:] if cells[1].strip())
     rows = []
     for cells in raw[2:]:
         if not cells[1].strip():
@@ -93,6 +94,16 @@ def conversion(shared, districts, provinces, new_provinces, new_wards):
                                                                      provinces[right]))
             old_pcode = right
         old_pname = provinces.get(old_pcode, old_pname)
+        listed = wards.get(old_wcode)
+        if listed and toneless(listed[0]) != toneless(old_wname):
+            # the code is another ward's: take this name's code in the district, if the table
+            # does not use that code itself
+            same = [c for c, w in wards.items()
+                    if w[2] == old_dcode and toneless(w[0]) == toneless(old_wname)]
+            if len(same) == 1 and same[0] not in used_codes:
+                fixes.append("old_ward_code %s->%s (%s is %s in the 2025-01-04 list)"
+                             % (old_wcode, same[0], old_wcode, listed[0]))
+                old_wcode = same[0]
         if new_pcode not in new_provinces:
             raise SystemExit("derive.py: new province %s not in provinces_2025" % new_pcode)
         if new_wcode not in new_wards or toneless(new_wards[new_wcode][0]) != toneless(new_wname):
@@ -153,7 +164,7 @@ def main():
               ["province_code", "province_name", "district_code", "district_name", "ward_code",
                "ward_name", "ward_type"], sorted(unit_rows))
 
-    rows = conversion(shared, districts, provinces, new_provinces, new_wards)
+    rows = conversion(shared, wards, districts, provinces, new_provinces, new_wards)
     write_csv(out, "ward_old_to_new_2025.csv",
               ["old_province_code", "old_province_name", "old_district_code", "old_district_name",
                "old_ward_code", "old_ward_name", "new_province_code", "new_province_name",

@@ -102,8 +102,14 @@ static void lookup(const adm_tables *t, int kind, uint32_t parent, const adm_key
     if (!k->len || (k->type && !(adm_type_levels(k->type) & level)))
         return;
     units all = {{0}, 0}, typed = {{0}, 0};
+    int old = kind == ADM_OLD_WARD || kind == ADM_OLD_WARD_IN_PROVINCE, listed = 0;
+    for (uint32_t e = adm_find(t, kind, parent, k->text, k->len); e; e = t->entries[e - 1].next)
+        if (old && t->old_ward[t->entries[e - 1].unit].in_table)
+            listed = 1;
     for (uint32_t e = adm_find(t, kind, parent, k->text, k->len); e; e = t->entries[e - 1].next) {
         uint32_t i = t->entries[e - 1].unit;
+        if (listed && !t->old_ward[i].in_table)
+            continue; /* a namesake only the 2025-01-04 list has yields to the table's */
         add_unit(&all, i);
         if (k->type && unit_of(t, kind, i)->type == k->type)
             add_unit(&typed, i);
@@ -208,6 +214,7 @@ typedef struct province_ctx {
     uint32_t old[8];    /* the old provinces whose units may be named */
     size_t nold;
     int named_new;      /* named by a 2025 province's name */
+    int32_t same_old;   /* the old province of that very name, searched first; -1 none */
 } province_ctx;
 
 /* A province named by k: the 2025 one, and the old ones to search (all those
@@ -221,6 +228,7 @@ static int province_from_key(const adm_tables *t, const adm_key *k, province_ctx
         return 0;
     pc->nold = 0;
     pc->named_new = news.n == 1;
+    pc->same_old = olds.n == 1 ? (int32_t)olds.v[0] : -1;
     if (news.n == 1) {
         pc->new_p = (int32_t)news.v[0];
         for (size_t i = 0; i < t->n_old_prov && pc->nold < 8; i++)
@@ -241,8 +249,23 @@ int adm_province_named(const adm_tables *t, const char *s, int32_t *new_index, i
     if (!province_from_key(t, &k, &pc))
         return 0;
     *new_index = pc.new_p;
-    *old_index = pc.nold == 1 ? (int32_t)pc.old[0] : -1;
+    *old_index = pc.same_old;
     return 1;
+}
+
+/* lookup over the province's old provinces: the one of the same name first,
+ * the others (merged into the same 2025 province) only when it has none. */
+static void lookup_old(const adm_tables *t, const province_ctx *pc, int kind, const adm_key *k,
+                       int level, units *u)
+{
+    if (pc->same_old >= 0) {
+        lookup(t, kind, (uint32_t)pc->same_old, k, level, u);
+        if (u->n)
+            return;
+    }
+    for (size_t i = 0; i < pc->nold; i++)
+        if ((int32_t)pc->old[i] != pc->same_old)
+            lookup(t, kind, pc->old[i], k, level, u);
 }
 
 /* ---- the two forms ----------------------------------------------------------- */
@@ -267,8 +290,7 @@ static int new_form(const adm_tables *t, const province_ctx *pc, part *p, adm_re
             if (nw.n)
                 return 1;
         } else {
-            for (size_t i = 0; i < pc->nold; i++)
-                lookup(t, ADM_OLD_WARD_IN_PROVINCE, pc->old[i], k, 1, &ow);
+            lookup_old(t, pc, ADM_OLD_WARD_IN_PROVINCE, k, 1, &ow);
             if (ow.n > 1)
                 ambiguous(t, r, p, ADM_OLD_WARD, &ow, where);
             else if (ow.n == 1)
@@ -286,8 +308,7 @@ static int old_form(const adm_tables *t, const province_ctx *pc, part *w, part *
                     int *ward_from_new)
 {
     units ds = {{0}, 0};
-    for (size_t i = 0; i < pc->nold; i++)
-        lookup(t, ADM_OLD_DISTRICT, pc->old[i], key_of(d), 2, &ds);
+    lookup_old(t, pc, ADM_OLD_DISTRICT, key_of(d), 2, &ds);
     if (!ds.n)
         return 0;
     const char *where = t->new_prov[pc->new_p].name;
@@ -459,15 +480,13 @@ static void resolve_text(const adm_tables *t, const adm_query *q, part *parts, s
     } else if (q->default_province >= 0) {
         pc->new_p = q->default_province;
         pc->nold = 0;
+        for (size_t i = 0; i < t->n_old_prov && pc->nold < 8; i++)
+            if ((int32_t)t->old_prov[i].first == q->default_province)
+                pc->old[pc->nold++] = (uint32_t)i;
+        pc->same_old = q->default_old_province;
         pc->named_new = q->default_old_province < 0 ||
                         strcmp(t->old_prov[q->default_old_province].name,
                                t->new_prov[q->default_province].name) == 0;
-        if (q->default_old_province >= 0)
-            pc->old[pc->nold++] = (uint32_t)q->default_old_province;
-        else
-            for (size_t i = 0; i < t->n_old_prov && pc->nold < 8; i++)
-                if ((int32_t)t->old_prov[i].first == q->default_province)
-                    pc->old[pc->nold++] = (uint32_t)i;
         *have_province = 1;
     } else {
         r->status = ADM_UNKNOWN;
@@ -504,7 +523,7 @@ void adm_resolve(const adm_tables *t, const adm_query *q, adm_result *r)
 {
     part parts[ADM_MAX_PARTS];
     size_t n = q->address ? split_parts(q->address, q->address_len, parts) : 0;
-    province_ctx pc = {-1, {0}, 0, 0};
+    province_ctx pc = {-1, {0}, 0, 0, -1};
     int have_province = 0;
     r->status = ADM_UNKNOWN;
     r->new_province = -1;
