@@ -311,7 +311,7 @@ static int old_form(const adm_tables *t, const province_ctx *pc, part *w, part *
     lookup_old(t, pc, ADM_OLD_DISTRICT, key_of(d), 2, &ds);
     if (!ds.n)
         return 0;
-    const char *where = t->new_prov[pc->new_p].name;
+    const char *where = pc->same_old >= 0 ? t->old_prov[pc->same_old].name : t->new_prov[pc->new_p].name;
     if (ds.n > 1) {
         ambiguous(t, r, d, ADM_OLD_DISTRICT, &ds, where);
         return 1;
