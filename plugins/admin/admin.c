@@ -137,7 +137,8 @@ static int read_output(admin_state *a)
                      key, sug ? " (did you mean " : "", sug ? sug : "", sug ? "?)" : "");
             return MK_ERROR;
         }
-        a->out_names[k] = val && *val ? val : NULL;
+        int omit = !val || !*val || strcmp(val, "~") == 0 || strcmp(val, "null") == 0;
+        a->out_names[k] = omit ? NULL : val; /* "" or null: not written */
     }
     return MK_OK;
 }
