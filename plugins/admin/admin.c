@@ -31,43 +31,15 @@
 #include <string.h>
 
 #include "admin.h"
+#include "admin_step.h"
 #include "mekong.h"
 #include "mekong_kit.h"
 #include "vntext.h"
 
-enum { OUT_PROVINCE_CODE, OUT_PROVINCE_NAME, OUT_WARD_CODE, OUT_WARD_NAME, OUT_CANDIDATES,
-       OUT_HOUSE, N_OUT };
 static const char *const out_keys[N_OUT] = {"province_code", "province_name", "ward_code",
                                             "ward_name", "candidates", "house"};
 static const char *const out_defaults[N_OUT] = {"province_code", "province_name", "ward_code",
                                                 "ward_name", "ward_candidates", NULL};
-
-enum { ON_REJECT, ON_WARN, ON_KEEP };
-#define ON_CHOICES "reject|warn|keep"
-
-static const char *const rule_names[] = {NULL, "admin.split", "admin.unknown", "admin.ambiguous",
-                                         "admin.code_mismatch"};
-
-typedef struct plan {
-    const mk_schema *out;
-    long address, code; /* input columns, -1 none */
-    long *source;       /* per output column: input column, or -1 - OUT_* */
-} plan;
-
-typedef struct admin_state {
-    mk_context *ctx;
-    const mk_host *host;
-    adm_tables *tables;
-    const char *address, *code;
-    const char *out_names[N_OUT]; /* NULL: not written */
-    int on_split, on_unknown;
-    int32_t default_province, default_old_province;
-    mkk_plans *plans;
-    vn_buf nfc;
-    char cand_buf[2048];
-    uint64_t counts[5];
-    adm_result result;
-} admin_state;
 
 static const mk_option_decl options[] = {
     {"address", MK_OPT_STRING, 0, NULL,
@@ -86,6 +58,7 @@ static const mk_option_decl options[] = {
     {"on_unknown", MK_OPT_STRING, 0, "reject",
      "an address not found, ambiguous, or contradicting its ward code: reject, warn or keep",
      ON_CHOICES},
+    {"threads", MK_OPT_INT, 0, "0", "threads resolving addresses (0: one per core)", NULL},
     {"tables", MK_OPT_PATH, 0, NULL,
      "folder with newer tables (same files and columns as the shipped ones)", NULL},
     {NULL, 0, 0, NULL, NULL, NULL},
@@ -151,7 +124,6 @@ static int admin_open(mk_context *ctx, const mk_host *host, void **state)
     *state = a;
     a->ctx = ctx;
     a->host = host;
-    vn_buf_init(&a->nfc);
     if (!MK_HOST_HAS(host, row_append) || !MK_HOST_HAS(host, opt_choice)) {
         host->error(ctx, "admin needs a newer mekong (its host has no row_append)");
         return MK_ERROR;
@@ -187,6 +159,15 @@ static int admin_open(mk_context *ctx, const mk_host *host, void **state)
     }
     if (!(a->plans = mkk_plans_new(free_plan)))
         return MK_NOMEM;
+    long long threads = host->opt_int(ctx, "threads");
+    if (threads < 0 || threads > 64) {
+        host->error(ctx, "threads is %lld; give 0 (one per core) to 64", threads);
+        return MK_ERROR;
+    }
+    if (admin_rows_start(a, (int)threads) != MK_OK) {
+        host->error(ctx, "cannot start %lld threads", threads);
+        return MK_ERROR;
+    }
     host->text_checked(ctx); /* our names are valid UTF-8; other cells pass unchanged */
     host->report_set(ctx, "tables", a->tables->folder);
     return MK_OK;
@@ -243,128 +224,6 @@ fail:
     return NULL;
 }
 
-/* ---- rows ------------------------------------------------------------------- */
-
-static mk_value text_value(const char *s)
-{
-    mk_value v = {s, s ? strlen(s) : 0};
-    return v;
-}
-
-/* "Phường A (00004); Phường B (00008)" into the output batch. */
-static mk_value candidates_value(admin_state *a, const adm_result *r, mk_batch *out)
-{
-    mk_value v = {NULL, 0};
-    if (!r->ncand)
-        return v;
-    size_t len = 0;
-    for (size_t i = 0; i < r->ncand && len < sizeof a->cand_buf - 1; i++) {
-        const adm_unit *u = &a->tables->new_ward[r->cand[i]];
-        len += (size_t)snprintf(a->cand_buf + len, sizeof a->cand_buf - len, "%s%s (%s)",
-                                i ? "; " : "", u->name, u->code);
-    }
-    if (len >= sizeof a->cand_buf)
-        len = sizeof a->cand_buf - 1;
-    char *p = a->host->batch_alloc(out, len);
-    if (p) {
-        memcpy(p, a->cand_buf, len);
-        v.ptr = p;
-        v.len = len;
-    }
-    return v;
-}
-
-static mk_value made_value(admin_state *a, int kind, const adm_result *r, const char *address,
-                           int copied, mk_batch *out)
-{
-    const adm_tables *t = a->tables;
-    int ok = r->status == ADM_OK;
-    const adm_unit *prov = r->new_province >= 0 && (ok || r->status == ADM_SPLIT)
-                               ? &t->new_prov[r->new_province] : NULL;
-    mk_value none = {NULL, 0};
-    switch (kind) {
-    case OUT_PROVINCE_CODE: return prov ? text_value(prov->code) : none;
-    case OUT_PROVINCE_NAME: return prov ? text_value(prov->name) : none;
-    case OUT_WARD_CODE: return ok ? text_value(t->new_ward[r->new_ward].code) : none;
-    case OUT_WARD_NAME: return ok ? text_value(t->new_ward[r->new_ward].name) : none;
-    case OUT_CANDIDATES: return ok ? none : candidates_value(a, r, out);
-    default: break;
-    }
-    if (!address || !r->house_len)
-        return none;
-    mk_value v = {address, r->house_len};
-    if (copied) { /* the NFC text lives in our buffer only until the next row */
-        char *p = a->host->batch_alloc(out, r->house_len);
-        if (!p)
-            return none;
-        memcpy(p, address, r->house_len);
-        v.ptr = p;
-    }
-    return v;
-}
-
-static int pass_row(admin_state *a, const plan *p, const mk_batch *in, size_t r, mk_batch *out,
-                    const adm_result *res, const char *address, int copied)
-{
-    size_t o;
-    int rc = a->host->row_append(a->ctx, in, r, out, &o);
-    if (rc != MK_OK)
-        return rc;
-    mk_value *dst = &MK_CELL(out, o, 0);
-    const mk_value *src = &MK_CELL(in, r, 0);
-    for (size_t c = 0; c < p->out->ncols; c++) {
-        long s = p->source[c];
-        dst[c] = s >= 0 ? src[s] : made_value(a, (int)(-1 - s), res, address, copied, out);
-    }
-    return MK_OK;
-}
-
-/* The address of row r as NFC text (*copied: it is in our buffer), or
- * NULL for NULL; -1 when it is not UTF-8. */
-static int address_text(admin_state *a, const mk_value *v, const char **s, size_t *len, int *copied)
-{
-    *copied = 0;
-    *s = NULL;
-    *len = 0;
-    if (MK_IS_NULL(*v))
-        return 0;
-    if (vn_nfc(v->ptr, v->len, s, len, &a->nfc) != VN_OK)
-        return -1;
-    *copied = *s != v->ptr;
-    return 0;
-}
-
-static int row_fate(admin_state *a, const plan *p, const mk_batch *in, size_t r, mk_batch *out)
-{
-    adm_result *res = &a->result;
-    adm_query q = {NULL, 0, NULL, 0, a->default_province, a->default_old_province};
-    const char *address = NULL;
-    int copied = 0;
-    if (p->address >= 0 &&
-        address_text(a, &MK_CELL(in, r, p->address), &address, &q.address_len, &copied) < 0)
-        return a->host->row_reject(a->ctx, in, r, "admin.unknown",
-                                   "the address is not valid UTF-8 (decode the source first)");
-    q.address = address;
-    if (p->code >= 0 && !MK_IS_NULL(MK_CELL(in, r, p->code))) {
-        q.code = MK_CELL(in, r, p->code).ptr;
-        q.code_len = MK_CELL(in, r, p->code).len;
-    }
-    adm_resolve(a->tables, &q, res);
-    a->counts[res->status]++;
-    if (res->status == ADM_OK)
-        return pass_row(a, p, in, r, out, res, address, copied);
-    int on = res->status == ADM_SPLIT ? a->on_split : a->on_unknown;
-    const char *rule = rule_names[res->status];
-    if (on == ON_REJECT)
-        return a->host->row_reject(a->ctx, in, r, rule, res->reason);
-    if (on == ON_WARN) {
-        int rc = a->host->row_warn(a->ctx, in, r, rule, res->reason);
-        if (rc != MK_OK)
-            return rc;
-    }
-    return pass_row(a, p, in, r, out, res, address, copied);
-}
-
 static int admin_process(void *state, const mk_batch *in, mk_batch *out)
 {
     admin_state *a = state;
@@ -372,11 +231,9 @@ static int admin_process(void *state, const mk_batch *in, mk_batch *out)
     if (!p && !(p = make_plan(a, in->schema)))
         return MK_ERROR;
     out->schema = p->out;
-    for (size_t r = 0; r < in->nrows; r++) {
-        int rc = row_fate(a, p, in, r, out);
-        if (rc != MK_OK)
-            return rc;
-    }
+    int rc = admin_rows(a, p, in, out);
+    if (rc != MK_OK)
+        return rc;
     for (int s = 1; s < 5; s++)
         a->host->rule_checked(a->ctx, rule_names[s], in->nrows);
     return MK_OK;
@@ -388,8 +245,10 @@ static int admin_finish(void *state, mk_batch *out)
     (void)out;
     static const char *const keys[] = {"resolved", "split", "unknown", "ambiguous",
                                        "code_mismatch"};
+    uint64_t counts[5] = {0};
+    admin_rows_counts(a, counts);
     for (int s = 0; s < 5; s++)
-        a->host->report_add(a->ctx, keys[s], (int64_t)a->counts[s]);
+        a->host->report_add(a->ctx, keys[s], (int64_t)counts[s]);
     return MK_OK;
 }
 
@@ -398,9 +257,9 @@ static void admin_close(void *state)
     admin_state *a = state;
     if (!a)
         return;
+    admin_rows_stop(a);
     mkk_plans_free(a->plans);
     adm_tables_release(a->tables);
-    vn_buf_free(&a->nfc);
     free(a);
 }
 

@@ -75,6 +75,7 @@ typedef struct adm_unit {
     uint32_t first, n;    /* old ward: its new wards in adm_tables.targets; old province: new province in first */
     uint8_t type;
     uint8_t in_table;     /* old ward: in the conversion table (0: only in the 2025-01-04 list) */
+    uint16_t code_len, name_len;
 } adm_unit;
 
 typedef struct adm_entry {
@@ -82,8 +83,10 @@ typedef struct adm_entry {
     uint32_t unit;
     uint32_t next;    /* next entry of the same chain + 1, 0: last */
     uint32_t keylen;
+    uint32_t hash;    /* low bits of the key's hash: most misses end here */
     const char *key;
-    uint8_t type;
+    uint8_t type;     /* the unit's type, as its name writes it */
+    uint8_t listed;   /* old ward: in the conversion table (a copy of adm_unit.in_table) */
 } adm_entry;
 
 typedef struct adm_tables {
@@ -93,9 +96,11 @@ typedef struct adm_tables {
     uint32_t *targets; /* new ward indexes of old wards */
     size_t n_targets;
     uint32_t *dist_target; /* per old district: a new ward it went to whole (+1), 0: none */
+    uint32_t (*merged)[8];  /* per 2025 province: the old provinces merged into it */
+    uint8_t *nmerged;
     adm_entry *entries;
     size_t n_entries, cap_entries;
-    uint32_t *slots; /* hash of (scope, key): entry + 1 */
+    uint64_t *slots; /* hash of (scope, key): high 32 bits of the hash, entry + 1 */
     size_t nslots;
     uint32_t *old_by_code, *new_by_code; /* code number -> unit + 1 (100000 each) */
     uint32_t *pre_by_code;               /* pre-2025 list codes not in the conversion table */

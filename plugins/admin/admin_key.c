@@ -147,22 +147,25 @@ static void add_cp(key_writer *w, uint32_t cp)
 }
 
 /* Type words as keys, longest first where one begins another. */
+#define W(s) s, sizeof s - 1
 static const struct {
     const char *key;
+    size_t len;
     int type;
 } type_words[] = {
-    {"thi5 trân1", ADM_T_TT}, {"thi5 xa4", ADM_T_TX}, {"thanh2 phô1", ADM_T_TP},
-    {"đăc5 khu", ADM_T_DK},   {"phương2", ADM_T_PHUONG}, {"xa4", ADM_T_XA},
-    {"quân5", ADM_T_QUAN},    {"huyên5", ADM_T_HUYEN},   {"tinh3", ADM_T_TINH},
-    {"tt", ADM_T_TT},         {"tx", ADM_T_TX},          {"tp", ADM_T_TP},
-    {"p", ADM_T_PHUONG},      {"x", ADM_T_XA},           {"q", ADM_T_QUAN},
-    {"h", ADM_T_HUYEN},       {"t", ADM_T_TINH},         {"đk", ADM_T_DK},
+    {W("thi5 trân1"), ADM_T_TT}, {W("thi5 xa4"), ADM_T_TX}, {W("thanh2 phô1"), ADM_T_TP},
+    {W("đăc5 khu"), ADM_T_DK},   {W("phương2"), ADM_T_PHUONG}, {W("xa4"), ADM_T_XA},
+    {W("quân5"), ADM_T_QUAN},    {W("huyên5"), ADM_T_HUYEN},   {W("tinh3"), ADM_T_TINH},
+    {W("tt"), ADM_T_TT},         {W("tx"), ADM_T_TX},          {W("tp"), ADM_T_TP},
+    {W("p"), ADM_T_PHUONG},      {W("x"), ADM_T_XA},           {W("q"), ADM_T_QUAN},
+    {W("h"), ADM_T_HUYEN},       {W("t"), ADM_T_TINH},         {W("đk"), ADM_T_DK},
 };
+#undef W
 
 static void strip_type(adm_key *k)
 {
     for (size_t i = 0; i < sizeof type_words / sizeof type_words[0]; i++) {
-        size_t n = strlen(type_words[i].key);
+        size_t n = type_words[i].len;
         if (k->len > n + 1 && memcmp(k->text, type_words[i].key, n) == 0 && k->text[n] == ' ') {
             memmove(k->text, k->text + n + 1, k->len - n - 1);
             k->len -= n + 1;

@@ -101,18 +101,20 @@ static void lookup(const adm_tables *t, int kind, uint32_t parent, const adm_key
 {
     if (!k->len || (k->type && !(adm_type_levels(k->type) & level)))
         return;
-    units all = {{0}, 0}, typed = {{0}, 0};
-    int old = kind == ADM_OLD_WARD || kind == ADM_OLD_WARD_IN_PROVINCE, listed = 0;
-    for (uint32_t e = adm_find(t, kind, parent, k->text, k->len); e; e = t->entries[e - 1].next)
-        if (old && t->old_ward[t->entries[e - 1].unit].in_table)
-            listed = 1;
+    units all = {{0}, 0}, typed = {{0}, 0}, stale = {{0}, 0}, stale_typed = {{0}, 0};
+    int old = kind == ADM_OLD_WARD || kind == ADM_OLD_WARD_IN_PROVINCE;
     for (uint32_t e = adm_find(t, kind, parent, k->text, k->len); e; e = t->entries[e - 1].next) {
-        uint32_t i = t->entries[e - 1].unit;
-        if (listed && !t->old_ward[i].in_table)
-            continue; /* a namesake only the 2025-01-04 list has yields to the table's */
-        add_unit(&all, i);
-        if (k->type && unit_of(t, kind, i)->type == k->type)
-            add_unit(&typed, i);
+        const adm_entry *en = &t->entries[e - 1];
+        uint32_t i = en->unit;
+        /* a namesake only the 2025-01-04 list has yields to the table's */
+        int listed = !old || en->listed;
+        add_unit(listed ? &all : &stale, i);
+        if (k->type && en->type == k->type)
+            add_unit(listed ? &typed : &stale_typed, i);
+    }
+    if (!all.n) {
+        all = stale;
+        typed = stale_typed;
     }
     const units *use = typed.n ? &typed : &all;
     for (size_t i = 0; i < use->n; i++)
@@ -226,17 +228,15 @@ static int province_from_key(const adm_tables *t, const adm_key *k, province_ctx
     lookup(t, ADM_NEW_PROVINCE, 0, k, 4, &news);
     if (news.n != 1 && olds.n != 1)
         return 0;
-    pc->nold = 0;
     pc->named_new = news.n == 1;
     pc->same_old = olds.n == 1 ? (int32_t)olds.v[0] : -1;
+    pc->new_p = news.n == 1 ? (int32_t)news.v[0] : (int32_t)t->old_prov[olds.v[0]].first;
     if (news.n == 1) {
-        pc->new_p = (int32_t)news.v[0];
-        for (size_t i = 0; i < t->n_old_prov && pc->nold < 8; i++)
-            if (t->old_prov[i].first == news.v[0])
-                pc->old[pc->nold++] = (uint32_t)i;
+        pc->nold = t->nmerged[pc->new_p];
+        memcpy(pc->old, t->merged[pc->new_p], pc->nold * sizeof pc->old[0]);
     } else {
-        pc->new_p = (int32_t)t->old_prov[olds.v[0]].first;
-        pc->old[pc->nold++] = olds.v[0];
+        pc->nold = 1;
+        pc->old[0] = olds.v[0];
     }
     return 1;
 }
@@ -479,10 +479,8 @@ static void resolve_text(const adm_tables *t, const adm_query *q, part *parts, s
         *have_province = 1;
     } else if (q->default_province >= 0) {
         pc->new_p = q->default_province;
-        pc->nold = 0;
-        for (size_t i = 0; i < t->n_old_prov && pc->nold < 8; i++)
-            if ((int32_t)t->old_prov[i].first == q->default_province)
-                pc->old[pc->nold++] = (uint32_t)i;
+        pc->nold = t->nmerged[pc->new_p];
+        memcpy(pc->old, t->merged[pc->new_p], pc->nold * sizeof pc->old[0]);
         pc->same_old = q->default_old_province;
         pc->named_new = q->default_old_province < 0 ||
                         strcmp(t->old_prov[q->default_old_province].name,

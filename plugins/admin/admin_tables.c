@@ -205,6 +205,27 @@ static adm_unit *grow_units(adm_unit **v, size_t *n, size_t *cap)
     return u;
 }
 
+/* FNV-1a over the scope and the key, then a 64-bit finalizer (FNV's low
+ * bits alone would hardly depend on the scope: "1" is a ward of every
+ * district, and all of them would probe the same slots). */
+static uint64_t hash_of(uint32_t scope, const char *key, size_t len)
+{
+    uint64_t h = 1469598103934665603ull;
+    for (int i = 0; i < 4; i++) {
+        h ^= (scope >> (8 * i)) & 0xFF;
+        h *= 1099511628211ull;
+    }
+    for (size_t i = 0; i < len; i++) {
+        h ^= (unsigned char)key[i];
+        h *= 1099511628211ull;
+    }
+    h ^= h >> 33;
+    h *= 0xff51afd7ed558ccdull;
+    h ^= h >> 33;
+    h *= 0xc4ceb9fe1a85ec53ull;
+    return h ^ (h >> 33);
+}
+
 static int add_entry(adm_tables *t, key_store *ks, int kind, uint32_t parent, uint32_t unit,
                      const char *name)
 {
@@ -226,31 +247,26 @@ static int add_entry(adm_tables *t, key_store *ks, int kind, uint32_t parent, ui
     e->scope = (uint32_t)kind << 24 | (parent + 1);
     e->unit = unit;
     e->keylen = (uint32_t)k.len;
+    e->hash = (uint32_t)(hash_of(e->scope, k.text, k.len) >> 32);
     e->type = (uint8_t)k.type;
     e->next = 0;
     t->n_entries++;
     return 0;
 }
 
-static uint64_t hash_of(uint32_t scope, const char *key, size_t len)
-{
-    uint64_t h = 1469598103934665603ull ^ scope;
-    h *= 1099511628211ull;
-    for (size_t i = 0; i < len; i++) {
-        h ^= (unsigned char)key[i];
-        h *= 1099511628211ull;
-    }
-    return h ^ (h >> 29);
-}
-
 uint32_t adm_find(const adm_tables *t, int kind, uint32_t parent, const char *key, size_t len)
 {
     uint32_t scope = (uint32_t)kind << 24 | (parent + 1);
     size_t mask = t->nslots - 1;
-    for (size_t i = hash_of(scope, key, len) & mask;; i = (i + 1) & mask) {
-        uint32_t s = t->slots[i];
-        if (!s)
+    uint64_t h = hash_of(scope, key, len);
+    uint64_t tag = h >> 32 << 32;
+    for (size_t i = h & mask;; i = (i + 1) & mask) {
+        uint64_t slot = t->slots[i];
+        if (!slot)
             return 0;
+        if ((slot & 0xFFFFFFFF00000000ull) != tag)
+            continue; /* told apart without touching the entry */
+        uint32_t s = (uint32_t)slot;
         const adm_entry *e = &t->entries[s - 1];
         if (e->scope == scope && e->keylen == len && memcmp(e->key, key, len) == 0)
             return s;
@@ -268,6 +284,9 @@ static int build_index(adm_tables *t)
         return -1;
     for (size_t n = 0; n < t->n_entries; n++) {
         adm_entry *e = &t->entries[n];
+        int kind = (int)(e->scope >> 24);
+        e->listed = kind == ADM_OLD_WARD || kind == ADM_OLD_WARD_IN_PROVINCE
+                        ? t->old_ward[e->unit].in_table : 1;
         uint32_t first = adm_find(t, (int)(e->scope >> 24), (e->scope & 0xFFFFFF) - 1, e->key,
                                   e->keylen);
         if (!first) {
@@ -275,7 +294,7 @@ static int build_index(adm_tables *t)
             size_t i = hash_of(e->scope, e->key, e->keylen) & mask;
             while (t->slots[i])
                 i = (i + 1) & mask;
-            t->slots[i] = (uint32_t)n + 1;
+            t->slots[i] = (uint64_t)e->hash << 32 | ((uint32_t)n + 1);
             continue;
         }
         uint32_t *link = &first;
@@ -575,6 +594,28 @@ static void old_types(adm_tables *t)
     }
 }
 
+/* Lengths of codes and names (output cells), old provinces per new one. */
+static int finish_units(adm_tables *t)
+{
+    adm_unit *sets[] = {t->old_prov, t->new_prov, t->old_dist, t->old_ward, t->new_ward};
+    size_t counts[] = {t->n_old_prov, t->n_new_prov, t->n_old_dist, t->n_old_ward, t->n_new_ward};
+    for (int s = 0; s < 5; s++) {
+        for (size_t i = 0; i < counts[s]; i++) {
+            sets[s][i].code_len = (uint16_t)strlen(sets[s][i].code);
+            sets[s][i].name_len = (uint16_t)strlen(sets[s][i].name);
+        }
+    }
+    if (!(t->merged = calloc(t->n_new_prov + 1, sizeof *t->merged)) ||
+        !(t->nmerged = calloc(t->n_new_prov + 1, 1)))
+        return -1;
+    for (size_t i = 0; i < t->n_old_prov; i++) {
+        uint32_t n = t->old_prov[i].first;
+        if (t->nmerged[n] < 8)
+            t->merged[n][t->nmerged[n]++] = (uint32_t)i;
+    }
+    return 0;
+}
+
 static void tables_free(adm_tables *t)
 {
     if (!t)
@@ -589,6 +630,8 @@ static void tables_free(adm_tables *t)
     free(t->new_ward);
     free(t->targets);
     free(t->dist_target);
+    free(t->merged);
+    free(t->nmerged);
     free(t->entries);
     free(t->slots);
     free(t->old_by_code);
@@ -619,6 +662,10 @@ static adm_tables *tables_load(const char *folder, char *err, size_t errlen)
         goto failed;
     }
     old_types(t);
+    if (finish_units(t)) {
+        fail(err, errlen, "out of memory");
+        goto failed;
+    }
     free(L.pairs);
     return t;
 failed:
