@@ -302,6 +302,24 @@ static int new_form(const adm_tables *t, const province_ctx *pc, part *p, adm_re
     return 0;
 }
 
+/* A part that starts like a house or street, not a unit: a number, or a
+ * word such as số, ngõ, hẻm, thôn, xóm, ấp, tổ, đường (as keys). */
+static int house_like(const adm_key *k)
+{
+    static const char *const words[] = {"sô1", "ngo4", "ngach1", "hem3", "kiêt5", "thôn", "xom1",
+                                        "âp1", "tô3", "khu", "đương2", "phô1", "lô", "km",
+                                        "căn", "tâng2", "nha2", "toa2", "ban3", "lang2", "cum5"};
+    if (!k->len)
+        return 0;
+    if (k->text[0] >= '0' && k->text[0] <= '9')
+        return 1;
+    size_t n = strcspn(k->text, " ");
+    for (size_t i = 0; i < sizeof words / sizeof words[0]; i++)
+        if (strlen(words[i]) == n && memcmp(k->text, words[i], n) == 0)
+            return 1;
+    return 0;
+}
+
 /* Old form: d is an old district of the province, w its old ward.  0 when
  * d names no old district there. */
 static int old_form(const adm_tables *t, const province_ctx *pc, part *w, part *d, adm_result *r,
@@ -341,9 +359,22 @@ static int old_form(const adm_tables *t, const province_ctx *pc, part *w, part *
         *ward_from_new = 2;
         return 1;
     }
-    /* perhaps d is a 2025 ward that shares an old district's name */
-    if (new_form(t, pc, d, r) && r->status != ADM_AMBIGUOUS) {
-        *ward_from_new = 1;
+    /* perhaps d is a 2025 ward that shares an old district's name ("12 Lê
+     * Lợi, Gò Vấp, TP.HCM"): only when w reads as a house part; a ward
+     * the district never had ("Xã Hư Cấu") is unknown, and a bare name
+     * could be either */
+    if (w && !key_of(w)->type && new_form(t, pc, d, r) && r->status != ADM_AMBIGUOUS) {
+        if (house_like(key_of(w))) {
+            *ward_from_new = 1;
+            return 1;
+        }
+        r->status = ADM_AMBIGUOUS;
+        say(r, "'%.*s, %.*s' is either old %s with no ward '%.*s', or the 2025 %s after a street "
+               "'%.*s'; write the type words (Phường, Xã, Quận, Huyện)",
+            (int)w->len, w->s, (int)d->len, d->s, dist->name, (int)w->len, w->s,
+            t->new_ward[r->new_ward].name, (int)w->len, w->s);
+        r->ncand = 1;
+        r->cand[0] = r->new_ward;
         return 1;
     }
     r->status = ADM_UNKNOWN;
