@@ -139,6 +139,9 @@ static int admin_open(mk_context *ctx, const mk_host *host, void **state)
     a->on_unknown = host->opt_choice(ctx, "on_unknown");
     if (read_output(a) != MK_OK)
         return MK_ERROR;
+    a->province_only = !a->code && !a->out_names[OUT_WARD_CODE] && !a->out_names[OUT_WARD_NAME];
+    if (a->province_only)
+        a->out_names[OUT_CANDIDATES] = NULL; /* nothing can be split */
     const char *folder = host->opt_string(ctx, "tables");
     char err[512];
     if (!(a->tables = adm_tables_get(folder ? folder : default_tables(), err, sizeof err))) {

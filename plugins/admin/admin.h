@@ -55,6 +55,8 @@ typedef struct adm_key {
  * names are cut and never match).  The leading type word is recognized and
  * removed when strip_type is set. */
 void adm_key_make(const char *s, size_t len, int strip_type, adm_key *k);
+/* k without diacritics or tones: ă â -> a, ê -> e, ô ơ -> o, ư -> u, đ -> d. */
+void adm_key_fold(const adm_key *k, adm_key *out);
 /* The type of a registered division_type text ("phường", "đặc khu"). */
 int adm_type_of(const char *division_type);
 /* The levels a type word may name, as a mask: 1 ward, 2 district, 4
@@ -65,8 +67,10 @@ const char *adm_type_word(int type);
 
 /* ---- tables (admin_tables.c) -------------------------------------------- */
 
+/* Kinds of names in the index; the _FOLDED ones are province names without
+ * any diacritics ("Khanh Hoa"), tried only when the name itself is not found. */
 enum { ADM_OLD_PROVINCE = 1, ADM_NEW_PROVINCE, ADM_OLD_DISTRICT, ADM_OLD_WARD, ADM_NEW_WARD,
-       ADM_OLD_WARD_IN_PROVINCE };
+       ADM_OLD_WARD_IN_PROVINCE, ADM_OLD_PROVINCE_FOLDED, ADM_NEW_PROVINCE_FOLDED };
 
 typedef struct adm_unit {
     const char *code;     /* as registered, zero-padded */
@@ -97,6 +101,7 @@ typedef struct adm_tables {
     size_t n_targets;
     uint32_t *dist_target; /* per old district: a new ward it went to whole (+1), 0: none */
     uint32_t (*merged)[8];  /* per 2025 province: the old provinces merged into it */
+    uint32_t old_prov_by_code[100]; /* old province code -> index + 1 */
     uint8_t *nmerged;
     adm_entry *entries;
     size_t n_entries, cap_entries;
@@ -141,6 +146,7 @@ typedef struct adm_query {
     size_t code_len;
     int32_t default_province; /* new province index, -1 none */
     int32_t default_old_province; /* old province index, -1 none */
+    int province_only;       /* the step writes no ward: the province is the whole answer */
 } adm_query;
 
 void adm_resolve(const adm_tables *t, const adm_query *q, adm_result *r);

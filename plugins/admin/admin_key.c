@@ -224,3 +224,37 @@ const char *adm_type_word(int type)
                                         "Thị xã", "Phường", "Xã",        "Thị trấn", "Đặc khu"};
     return type >= 0 && type <= ADM_T_DK ? words[type] : "";
 }
+
+void adm_key_fold(const adm_key *k, adm_key *out)
+{
+    static const struct {
+        const char *from, *to;
+    } folds[] = {{"ă", "a"}, {"â", "a"}, {"ê", "e"}, {"ô", "o"}, {"ơ", "o"}, {"ư", "u"}, {"đ", "d"}};
+    size_t n = 0;
+    int after_letter = 0;
+    for (size_t i = 0; i < k->len && n < ADM_KEY_MAX - 1;) {
+        unsigned char c = (unsigned char)k->text[i];
+        size_t used = 1;
+        const char *put = NULL;
+        for (size_t f = 0; f < sizeof folds / sizeof folds[0]; f++) {
+            size_t fl = strlen(folds[f].from);
+            if (i + fl <= k->len && memcmp(k->text + i, folds[f].from, fl) == 0) {
+                put = folds[f].to;
+                used = fl;
+            }
+        }
+        if (!put && c >= '0' && c <= '9' && after_letter) {
+            i++; /* a tone digit */
+            continue;
+        }
+        after_letter = put || (c >= 'a' && c <= 'z') || c >= 0x80;
+        if (put)
+            out->text[n++] = put[0];
+        else
+            memcpy(out->text + n, k->text + i, used), n += used;
+        i += used;
+    }
+    out->text[n] = '\0';
+    out->len = n;
+    out->type = k->type;
+}

@@ -21,6 +21,7 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "admin.h"
@@ -224,8 +225,23 @@ typedef struct province_ctx {
 static int province_from_key(const adm_tables *t, const adm_key *k, province_ctx *pc)
 {
     units olds = {{0}, 0}, news = {{0}, 0};
-    lookup(t, ADM_OLD_PROVINCE, 0, k, 4, &olds);
-    lookup(t, ADM_NEW_PROVINCE, 0, k, 4, &news);
+    if (k->len && k->len <= 2 && strspn(k->text, "0123456789") == k->len) {
+        /* a province code: the old codes (a 2025 province kept the code of
+         * one of the provinces merged into it, so both readings agree) */
+        uint32_t c = (uint32_t)atoi(k->text);
+        if (!t->old_prov_by_code[c])
+            return 0;
+        olds.v[olds.n++] = t->old_prov_by_code[c] - 1;
+    } else {
+        lookup(t, ADM_OLD_PROVINCE, 0, k, 4, &olds);
+        lookup(t, ADM_NEW_PROVINCE, 0, k, 4, &news);
+        if (!olds.n && !news.n) { /* "Khanh Hoa": without diacritics, when only one matches */
+            adm_key f;
+            adm_key_fold(k, &f);
+            lookup(t, ADM_OLD_PROVINCE_FOLDED, 0, &f, 4, &olds);
+            lookup(t, ADM_NEW_PROVINCE_FOLDED, 0, &f, 4, &news);
+        }
+    }
     if (news.n != 1 && olds.n != 1)
         return 0;
     pc->named_new = news.n == 1;
@@ -525,6 +541,12 @@ static void resolve_text(const adm_tables *t, const adm_query *q, part *parts, s
                 (int)parts[n - 1].len, parts[n - 1].s);
         else
             say(r, "the address is empty");
+        return;
+    }
+    if (q->province_only) {
+        r->status = ADM_OK;
+        r->new_province = pc->new_p;
+        r->house_len = end ? (size_t)(parts[end - 1].s + parts[end - 1].len - q->address) : 0;
         return;
     }
     if (!end) {

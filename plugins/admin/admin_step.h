@@ -36,6 +36,7 @@ typedef struct admin_state {
     const char *address, *code;
     const char *out_names[N_OUT]; /* NULL: not written */
     int on_split, on_unknown;
+    int province_only; /* no ward column written, no ward code read: resolve the province only */
     int32_t default_province, default_old_province;
     mkk_plans *plans;
     /* the pool: slice 0 is the calling thread's */

@@ -226,11 +226,28 @@ static uint64_t hash_of(uint32_t scope, const char *key, size_t len)
     return h ^ (h >> 33);
 }
 
+static int add_key_entry(adm_tables *t, key_store *ks, int kind, uint32_t parent, uint32_t unit,
+                         const adm_key *kp);
+
 static int add_entry(adm_tables *t, key_store *ks, int kind, uint32_t parent, uint32_t unit,
                      const char *name)
 {
     adm_key k;
     adm_key_make(name, strlen(name), 1, &k);
+    if (kind == ADM_OLD_PROVINCE || kind == ADM_NEW_PROVINCE) {
+        adm_key f;
+        adm_key_fold(&k, &f);
+        int folded = kind == ADM_OLD_PROVINCE ? ADM_OLD_PROVINCE_FOLDED : ADM_NEW_PROVINCE_FOLDED;
+        if (add_key_entry(t, ks, folded, parent, unit, &f))
+            return -1;
+    }
+    return add_key_entry(t, ks, kind, parent, unit, &k);
+}
+
+static int add_key_entry(adm_tables *t, key_store *ks, int kind, uint32_t parent, uint32_t unit,
+                         const adm_key *kp)
+{
+    adm_key k = *kp;
     if (!k.len)
         return 0;
     if (t->n_entries == t->cap_entries) {
@@ -396,6 +413,7 @@ static long old_units(loader *L, const csv_file *f, uint32_t new_prov, uint32_t 
         u->name = col(f, 1);
         u->first = new_prov;
         L->old_prov_by_code[p] = (uint32_t)t->n_old_prov;
+        t->old_prov_by_code[p] = (uint32_t)t->n_old_prov;
     }
     if (!L->old_dist_by_code[d]) {
         adm_unit *u = grow_units(&t->old_dist, &t->n_old_dist, &L->cap_old_dist);
