@@ -82,15 +82,19 @@ typedef struct adm_unit {
     uint16_t code_len, name_len;
 } adm_unit;
 
+/* One name of a unit in the index: 64 bytes, one cache line, with the key
+ * itself inside when it is short (nearly all are), so a probe that finds
+ * its name touches the slot and this line only. */
 typedef struct adm_entry {
     uint32_t scope;   /* kind << 24 | parent + 1 */
     uint32_t unit;
     uint32_t next;    /* next entry of the same chain + 1, 0: last */
     uint32_t keylen;
-    uint32_t hash;    /* low bits of the key's hash: most misses end here */
-    const char *key;
+    uint32_t hash;    /* high bits of the key's hash (also in its slot) */
     uint8_t type;     /* the unit's type, as its name writes it */
     uint8_t listed;   /* old ward: in the conversion table (a copy of adm_unit.in_table) */
+    const char *key;  /* short_key, or the key store for a long one */
+    char short_key[32];
 } adm_entry;
 
 typedef struct adm_tables {

@@ -294,6 +294,21 @@ uint32_t adm_find(const adm_tables *t, int kind, uint32_t parent, const char *ke
  * from it; an entry equal to one in the chain (same unit) is left out. */
 static int build_index(adm_tables *t)
 {
+    /* the entries do not move from here on: short keys inside, lines aligned */
+    void *lines = NULL;
+    if (posix_memalign(&lines, 64, (t->n_entries + 1) * sizeof *t->entries) != 0)
+        return -1;
+    memcpy(lines, t->entries, t->n_entries * sizeof *t->entries);
+    free(t->entries);
+    t->entries = lines;
+    t->cap_entries = t->n_entries;
+    for (size_t n = 0; n < t->n_entries; n++) {
+        adm_entry *e = &t->entries[n];
+        if (e->keylen < sizeof e->short_key) {
+            memcpy(e->short_key, e->key, e->keylen + 1);
+            e->key = e->short_key;
+        }
+    }
     t->nslots = 1024;
     while (t->nslots < t->n_entries * 2)
         t->nslots *= 2;
