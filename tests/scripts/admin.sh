@@ -70,3 +70,18 @@ if [ -n "$missing" ]; then
 else
     python3 "$SRC/tests/admin/provinces.py" "$MEKONG" "$work/provinces"
 fi
+
+# 1 and 4 threads give the same bytes (rows, rejects, in input order)
+if [ -f "$work/conversion/in.csv" ]; then
+    for n in 1 4; do
+        printf 'sources: [ { name: t, plugin: csv, path: in.csv } ]\ntransforms: [ { plugin: admin, address: address, threads: %s, on_split: keep, on_unknown: warn } ]\nsinks: [ { plugin: csv, path: out-%s.csv } ]\nrejects: rejects-%s.csv\n' \
+            "$n" "$n" "$n" > "$work/conversion/t$n.yaml"
+        (cd "$work/conversion" && "$MEKONG" run -q "t$n.yaml" 2> "stderr-$n")
+    done
+    if [ -s "$work/conversion/out-1.csv" ] && cmp -s "$work/conversion/out-1.csv" "$work/conversion/out-4.csv" &&
+        cmp -s "$work/conversion/rejects-1.csv" "$work/conversion/rejects-4.csv"; then
+        echo "ok - admin: 1 and 4 threads write the same bytes ($(wc -l < "$work/conversion/out-1.csv") lines)"
+    else
+        echo "not ok - admin: 1 and 4 threads write different outputs"
+    fi
+fi
