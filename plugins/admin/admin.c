@@ -3,8 +3,8 @@
  * administrative units.
  *
  *   - plugin: admin
- *     address: dia_chi          free text, old (ward, district, province) or new (ward, province) units
- *     ward_code: ma_xa_cu       optional: an old or 2025 ward code (leading zeros may be lost)
+ *     address: dia_chi          free text, old (ward, district, province) or new (ward, province)
+ * units ward_code: ma_xa_cu       optional: an old or 2025 ward code (leading zeros may be lost)
  *     province: "Nam Định"      optional: the province when the addresses do not name it
  *     output: { province_code: ..., province_name: ..., ward_code: ..., ward_name: ...,
  *               candidates: ..., house: ... }
@@ -37,9 +37,9 @@
 #include "vntext.h"
 
 static const char *const out_keys[N_OUT] = {"province_code", "province_name", "ward_code",
-                                            "ward_name", "candidates", "house"};
-static const char *const out_defaults[N_OUT] = {"province_code", "province_name", "ward_code",
-                                                "ward_name", "ward_candidates", NULL};
+                                            "ward_name",     "candidates",    "house"};
+static const char *const out_defaults[N_OUT] = {"province_code", "province_name",   "ward_code",
+                                                "ward_name",     "ward_candidates", NULL};
 
 static const mk_option_decl options[] = {
     {"address", MK_OPT_STRING, 0, NULL,
@@ -146,17 +146,19 @@ static int admin_open(mk_context *ctx, const mk_host *host, void **state)
     char err[512];
     if (!(a->tables = adm_tables_get(folder ? folder : default_tables(), err, sizeof err))) {
         host->error(ctx, "cannot load the administrative-unit tables: %s%s", err,
-                    folder ? " (tables: names a folder like data/vn of the source; see docs/ADMIN.md)"
-                           : " (the installed tables; tables: can name another folder)");
+                    folder
+                        ? " (tables: names a folder like data/vn of the source; see docs/ADMIN.md)"
+                        : " (the installed tables; tables: can name another folder)");
         return MK_ERROR;
     }
     a->default_province = a->default_old_province = -1;
     const char *prov = host->opt_string(ctx, "province");
     if (prov && *prov &&
         !adm_province_named(a->tables, prov, &a->default_province, &a->default_old_province)) {
-        host->error(ctx, "province is '%s', which is none of the 34 provinces of 2025 nor of the "
-                         "63 before (write it as the register does: \"Nam Định\", \"Thành phố Hồ "
-                         "Chí Minh\")",
+        host->error(ctx,
+                    "province is '%s', which is none of the 34 provinces of 2025 nor of the "
+                    "63 before (write it as the register does: \"Nam Định\", \"Thành phố Hồ "
+                    "Chí Minh\")",
                     prov);
         return MK_ERROR;
     }
@@ -269,9 +271,16 @@ static void admin_close(void *state)
 static const mk_transform_ops admin_ops = {admin_open, admin_process, admin_finish, admin_close};
 
 static const mk_plugin admin_plugin = {
-    MK_PLUGIN_HEAD, "admin", PACKAGE_VERSION,
+    MK_PLUGIN_HEAD,
+    "admin",
+    PACKAGE_VERSION,
     "addresses and ward codes, old or new, to the 2025 province and ward",
-    NULL, NULL, options, &admin_ops, NULL, NULL,
+    NULL,
+    NULL,
+    options,
+    &admin_ops,
+    NULL,
+    NULL,
 };
 
 const mk_plugin *mekong_plugin(void);

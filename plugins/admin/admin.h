@@ -48,7 +48,7 @@ enum {
 typedef struct adm_key {
     char text[ADM_KEY_MAX];
     size_t len;
-    int type;        /* the type word the name started with, taken off text */
+    int type; /* the type word the name started with, taken off text */
 } adm_key;
 
 /* Key of UTF-8 NFC s (at most ADM_KEY_MAX - 8 key bytes are kept; longer
@@ -69,16 +69,25 @@ const char *adm_type_word(int type);
 
 /* Kinds of names in the index; the _FOLDED ones are province names without
  * any diacritics ("Khanh Hoa"), tried only when the name itself is not found. */
-enum { ADM_OLD_PROVINCE = 1, ADM_NEW_PROVINCE, ADM_OLD_DISTRICT, ADM_OLD_WARD, ADM_NEW_WARD,
-       ADM_OLD_WARD_IN_PROVINCE, ADM_OLD_PROVINCE_FOLDED, ADM_NEW_PROVINCE_FOLDED };
+enum {
+    ADM_OLD_PROVINCE = 1,
+    ADM_NEW_PROVINCE,
+    ADM_OLD_DISTRICT,
+    ADM_OLD_WARD,
+    ADM_NEW_WARD,
+    ADM_OLD_WARD_IN_PROVINCE,
+    ADM_OLD_PROVINCE_FOLDED,
+    ADM_NEW_PROVINCE_FOLDED
+};
 
 typedef struct adm_unit {
-    const char *code;     /* as registered, zero-padded */
-    const char *name;     /* full name as registered ("Phường Bến Nghé") */
-    uint32_t parent;      /* old ward: district; old district: province; new ward: province */
-    uint32_t first, n;    /* old ward: its new wards in adm_tables.targets; old province: new province in first */
+    const char *code; /* as registered, zero-padded */
+    const char *name; /* full name as registered ("Phường Bến Nghé") */
+    uint32_t parent;  /* old ward: district; old district: province; new ward: province */
+    uint32_t first,
+        n; /* old ward: its new wards in adm_tables.targets; old province: new province in first */
     uint8_t type;
-    uint8_t in_table;     /* old ward: in the conversion table (0: only in the 2025-01-04 list) */
+    uint8_t in_table; /* old ward: in the conversion table (0: only in the 2025-01-04 list) */
     uint16_t code_len, name_len;
 } adm_unit;
 
@@ -86,14 +95,14 @@ typedef struct adm_unit {
  * itself inside when it is short (nearly all are), so a probe that finds
  * its name touches the slot and this line only. */
 typedef struct adm_entry {
-    uint32_t scope;   /* kind << 24 | parent + 1 */
+    uint32_t scope; /* kind << 24 | parent + 1 */
     uint32_t unit;
-    uint32_t next;    /* next entry of the same chain + 1, 0: last */
+    uint32_t next; /* next entry of the same chain + 1, 0: last */
     uint32_t keylen;
-    uint32_t hash;    /* high bits of the key's hash (also in its slot) */
-    uint8_t type;     /* the unit's type, as its name writes it */
-    uint8_t listed;   /* old ward: in the conversion table (a copy of adm_unit.in_table) */
-    const char *key;  /* short_key, or the key store for a long one */
+    uint32_t hash;   /* high bits of the key's hash (also in its slot) */
+    uint8_t type;    /* the unit's type, as its name writes it */
+    uint8_t listed;  /* old ward: in the conversion table (a copy of adm_unit.in_table) */
+    const char *key; /* short_key, or the key store for a long one */
     char short_key[32];
 } adm_entry;
 
@@ -104,7 +113,7 @@ typedef struct adm_tables {
     uint32_t *targets; /* new ward indexes of old wards */
     size_t n_targets;
     uint32_t *dist_target; /* per old district: a new ward it went to whole (+1), 0: none */
-    uint32_t (*merged)[8];  /* per 2025 province: the old provinces merged into it */
+    uint32_t (*merged)[8]; /* per 2025 province: the old provinces merged into it */
     uint32_t old_prov_by_code[100]; /* old province code -> index + 1 */
     uint8_t *nmerged;
     adm_entry *entries;
@@ -113,7 +122,7 @@ typedef struct adm_tables {
     size_t nslots;
     uint32_t *old_by_code, *new_by_code; /* code number -> unit + 1 (100000 each) */
     uint32_t *pre_by_code;               /* pre-2025 list codes not in the conversion table */
-    char **blocks; /* file contents and keys */
+    char **blocks;                       /* file contents and keys */
     size_t nblocks;
     int refs;
 } adm_tables;
@@ -134,23 +143,23 @@ enum { ADM_OK = 0, ADM_SPLIT, ADM_UNKNOWN, ADM_AMBIGUOUS, ADM_MISMATCH };
 
 typedef struct adm_result {
     int status;
-    uint32_t new_ward;      /* ADM_OK: index */
-    int32_t new_province;   /* index, -1 unknown */
-    uint32_t old_ward;      /* the old ward read, + 1 (0: none) */
+    uint32_t new_ward;           /* ADM_OK: index */
+    int32_t new_province;        /* index, -1 unknown */
+    uint32_t old_ward;           /* the old ward read, + 1 (0: none) */
     uint32_t cand[ADM_MAX_CAND]; /* ADM_SPLIT/ADM_AMBIGUOUS: new ward indexes */
     size_t ncand;
-    size_t house_len;       /* bytes of the address before the units (trimmed) */
+    size_t house_len; /* bytes of the address before the units (trimmed) */
     char reason[1024];
 } adm_result;
 
 typedef struct adm_query {
-    const char *address;     /* NFC UTF-8, or NULL */
+    const char *address; /* NFC UTF-8, or NULL */
     size_t address_len;
-    const char *code;        /* a ward code column value, or NULL */
+    const char *code; /* a ward code column value, or NULL */
     size_t code_len;
-    int32_t default_province; /* new province index, -1 none */
+    int32_t default_province;     /* new province index, -1 none */
     int32_t default_old_province; /* old province index, -1 none */
-    int province_only;       /* the step writes no ward: the province is the whole answer */
+    int province_only;            /* the step writes no ward: the province is the whole answer */
 } adm_query;
 
 void adm_resolve(const adm_tables *t, const adm_query *q, adm_result *r);

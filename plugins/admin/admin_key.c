@@ -17,9 +17,9 @@
 
 typedef struct key_writer {
     adm_key *k;
-    int cls;         /* 0 between syllables, 1 letters, 2 digits */
-    int tone;        /* tone of the syllable being written */
-    size_t start;    /* where the syllable began */
+    int cls;      /* 0 between syllables, 1 letters, 2 digits */
+    int tone;     /* tone of the syllable being written */
+    size_t start; /* where the syllable began */
 } key_writer;
 
 static void put(key_writer *w, const char *s, size_t n)
@@ -100,12 +100,18 @@ static uint32_t next_cp(const unsigned char *s, size_t len, size_t *used)
 static int combining_tone(uint32_t cp)
 {
     switch (cp) {
-    case 0x0301: return 1;
-    case 0x0300: return 2;
-    case 0x0309: return 3;
-    case 0x0303: return 4;
-    case 0x0323: return 5;
-    default: return 0;
+    case 0x0301:
+        return 1;
+    case 0x0300:
+        return 2;
+    case 0x0309:
+        return 3;
+    case 0x0303:
+        return 4;
+    case 0x0323:
+        return 5;
+    default:
+        return 0;
     }
 }
 
@@ -153,7 +159,7 @@ static const struct {
     size_t len;
     int type;
 } type_words[] = {
-    {W("thi5 trân1"), ADM_T_TT}, {W("thi5 xa4"), ADM_T_TX}, {W("thanh2 phô1"), ADM_T_TP},
+    {W("thi5 trân1"), ADM_T_TT}, {W("thi5 xa4"), ADM_T_TX},    {W("thanh2 phô1"), ADM_T_TP},
     {W("đăc5 khu"), ADM_T_DK},   {W("phương2"), ADM_T_PHUONG}, {W("xa4"), ADM_T_XA},
     {W("quân5"), ADM_T_QUAN},    {W("huyên5"), ADM_T_HUYEN},   {W("tinh3"), ADM_T_TINH},
     {W("tt"), ADM_T_TT},         {W("tx"), ADM_T_TX},          {W("tp"), ADM_T_TP},
@@ -210,17 +216,27 @@ int adm_type_of(const char *division_type)
 int adm_type_levels(int type)
 {
     switch (type) {
-    case ADM_T_PHUONG: case ADM_T_XA: case ADM_T_TT: case ADM_T_DK: return 1;
-    case ADM_T_QUAN: case ADM_T_HUYEN: case ADM_T_TX: return 2;
-    case ADM_T_TP: return 2 | 4;
-    case ADM_T_TINH: return 4;
-    default: return 0;
+    case ADM_T_PHUONG:
+    case ADM_T_XA:
+    case ADM_T_TT:
+    case ADM_T_DK:
+        return 1;
+    case ADM_T_QUAN:
+    case ADM_T_HUYEN:
+    case ADM_T_TX:
+        return 2;
+    case ADM_T_TP:
+        return 2 | 4;
+    case ADM_T_TINH:
+        return 4;
+    default:
+        return 0;
     }
 }
 
 const char *adm_type_word(int type)
 {
-    static const char *const words[] = {"",      "Tỉnh",   "Thành phố", "Quận",    "Huyện",
+    static const char *const words[] = {"",       "Tỉnh",   "Thành phố", "Quận",     "Huyện",
                                         "Thị xã", "Phường", "Xã",        "Thị trấn", "Đặc khu"};
     return type >= 0 && type <= ADM_T_DK ? words[type] : "";
 }
@@ -229,7 +245,8 @@ void adm_key_fold(const adm_key *k, adm_key *out)
 {
     static const struct {
         const char *from, *to;
-    } folds[] = {{"ă", "a"}, {"â", "a"}, {"ê", "e"}, {"ô", "o"}, {"ơ", "o"}, {"ư", "u"}, {"đ", "d"}};
+    } folds[] = {{"ă", "a"}, {"â", "a"}, {"ê", "e"}, {"ô", "o"},
+                 {"ơ", "o"}, {"ư", "u"}, {"đ", "d"}};
     size_t n = 0;
     int after_letter = 0;
     for (size_t i = 0; i < k->len && n < ADM_KEY_MAX - 1;) {

@@ -76,11 +76,16 @@ static const adm_key *key_of(part *p)
 static const adm_unit *unit_of(const adm_tables *t, int kind, uint32_t i)
 {
     switch (kind) {
-    case ADM_OLD_PROVINCE: return &t->old_prov[i];
-    case ADM_NEW_PROVINCE: return &t->new_prov[i];
-    case ADM_OLD_DISTRICT: return &t->old_dist[i];
-    case ADM_NEW_WARD: return &t->new_ward[i];
-    default: return &t->old_ward[i];
+    case ADM_OLD_PROVINCE:
+        return &t->old_prov[i];
+    case ADM_NEW_PROVINCE:
+        return &t->new_prov[i];
+    case ADM_OLD_DISTRICT:
+        return &t->old_dist[i];
+    case ADM_NEW_WARD:
+        return &t->new_ward[i];
+    default:
+        return &t->old_ward[i];
     }
 }
 
@@ -177,8 +182,9 @@ static void from_old_ward(const adm_tables *t, adm_result *r, uint32_t w)
     }
     if (u->n == 0) {
         r->status = ADM_UNKNOWN;
-        say(r, "old ward %s, %s is in the list of 2025-01-04 but not in the conversion table (it "
-               "was merged before 2025-07-01): the address needs its later ward",
+        say(r,
+            "old ward %s, %s is in the list of 2025-01-04 but not in the conversion table (it "
+            "was merged before 2025-07-01): the address needs its later ward",
             u->name, d->name);
         return;
     }
@@ -213,11 +219,11 @@ static void ambiguous(const adm_tables *t, adm_result *r, const part *p, int kin
 /* ---- provinces ------------------------------------------------------------- */
 
 typedef struct province_ctx {
-    int32_t new_p;      /* the 2025 province */
-    uint32_t old[8];    /* the old provinces whose units may be named */
+    int32_t new_p;   /* the 2025 province */
+    uint32_t old[8]; /* the old provinces whose units may be named */
     size_t nold;
-    int named_new;      /* named by a 2025 province's name */
-    int32_t same_old;   /* the old province of that very name, searched first; -1 none */
+    int named_new;    /* named by a 2025 province's name */
+    int32_t same_old; /* the old province of that very name, searched first; -1 none */
 } province_ctx;
 
 /* A province named by k: the 2025 one, and the old ones to search (all those
@@ -322,9 +328,9 @@ static int new_form(const adm_tables *t, const province_ctx *pc, part *p, adm_re
  * word such as số, ngõ, hẻm, thôn, xóm, ấp, tổ, đường (as keys). */
 static int house_like(const adm_key *k)
 {
-    static const char *const words[] = {"sô1", "ngo4", "ngach1", "hem3", "kiêt5", "thôn", "xom1",
-                                        "âp1", "tô3", "khu", "đương2", "phô1", "lô", "km",
-                                        "căn", "tâng2", "nha2", "toa2", "ban3", "lang2", "cum5"};
+    static const char *const words[] = {
+        "sô1",  "ngo4", "ngach1", "hem3", "kiêt5", "thôn", "xom1", "âp1",  "tô3",   "khu", "đương2",
+        "phô1", "lô",   "km",     "căn",  "tâng2", "nha2", "toa2", "ban3", "lang2", "cum5"};
     if (!k->len)
         return 0;
     if (k->text[0] >= '0' && k->text[0] <= '9')
@@ -345,7 +351,8 @@ static int old_form(const adm_tables *t, const province_ctx *pc, part *w, part *
     lookup_old(t, pc, ADM_OLD_DISTRICT, key_of(d), 2, &ds);
     if (!ds.n)
         return 0;
-    const char *where = pc->same_old >= 0 ? t->old_prov[pc->same_old].name : t->new_prov[pc->new_p].name;
+    const char *where =
+        pc->same_old >= 0 ? t->old_prov[pc->same_old].name : t->new_prov[pc->new_p].name;
     if (ds.n > 1) {
         ambiguous(t, r, d, ADM_OLD_DISTRICT, &ds, where);
         return 1;
@@ -385,8 +392,9 @@ static int old_form(const adm_tables *t, const province_ctx *pc, part *w, part *
             return 1;
         }
         r->status = ADM_AMBIGUOUS;
-        say(r, "'%.*s, %.*s' is either old %s with no ward '%.*s', or the 2025 %s after a street "
-               "'%.*s'; write the type words (Phường, Xã, Quận, Huyện)",
+        say(r,
+            "'%.*s, %.*s' is either old %s with no ward '%.*s', or the 2025 %s after a street "
+            "'%.*s'; write the type words (Phường, Xã, Quận, Huyện)",
             (int)w->len, w->s, (int)d->len, d->s, dist->name, (int)w->len, w->s,
             t->new_ward[r->new_ward].name, (int)w->len, w->s);
         r->ncand = 1;
@@ -441,13 +449,14 @@ static void from_code(const adm_tables *t, long c, int32_t province, adm_result 
     uint32_t old = t->old_by_code[c], nw = t->new_by_code[c];
     if (!old && !nw) {
         r->status = ADM_UNKNOWN;
-        say_more(r, "%sward_code %05ld is neither an old nor a 2025 ward code", *r->reason ? "; " : "", c);
+        say_more(r, "%sward_code %05ld is neither an old nor a 2025 ward code",
+                 *r->reason ? "; " : "", c);
         return;
     }
     if (old && nw && !(t->old_ward[old - 1].n == 1 && old_goes_to(t, old - 1, nw - 1))) {
         r->status = ADM_AMBIGUOUS;
-        say(r, "ward_code %05ld is old %s, %s and the 2025 %s (%s); the address must say which",
-            c, t->old_ward[old - 1].name, t->old_dist[t->old_ward[old - 1].parent].name,
+        say(r, "ward_code %05ld is old %s, %s and the 2025 %s (%s); the address must say which", c,
+            t->old_ward[old - 1].name, t->old_dist[t->old_ward[old - 1].parent].name,
             t->new_ward[nw - 1].name, t->new_prov[t->new_ward[nw - 1].parent].name);
         return;
     }
@@ -499,8 +508,8 @@ static void check_code(const adm_tables *t, long c, adm_result *r, int32_t provi
         if (r->old_ward && old == r->old_ward)
             return; /* the same old ward: still split */
         for (size_t i = 0; i < r->ncand; i++) {
-            if (nw == r->cand[i] + 1 ||
-                (old && t->old_ward[old - 1].n == 1 && t->targets[t->old_ward[old - 1].first] == r->cand[i])) {
+            if (nw == r->cand[i] + 1 || (old && t->old_ward[old - 1].n == 1 &&
+                                         t->targets[t->old_ward[old - 1].first] == r->cand[i])) {
                 set_ok(t, r, r->cand[i]);
                 return;
             }
@@ -529,15 +538,16 @@ static void resolve_text(const adm_tables *t, const adm_query *q, part *parts, s
         pc->nold = t->nmerged[pc->new_p];
         memcpy(pc->old, t->merged[pc->new_p], pc->nold * sizeof pc->old[0]);
         pc->same_old = q->default_old_province;
-        pc->named_new = q->default_old_province < 0 ||
-                        strcmp(t->old_prov[q->default_old_province].name,
-                               t->new_prov[q->default_province].name) == 0;
+        pc->named_new =
+            q->default_old_province < 0 || strcmp(t->old_prov[q->default_old_province].name,
+                                                  t->new_prov[q->default_province].name) == 0;
         *have_province = 1;
     } else {
         r->status = ADM_UNKNOWN;
         if (n)
-            say(r, "the address does not end with a province ('%.*s' is none of the 34 provinces "
-                   "of 2025 nor of the 63 before); set province: when the file comes from one",
+            say(r,
+                "the address does not end with a province ('%.*s' is none of the 34 provinces "
+                "of 2025 nor of the 63 before); set province: when the file comes from one",
                 (int)parts[n - 1].len, parts[n - 1].s);
         else
             say(r, "the address is empty");
@@ -567,7 +577,8 @@ static void resolve_text(const adm_tables *t, const adm_query *q, part *parts, s
     }
     if (from_new == 2)
         first_unit = end - 1; /* a district that became one unit: the part before is the house */
-    r->house_len = first_unit ? (size_t)(parts[first_unit - 1].s + parts[first_unit - 1].len - q->address) : 0;
+    r->house_len =
+        first_unit ? (size_t)(parts[first_unit - 1].s + parts[first_unit - 1].len - q->address) : 0;
 }
 
 void adm_resolve(const adm_tables *t, const adm_query *q, adm_result *r)
@@ -586,7 +597,8 @@ void adm_resolve(const adm_tables *t, const adm_query *q, adm_result *r)
     int have_code = q->code && q->code_len;
     if (have_code && (c = code_value(q->code, q->code_len)) < 0) {
         r->status = ADM_UNKNOWN;
-        say(r, "ward_code '%.*s' is not a ward code (1 to 5 digits)", (int)(q->code_len > 40 ? 40 : q->code_len), q->code);
+        say(r, "ward_code '%.*s' is not a ward code (1 to 5 digits)",
+            (int)(q->code_len > 40 ? 40 : q->code_len), q->code);
         return;
     }
     if (n || !have_code)

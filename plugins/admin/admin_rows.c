@@ -21,7 +21,7 @@
 #include "admin_step.h"
 #include "vntext.h"
 
-#define ROW_BAD_UTF8 5 /* a status beside ADM_*: the address is not UTF-8 */
+#define ROW_BAD_UTF8 5   /* a status beside ADM_*: the address is not UTF-8 */
 #define MIN_PARALLEL 256 /* smaller batches are not worth waking threads for */
 
 typedef struct row_res {
@@ -88,8 +88,8 @@ static void resolve_row(adm_slice *s, size_t r, row_res *x)
     admin_state *a = s->a;
     const plan *p = s->p;
     const mk_batch *in = s->in;
-    adm_query q = {NULL, 0, NULL, 0, a->default_province, a->default_old_province,
-                   a->province_only};
+    adm_query q = {
+        NULL, 0, NULL, 0, a->default_province, a->default_old_province, a->province_only};
     memset(x, 0, sizeof *x);
     int copied = 0;
     if (p->address >= 0 && !MK_IS_NULL(MK_CELL(in, r, p->address))) {
@@ -187,15 +187,22 @@ static mk_value made_value(admin_state *a, int kind, const adm_slice *s, const r
     const adm_tables *t = a->tables;
     int ok = x->status == ADM_OK;
     const adm_unit *prov = x->new_province >= 0 && (ok || x->status == ADM_SPLIT)
-                               ? &t->new_prov[x->new_province] : NULL;
+                               ? &t->new_prov[x->new_province]
+                               : NULL;
     const adm_unit *ward = ok && !a->province_only ? &t->new_ward[x->new_ward] : NULL;
     switch (kind) {
-    case OUT_PROVINCE_CODE: return prov ? cell(prov->code, prov->code_len) : cell(NULL, 0);
-    case OUT_PROVINCE_NAME: return prov ? cell(prov->name, prov->name_len) : cell(NULL, 0);
-    case OUT_WARD_CODE: return ward ? cell(ward->code, ward->code_len) : cell(NULL, 0);
-    case OUT_WARD_NAME: return ward ? cell(ward->name, ward->name_len) : cell(NULL, 0);
-    case OUT_CANDIDATES: return ok ? cell(NULL, 0) : candidates_value(a, s, x, out);
-    default: break;
+    case OUT_PROVINCE_CODE:
+        return prov ? cell(prov->code, prov->code_len) : cell(NULL, 0);
+    case OUT_PROVINCE_NAME:
+        return prov ? cell(prov->name, prov->name_len) : cell(NULL, 0);
+    case OUT_WARD_CODE:
+        return ward ? cell(ward->code, ward->code_len) : cell(NULL, 0);
+    case OUT_WARD_NAME:
+        return ward ? cell(ward->name, ward->name_len) : cell(NULL, 0);
+    case OUT_CANDIDATES:
+        return ok ? cell(NULL, 0) : candidates_value(a, s, x, out);
+    default:
+        break;
     }
     if (!x->house_len)
         return cell(NULL, 0);

@@ -11,8 +11,15 @@
 #include "mekong.h"
 #include "mekong_kit.h"
 
-enum { OUT_PROVINCE_CODE, OUT_PROVINCE_NAME, OUT_WARD_CODE, OUT_WARD_NAME, OUT_CANDIDATES,
-       OUT_HOUSE, N_OUT };
+enum {
+    OUT_PROVINCE_CODE,
+    OUT_PROVINCE_NAME,
+    OUT_WARD_CODE,
+    OUT_WARD_NAME,
+    OUT_CANDIDATES,
+    OUT_HOUSE,
+    N_OUT
+};
 
 enum { ON_REJECT, ON_WARN, ON_KEEP };
 #define ON_CHOICES "reject|warn|keep"

@@ -133,7 +133,8 @@ static int csv_next(csv_file *f)
     }
 }
 
-static int fail(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int fail(char *err, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 static int fail(char *err, size_t errlen, const char *fmt, ...)
 {
     va_list ap;
@@ -318,9 +319,10 @@ static int build_index(adm_tables *t)
         adm_entry *e = &t->entries[n];
         int kind = (int)(e->scope >> 24);
         e->listed = kind == ADM_OLD_WARD || kind == ADM_OLD_WARD_IN_PROVINCE
-                        ? t->old_ward[e->unit].in_table : 1;
-        uint32_t first = adm_find(t, (int)(e->scope >> 24), (e->scope & 0xFFFFFF) - 1, e->key,
-                                  e->keylen);
+                        ? t->old_ward[e->unit].in_table
+                        : 1;
+        uint32_t first =
+            adm_find(t, (int)(e->scope >> 24), (e->scope & 0xFFFFFF) - 1, e->key, e->keylen);
         if (!first) {
             size_t mask = t->nslots - 1;
             size_t i = hash_of(e->scope, e->key, e->keylen) & mask;
@@ -358,7 +360,10 @@ typedef struct loader {
 static int bad_code(loader *L, const csv_file *f, const char *what, const char *value, long max)
 {
     return fail(L->err, L->errlen, "%s/%s:%zu: %s is '%s', not a code of 1 to %s digits",
-                L->t->folder, f->name, f->line, what, value, max == 100 ? "2" : max == 1000 ? "3" : "5");
+                L->t->folder, f->name, f->line, what, value,
+                max == 100    ? "2"
+                : max == 1000 ? "3"
+                              : "5");
 }
 
 static int load_provinces(loader *L)
@@ -395,8 +400,9 @@ static int load_new_wards(loader *L)
         if (c < 0)
             return bad_code(L, &f, "code", col(&f, 0), CODE_SLOTS);
         if (p < 0 || p >= 100 || !L->new_prov_by_code[p])
-            return fail(L->err, L->errlen, "%s/%s:%zu: province_code '%s' is not in provinces_2025.csv",
-                        t->folder, f.name, f.line, col(&f, 3));
+            return fail(L->err, L->errlen,
+                        "%s/%s:%zu: province_code '%s' is not in provinces_2025.csv", t->folder,
+                        f.name, f.line, col(&f, 3));
         adm_unit *u = grow_units(&t->new_ward, &t->n_new_ward, &L->cap_new_ward);
         if (!u)
             return fail(L->err, L->errlen, "out of memory");
@@ -477,9 +483,9 @@ static int add_pair(loader *L, uint32_t old_ward, uint32_t new_ward)
 
 static int load_conversion(loader *L)
 {
-    static const char *const want[] = {"old_province_code", "old_province_name", "old_district_code",
-                                       "old_district_name", "old_ward_code", "old_ward_name",
-                                       "new_ward_code", NULL};
+    static const char *const want[] = {
+        "old_province_code", "old_province_name", "old_district_code", "old_district_name",
+        "old_ward_code",     "old_ward_name",     "new_ward_code",     NULL};
     adm_tables *t = L->t;
     csv_file f;
     if (csv_open(t, &f, "ward_old_to_new_2025.csv", want, 0, L->err, L->errlen))
@@ -493,7 +499,8 @@ static int load_conversion(loader *L)
         if (old_units(L, &f, t->new_ward[new_ward].parent, &ward))
             return -1;
         if (ward == UINT32_MAX) {
-            if (add_pair(L, UINT32_MAX - 1 - L->old_dist_by_code[code_number(col(&f, 2))], new_ward))
+            if (add_pair(L, UINT32_MAX - 1 - L->old_dist_by_code[code_number(col(&f, 2))],
+                         new_ward))
                 return -1;
         } else if (add_pair(L, ward, new_ward))
             return -1;
@@ -599,8 +606,9 @@ static int add_names(loader *L)
     }
     static const struct {
         const char *alias, *code;
-    } aliases[] = {{"HCM", "79"}, {"TPHCM", "79"}, {"Sài Gòn", "79"}, {"HN", "01"},
-                   {"TPHN", "01"}, {"Thừa Thiên Huế", "46"}, {"Thừa Thiên - Huế", "46"}};
+    } aliases[] = {
+        {"HCM", "79"},  {"TPHCM", "79"},          {"Sài Gòn", "79"},         {"HN", "01"},
+        {"TPHN", "01"}, {"Thừa Thiên Huế", "46"}, {"Thừa Thiên - Huế", "46"}};
     for (size_t a = 0; a < sizeof aliases / sizeof aliases[0]; a++) {
         for (size_t i = 0; i < t->n_new_prov; i++)
             if (strcmp(t->new_prov[i].code, aliases[a].code) == 0 &&

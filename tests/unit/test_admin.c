@@ -37,9 +37,11 @@ static int same_key(const char *a, const char *b)
 
 TEST(key_forms_agree)
 {
-    const char *forms[] = {"Phường Thuận Hoà", "P. Thuận Hòa", "P.Thuận Hoà", "P Thuận Hòa",
-                           "phường thuận hoà", "PHƯỜNG THUẬN HÒA", "Thuận Hòa",
-                           "Phường Thuận Hoa\xcc\x80" /* a stray combining grave still counts */};
+    const char *forms[] = {
+        "Phường Thuận Hoà", "P. Thuận Hòa",
+        "P.Thuận Hoà",      "P Thuận Hòa",
+        "phường thuận hoà", "PHƯỜNG THUẬN HÒA",
+        "Thuận Hòa",        "Phường Thuận Hoa\xcc\x80" /* a stray combining grave still counts */};
     for (size_t i = 0; i < sizeof forms / sizeof forms[0]; i++)
         CHECK(same_key(forms[0], forms[i]));
     CHECK(same_key("Phường 05", "P5"));
@@ -53,7 +55,7 @@ TEST(key_forms_agree)
 
 TEST(key_keeps_what_differs)
 {
-    CHECK(!same_key("Sa Pa", "Sa Pả"));      /* two wards of Thị xã Sa Pa */
+    CHECK(!same_key("Sa Pa", "Sa Pả")); /* two wards of Thị xã Sa Pa */
     CHECK(!same_key("Phường 1", "Phường 10"));
     CHECK(!same_key("Đông Hà", "Dong Ha")); /* diacritics count outside provinces */
 }
@@ -77,7 +79,8 @@ TEST(key_type_words)
 
 static int resolve(const char *address, const char *code, adm_result *r)
 {
-    adm_query q = {address, address ? strlen(address) : 0, code, code ? strlen(code) : 0, -1, -1, 0};
+    adm_query q = {address, address ? strlen(address) : 0, code, code ? strlen(code) : 0, -1, -1,
+                   0};
     adm_resolve(tables, &q, r);
     return r->status;
 }
@@ -85,7 +88,8 @@ static int resolve(const char *address, const char *code, adm_result *r)
 TEST(resolve_outcomes)
 {
     adm_result r;
-    CHECK_INT_EQ(resolve("Số 12, Phường Trúc Bạch, Quận Ba Đình, Thành phố Hà Nội", NULL, &r), ADM_OK);
+    CHECK_INT_EQ(resolve("Số 12, Phường Trúc Bạch, Quận Ba Đình, Thành phố Hà Nội", NULL, &r),
+                 ADM_OK);
     CHECK(strcmp(tables->new_ward[r.new_ward].code, "00004") == 0);
     CHECK_INT_EQ(r.house_len, strlen("Số 12"));
     CHECK_INT_EQ(resolve("Phường Ngọc Hà, Quận Ba Đình, Hà Nội", NULL, &r), ADM_SPLIT);
@@ -101,10 +105,14 @@ TEST(resolve_outcomes)
 
 /* Pieces of addresses, real and not. */
 static const char *const pieces[] = {
-    "Phường ", "P.", "Q.", "Xã ", "Huyện ", "TP.", "T.", "TT.", "TX.", "Tỉnh ", ", ", ",", ";",
-    " ", "  ", "0", "05", "12", "99999", "Bến Nghé", "Quận 1", "Hà Nội", "Nam Định", "TPHCM",
-    "Ngọc Hà", "Ba Đình", "\xcc\x80", "\xcc\x81", "\xff", "\xe1\xba", "\xc3", "ư", "đ", "’", "'",
-    "Thành phố Hồ Chí Minh", "Hậu Giang", "Long Mỹ", "Số 1 Lê Lợi", "\n", "-", "(", ")",
+    "Phường ",   "P.",       "Q.",          "Xã ",      "Huyện ",   "TP.",
+    "T.",        "TT.",      "TX.",         "Tỉnh ",    ", ",       ",",
+    ";",         " ",        "  ",          "0",        "05",       "12",
+    "99999",     "Bến Nghé", "Quận 1",      "Hà Nội",   "Nam Định", "TPHCM",
+    "Ngọc Hà",   "Ba Đình",  "\xcc\x80",    "\xcc\x81", "\xff",     "\xe1\xba",
+    "\xc3",      "ư",        "đ",           "’",        "'",        "Thành phố Hồ Chí Minh",
+    "Hậu Giang", "Long Mỹ",  "Số 1 Lê Lợi", "\n",       "-",        "(",
+    ")",
 };
 
 TEST(resolve_never_breaks)
@@ -131,7 +139,8 @@ TEST(resolve_never_breaks)
                 len++;
             }
         }
-        adm_query q = {buf, len, n % 3 ? NULL : buf, n % 3 ? 0 : (len > 7 ? 7 : len), -1, -1, n % 5 == 0};
+        adm_query q = {buf, len, n % 3 ? NULL : buf, n % 3 ? 0 : (len > 7 ? 7 : len),
+                       -1,  -1,  n % 5 == 0};
         adm_resolve(tables, &q, &r);
         if (r.status < ADM_OK || r.status > ADM_MISMATCH || r.house_len > len ||
             memchr(r.reason, '\0', sizeof r.reason) == NULL || r.ncand > ADM_MAX_CAND ||
