@@ -8,6 +8,7 @@
  *   mkk_file     an output file that appears only when the run succeeds,
  *                with buffered writes, CSV fields and JSON strings
  *   mkk_utf8_*   checking and repairing UTF-8 (rows, values)
+ *   mkk_keyset   a set of 128-bit key hashes (dedupe, unique keys)
  *
  * Functions that can fail report through the host (host->error with the
  * step's context, naming what failed) and return an mk_status, so a
@@ -188,6 +189,28 @@ size_t mkk_utf8_repair(const char *s, size_t len, char *out, size_t *replaced);
  * valid, or the (negative) status of a failed row_reject. */
 int mkk_utf8_reject_row(const mk_host *h, mk_context *ctx, const mk_batch *b, size_t r,
                         const char *rule);
+
+/* ---- key sets ------------------------------------------------------------- */
+
+/* A set of 128-bit key hashes with a 64-bit payload (dedupe, schema
+ * primaryKey/uniqueKeys).  Only hashes are kept: 24 bytes a slot, at most
+ * three quarters of the slots used, so 32 to 64 bytes a key (the old
+ * table is given back while it moves, so doubling adds little).  Two keys whose hashes are equal count as
+ * one: odds about n^2 / 2^129 for n keys (1.5e-23 at 100 million).
+ * Hashes are for one run in memory: not stable across machines. */
+typedef struct mkk_keyset mkk_keyset;
+/* An empty set, or NULL when out of memory. */
+mkk_keyset *mkk_keyset_new(void);
+/* Free the set.  NULL is fine. */
+void mkk_keyset_free(mkk_keyset *ks);
+/* How many keys the set holds. */
+size_t mkk_keyset_count(const mkk_keyset *ks);
+/* Memory held, in bytes. */
+size_t mkk_keyset_bytes(const mkk_keyset *ks);
+/* Hash a composite key of n cells (NULL distinct from "", cell boundaries unambiguous). */
+void mkk_key_hash(const mk_value *cells, size_t n, uint64_t out[2]);
+/* 0: new, stored with payload.  1: already there, *first = the payload stored with it.  -1: no memory. */
+int mkk_keyset_insert(mkk_keyset *ks, const uint64_t h[2], uint64_t payload, uint64_t *first);
 
 #ifdef __cplusplus
 }

@@ -60,6 +60,15 @@ void mk_rules_free(mk_run *run)
     free(run->rules);
 }
 
+/* How many bytes of v to show in a sample: at most 80, never half a letter. */
+static int excerpt_len(const mk_value *v)
+{
+    size_t n = v->len > 80 ? 80 : v->len;
+    while (n > 0 && n < v->len && ((unsigned char)v->ptr[n] & 0xC0) == 0x80)
+        n--;
+    return (int)n;
+}
+
 /* "col=value, col=value" excerpt of a row for report samples. */
 static char *row_excerpt(const mk_schema *schema, const mk_value *vals)
 {
@@ -69,7 +78,7 @@ static char *row_excerpt(const mk_schema *schema, const mk_value *vals)
     for (size_t c = 0; vals && c < schema->ncols && len < sizeof buf - 1; c++) {
         const mk_value *v = &vals[c];
         int n = snprintf(buf + len, sizeof buf - len, "%s%s=%.*s", c ? ", " : "",
-                         schema->names[c], v->ptr ? (int)(v->len > 80 ? 80 : v->len) : 4,
+                         schema->names[c], v->ptr ? excerpt_len(v) : 4,
                          v->ptr ? v->ptr : "null");
         if (n < 0)
             break;
@@ -292,7 +301,8 @@ void mk_host_rule_checked(mk_context *ctx, const char *rule, uint64_t rows)
 
 /* ---- records a source cannot make rows of ---------------------------------- */
 
-/* The reason keeps the fields the header has no column for. */
+/* The reason keeps the fields the header has no column for (a long one is
+ * cut between letters). */
 static const char *with_extra_fields(const mk_value *fields, size_t nfields, size_t ncols,
                                      const char *reason, char *buf, size_t len)
 {
@@ -302,6 +312,8 @@ static const char *with_extra_fields(const mk_value *fields, size_t nfields, siz
     for (size_t i = ncols; i < nfields && at < len; i++)
         at += (size_t)snprintf(buf + at, len - at, " [%.*s]", fields[i].ptr ? (int)fields[i].len : 0,
                                fields[i].ptr ? fields[i].ptr : "");
+    if (at >= len)
+        buf[mk_utf8_whole(buf, len - 1)] = '\0';
     return buf;
 }
 

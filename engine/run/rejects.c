@@ -155,8 +155,9 @@ static int write_csv(mk_run *run, const mk_reject *r)
     put_number(f, r->record);
     put_number(f, r->line);
     put_text(f, &st, r->stage);
-    snprintf(why, sizeof why, "%s: %s", r->rule, r->reason);
-    mk_csv_write_field(f, &st, why, strlen(why));
+    int n = snprintf(why, sizeof why, "%s: %s", r->rule, r->reason);
+    size_t wl = n < 0 ? 0 : (size_t)n < sizeof why ? (size_t)n : mk_utf8_whole(why, sizeof why - 1);
+    mk_csv_write_field(f, &st, why, wl);
     return mk_outfile_putc(f, '\n');
 }
 

@@ -174,6 +174,18 @@ static size_t utf8_seq(const unsigned char *s, size_t left)
     return 0;
 }
 
+size_t mk_utf8_whole(const char *str, size_t len)
+{
+    const unsigned char *s = (const unsigned char *)str;
+    size_t i = len;
+    while (i > 0 && len - i < 4 && (s[i - 1] & 0xC0) == 0x80)
+        i--;
+    if (i == 0 || s[i - 1] < 0xC0)
+        return len;
+    size_t need = s[i - 1] >= 0xF0 ? 4 : s[i - 1] >= 0xE0 ? 3 : 2;
+    return len - (i - 1) < need ? i - 1 : len;
+}
+
 size_t mk_utf8_valid_prefix(const char *str, size_t len)
 {
     const unsigned char *s = (const unsigned char *)str;

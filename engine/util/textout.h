@@ -41,6 +41,9 @@ int mk_csv_is_formula(const char *ptr, size_t len);
 
 /* Length of the valid UTF-8 prefix of s (== len when all valid). */
 size_t mk_utf8_valid_prefix(const char *s, size_t len);
+/* len, or less so that s[0..len) does not end inside a UTF-8 sequence
+ * (for text cut to fit a buffer; what comes before is not checked). */
+size_t mk_utf8_whole(const char *s, size_t len);
 
 /* A JSON string with quotes.  Control characters (C0, DEL, C1), quote,
  * backslash, U+2028 and U+2029 are escaped.  Invalid UTF-8: with

@@ -1,97 +1,110 @@
 -- mekong.lookup -- CSV mapping tables (code lists, old -> 2025 units),
--- loaded once per Lua state and looked up in constant time.
+-- parsed once per run into C memory that every worker shares, and looked
+-- up in constant time.
 --
 --   local lookup = require "mekong.lookup"
 --   local units = lookup.load(params.units_csv, { key = "old_code", value = "new_code" })
 --   row.ward_code = units[row.ward_code] or row.ward_code
+--   local wards = lookup.load("wards.csv", { key = { "ward", "district", "province" },
+--                                            duplicates = "all", normalize = { "nfc", "lower", "tone" } })
+--   local matches = wards:get(row.ward, row.district, row.province)   -- a list, or nil
 --
 -- load(path, opts) reads the CSV file at path (a relative path is taken from
 -- the pipeline's folder, like every path of the pipeline file; in `mekong
--- test`, from the test file's folder), whose first line is the header.  It returns a Lua table
--- from each key to its value; with no opts.value, to the whole row (a table
--- column -> value).  All keys and values are strings.
---   opts.key         column of the keys (required)
+-- test`, from the test file's folder), whose first line is the header, and
+-- returns a read-only table: t[key] (one key column) or t:get(k1, k2, ...)
+-- (one value per key column) gives the key's value; with no opts.value, the
+-- whole row (a table column -> value); with duplicates = "all", the list of
+-- them in file order.  No match, or a nil key: nil.  pairs(t) walks the keys
+-- as written in the file, t:size() counts them.  All keys and values are
+-- strings.
+--   opts.key         the key column, or a list of them (a composite key)
 --   opts.value       column of the values (optional)
---   opts.duplicates  "error" (default: a key twice fails the load), "first" or "last"
---   opts.normalize   a function applied to every key when loading (for instance
---                    one that folds case and tones); apply the same function to
---                    what you look up: map[normalize(s)]
--- The same file with the same opts is read once per Lua state (each worker
--- thread has its own) and shared by every later call: do not change the
--- table.  Errors (no such file, a missing column, a malformed line) are
--- raised with the file and line: they end the run when loading in setup or
--- at the top of the rule file.
+--   opts.duplicates  "error" (default: a key twice fails the load), "first",
+--                    "last" (one match kept) or "all" (one-to-many: a list)
+--   opts.normalize   how keys are compared, on both sides (the table's keys
+--                    and what is looked up): a list of "trim", "nfc",
+--                    "lower", "tone" (tone placement does not count: hòa =
+--                    hoà), "fold" (no case, tones or diacritics: đ = d) and
+--                    pad = N (a key of digits shorter than N gets leading
+--                    zeros: "1234" = "01234").  Or, as before, a function
+--                    applied to the table's keys only (apply it yourself to
+--                    what you look up); such a table is not shared.
+-- The same file with the same opts is read once per Lua state and parsed
+-- once per run (the states share the parsed table).  Errors (no such file,
+-- a missing column, a malformed line) are raised with the file and line.
+-- Load in setup() or at the top of the rule file: loading in process() works
+-- too (the first call per worker reads the file), but costs a file read per
+-- worker and hides a bad file until the first row.
 -- CSV: comma-separated, fields in double quotes may hold commas, quotes
 -- (doubled) and line breaks; LF or CRLF line ends; a UTF-8 BOM is skipped;
 -- blank lines are skipped.
+local core = require "mekong.lookup_core"
+
 local M = {}
 
 local cache = {}
 
--- Calls on_record(fields, line) for every record of text.
-local function parse_csv(text, path, on_record)
-  local i, n, line = 1, #text, 1
-  if text:sub(1, 3) == "\239\187\191" then i = 4 end
-  local record, record_line = {}, 1
-  while i <= n do
-    local value
-    if text:byte(i) == 34 then -- a quoted field
-      local parts, j = {}, i + 1
-      while true do
-        local q = text:find('"', j, true)
-        if not q then error(path .. ":" .. line .. ": a quoted field is not closed", 0) end
-        parts[#parts + 1] = text:sub(j, q - 1)
-        if text:byte(q + 1) == 34 then
-          parts[#parts + 1] = '"'
-          j = q + 2
-        else
-          i = q + 1
-          break
-        end
-      end
-      value = table.concat(parts)
-      for _ in value:gmatch("\n") do line = line + 1 end
-    else
-      local e = text:find('[,\r\n"]', i) or n + 1
-      if text:byte(e) == 34 then
-        error(path .. ":" .. line .. ": a quote inside a field that does not start with one", 0)
-      end
-      value = text:sub(i, e - 1)
-      i = e
+local duplicates_codes = { error = 0, first = 1, last = 2, all = 3 }
+local step_codes = { trim = core.TRIM, nfc = core.NFC, lower = core.LOWER, tone = core.TONE,
+                     fold = core.FOLD }
+
+-- opts.key as a list of column names.
+local function key_columns(key)
+  if type(key) == "string" then return { key } end
+  if type(key) ~= "table" or #key == 0 then return nil end
+  local list = {}
+  for i, k in ipairs(key) do
+    if type(k) ~= "string" then return nil end
+    list[i] = k
+  end
+  return list
+end
+
+-- opts.normalize as (steps, pad) or a function.
+local function normalize_steps(norm)
+  if norm == nil then return 0, 0 end
+  if type(norm) == "function" then return 0, 0, norm end
+  if type(norm) ~= "table" then
+    error("lookup.load: opts.normalize must be a list such as { \"nfc\", \"lower\" } or a function", 3)
+  end
+  local steps = 0
+  for _, name in ipairs(norm) do
+    local code = step_codes[name]
+    if not code then
+      error("lookup.load: opts.normalize has '" .. tostring(name) ..
+        "'; known: trim, nfc, lower, tone, fold and pad = N", 3)
     end
-    record[#record + 1] = value
-    local b = text:byte(i)
-    if b == 44 then -- ,
-      i = i + 1
-      if i > n then record[#record + 1] = "" end
-    elseif b == 13 or b == 10 or b == nil then
-      if b == 13 then i = i + 1 end
-      if text:byte(i) == 10 then i = i + 1 end
-      if not (#record == 1 and record[1] == "") then on_record(record, record_line) end
-      record = {}
-      line = line + 1
-      record_line = line
-    else
-      error(path .. ":" .. line .. ": a quoted field must be followed by a comma or a line end", 0)
+    steps = steps | code
+  end
+  for k in pairs(norm) do
+    if type(k) ~= "number" and k ~= "pad" then
+      error("lookup.load: opts.normalize has the field '" .. tostring(k) .. "'; only pad = N", 3)
     end
   end
-  if #record > 0 then on_record(record, record_line) end
+  local pad = norm.pad or 0
+  if math.type(pad) ~= "integer" or pad < 0 or pad > 64 then
+    error("lookup.load: opts.normalize.pad must be a whole number from 0 to 64", 3)
+  end
+  return steps, pad
 end
 
 function M.load(path, opts)
   if type(path) ~= "string" then error("lookup.load: the path must be a string", 2) end
-  if type(opts) ~= "table" or type(opts.key) ~= "string" then
-    error("lookup.load: opts.key (the key column) is required", 2)
+  local keys = type(opts) == "table" and key_columns(opts.key)
+  if not keys then
+    error("lookup.load: opts.key (the key column, or a list of them) is required", 2)
   end
   local dup = opts.duplicates or "error"
-  if dup ~= "error" and dup ~= "first" and dup ~= "last" then
-    error("lookup.load: opts.duplicates must be error, first or last", 2)
+  if not duplicates_codes[dup] then
+    error("lookup.load: opts.duplicates must be error, first, last or all", 2)
   end
-  local norm = opts.normalize
-  if norm ~= nil and type(norm) ~= "function" then
-    error("lookup.load: opts.normalize must be a function", 2)
+  if opts.value ~= nil and type(opts.value) ~= "string" then
+    error("lookup.load: opts.value must be a column name", 2)
   end
-  local id = table.concat({ path, opts.key, opts.value or "", dup, norm and tostring(norm) or "" }, "\0")
+  local steps, pad, fn = normalize_steps(opts.normalize)
+  local id = table.concat({ path, table.concat(keys, "\31"), opts.value or "", dup, steps, pad,
+                            fn and tostring(fn) or "" }, "\0")
   if cache[id] then return cache[id] end
 
   -- pcall: a path the sandbox refuses is reported at the caller's line too
@@ -102,49 +115,17 @@ function M.load(path, opts)
   f:close()
   if not text then error("lookup.load: " .. path .. ": " .. tostring(rerr), 2) end
 
-  local map, header, key_col, value_col = {}, nil, nil, nil
-  parse_csv(text, path, function(record, line)
-    if not header then
-      header = record
-      for c, name in ipairs(header) do
-        if name == opts.key then key_col = c end
-        if name == opts.value then value_col = c end
-      end
-      if not key_col or (opts.value and not value_col) then
-        error(path .. ":1: no column '" .. (key_col and opts.value or opts.key) ..
-          "' (columns: " .. table.concat(header, ", ") .. ")", 0)
-      end
-      return
-    end
-    if #record ~= #header then
-      error(path .. ":" .. line .. ": " .. #record .. " fields, the header has " .. #header, 0)
-    end
-    local key = record[key_col]
-    if norm then
-      key = norm(key)
-      if type(key) ~= "string" then
-        error(path .. ":" .. line .. ": opts.normalize gave no string for '" .. record[key_col] .. "'", 0)
-      end
-    end
-    local value
-    if value_col then
-      value = record[value_col]
-    else
-      value = {}
-      for c, name in ipairs(header) do value[name] = record[c] end
-    end
-    if map[key] ~= nil then
-      if dup == "error" then
-        error(path .. ":" .. line .. ": key '" .. key .. "' again (opts.duplicates: first or last to allow it)", 0)
-      elseif dup == "first" then
-        return
-      end
-    end
-    map[key] = value
-  end)
-  if not header then error(path .. ": empty file (a header line is needed)", 0) end
-  cache[id] = map
-  return map
+  local spec = { keys = keys, value = opts.value, duplicates = duplicates_codes[dup],
+                 steps = steps, pad = pad }
+  core.loading(path)
+  local okb, t = pcall(core.build, text, path, spec, fn)
+  core.loading(nil)
+  if not okb then error(t, 0) end
+  cache[id] = t
+  return t
 end
+
+-- How many tables are parsed and shared in this process (tests).
+M.shared_count = core.shared
 
 return M

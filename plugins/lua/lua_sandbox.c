@@ -117,10 +117,18 @@ static void hook(lua_State *L, lua_Debug *ar)
     w->budget_left -= w->budget_step;
     if (w->budget_left > 0)
         return;
-    snprintf(w->fatal, sizeof w->fatal,
-             "%s:%d: the rule ran more than instruction_budget (%lld) instructions; an endless "
-             "loop? (raise instruction_budget if it really needs more)",
-             ar->short_src, ar->currentline, w->budget_total);
+    if (lua_getfield(L, LUA_REGISTRYINDEX, VNLIB_LOOKUP_LOADING) == LUA_TSTRING && w->cur)
+        snprintf(w->fatal, sizeof w->fatal,
+                 "%s:%d: lookup.load(\"%s\") in process() ran more than instruction_budget "
+                 "(%lld) instructions: load tables in setup() or at the top of the rule file, "
+                 "once per worker, where the budget is 100 times larger",
+                 ar->short_src, ar->currentline, lua_tostring(L, -1), w->budget_total);
+    else
+        snprintf(w->fatal, sizeof w->fatal,
+                 "%s:%d: the rule ran more than instruction_budget (%lld) instructions; an endless "
+                 "loop? (raise instruction_budget if it really needs more)",
+                 ar->short_src, ar->currentline, w->budget_total);
+    lua_pop(L, 1);
     lua_sethook(L, hook, LUA_MASKCOUNT, 1);
     luaL_error(L, "%s", w->fatal);
 }
@@ -391,6 +399,8 @@ static void make_sandbox(lua_State *L)
     lua_getfield(L, pkg, "preload");
     lua_pushcfunction(L, luaopen_mekong_vn);
     lua_setfield(L, -2, "mekong.vn");
+    lua_pushcfunction(L, luaopen_mekong_lookup_core);
+    lua_setfield(L, -2, "mekong.lookup_core");
     lua_pop(L, 2);
     lua_pop(L, 1); /* globals */
 }

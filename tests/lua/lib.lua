@@ -28,7 +28,11 @@
 --   err       the message of an error raised by the call, without the
 --             "file.lua:line: " position and with fixture paths relative to
 --             this folder
---   n         lookup.load: how many keys the table has
+--   n         lookup.load: how many keys the table has (key "a,b": a composite
+--             key, get "x|y" its values; steps "nfc,lower,tone", pad: the
+--             named normalize steps)
+--   tone_style  text.clean: opts.tone_style
+--   (id.phone: arg2 is opts.foreign)
 local text = require "mekong.text"
 local vn = require "mekong.vn"
 local id = require "mekong.id"
@@ -144,6 +148,10 @@ local function call(row, f, fname)
     local b, s = opt(row, "birth_date"), opt(row, "sex")
     if b or s then return f(a, { birth_date = b, sex = s }) end
     return f(a)
+  elseif fname == "id.phone" and opt(row, "arg2") then
+    return f(a, { foreign = opt(row, "arg2") })
+  elseif fname == "text.clean" and opt(row, "tone_style") then
+    return f(a, { tone_style = opt(row, "tone_style") })
   elseif fname == "lookup.load" then
     local path = a
     if type(path) == "string" and path:sub(1, 1) ~= "/" then
@@ -156,8 +164,25 @@ local function call(row, f, fname)
       end
     end
     local norm = opt(row, "normalize")
-    local lookup_opts = { key = opt(row, "key"), value = opt(row, "value"),
-                          duplicates = opt(row, "duplicates"), normalize = norm and normalizers[norm] }
+    local key = opt(row, "key")
+    if key and key:find(",", 1, true) then -- a composite key: "a,b"
+      local list = {}
+      for k in key:gmatch("[^,]+") do list[#list + 1] = k end
+      key = list
+    end
+    local normalize = norm and normalizers[norm]
+    local steps = opt(row, "steps")
+    if steps then -- "nfc,lower,tone" and pad
+      normalize = {}
+      for name in steps:gmatch("[^,]+") do normalize[#normalize + 1] = name end
+    end
+    local pad = opt(row, "pad")
+    if pad then
+      normalize = normalize or {}
+      normalize.pad = math.tointeger(tonumber(pad)) or pad
+    end
+    local lookup_opts = { key = key, value = opt(row, "value"),
+                          duplicates = opt(row, "duplicates"), normalize = normalize }
     if opt(row, "no_opts") then lookup_opts = nil end
     local map = f(path, lookup_opts)
     local n = 0
@@ -165,7 +190,12 @@ local function call(row, f, fname)
     row.n = n
     local get = opt(row, "get")
     if get == nil then return nil end
-    if lookup_opts.normalize then get = lookup_opts.normalize(get) end
+    if type(key) == "table" then -- "a|b": one value per key column
+      local parts = {}
+      for v in (get .. "|"):gmatch("([^|]*)|") do parts[#parts + 1] = v end
+      return joined(map:get(table.unpack(parts)))
+    end
+    if type(lookup_opts.normalize) == "function" then get = lookup_opts.normalize(get) end
     return joined(map[get])
   end
   local arg2, mode = opt(row, "arg2"), opt(row, "mode")

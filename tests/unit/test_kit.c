@@ -318,6 +318,140 @@ TEST(utf8_helpers)
     CHECK_STR_EQ(rejected, "1 t.utf8: column ghi_chu is not valid UTF-8 (byte 2)");
 }
 
+/* ---- key sets ---- */
+
+static void hash_of(const char *a, const char *b, uint64_t h[2])
+{
+    mk_value cells[2] = {{a, a ? strlen(a) : 0}, {b, b ? strlen(b) : 0}};
+    mkk_key_hash(cells, 2, h);
+}
+
+static int same_hash(const uint64_t a[2], const uint64_t b[2])
+{
+    return a[0] == b[0] && a[1] == b[1];
+}
+
+TEST(key_hash_boundaries)
+{
+    uint64_t x[2], y[2];
+    hash_of("ab", "c", x);
+    hash_of("a", "bc", y);
+    CHECK(!same_hash(x, y));
+    hash_of(NULL, "a", x);
+    hash_of("", "a", y);
+    CHECK(!same_hash(x, y)); /* NULL is not "" */
+    hash_of("a", NULL, x);
+    hash_of(NULL, "a", y);
+    CHECK(!same_hash(x, y)); /* order of cells */
+    hash_of("0123456789abcdef", "", x); /* one full block */
+    hash_of("0123456789abcdef\0", "", y);
+    mk_value z[2] = {{"0123456789abcdef\0", 17}, {"", 0}};
+    mkk_key_hash(z, 2, y);
+    CHECK(!same_hash(x, y)); /* a trailing NUL byte is a byte */
+    mk_value one = {"ab", 2};
+    mkk_key_hash(&one, 1, x);
+    hash_of("ab", NULL, y);
+    CHECK(!same_hash(x, y)); /* (ab) and (ab, NULL) */
+    hash_of("079301001234", "Nữ", x);
+    hash_of("079301001234", "Nữ", y);
+    CHECK(same_hash(x, y));
+}
+
+/* Flipping any one input bit flips about half of the 128 output bits. */
+TEST(key_hash_avalanche)
+{
+    char key[24] = "001234567890-Nguyen-An";
+    mk_value v = {key, 22};
+    uint64_t base[2], h[2];
+    mkk_key_hash(&v, 1, base);
+    int worst = 128, best = 0;
+    for (int bit = 0; bit < 22 * 8; bit++) {
+        key[bit / 8] ^= (char)(1 << (bit % 8));
+        mkk_key_hash(&v, 1, h);
+        key[bit / 8] ^= (char)(1 << (bit % 8));
+        int flipped = __builtin_popcountll(h[0] ^ base[0]) + __builtin_popcountll(h[1] ^ base[1]);
+        worst = flipped < worst ? flipped : worst;
+        best = flipped > best ? flipped : best;
+    }
+    CHECK(worst >= 40);
+    CHECK(best <= 88);
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* 2 million sequential IDs (the worst case for a weak hash): no two share
+ * either 64-bit half (odds of one by chance: 1e-7). */
+TEST(key_hash_halves_distinct)
+{
+    size_t n = 2000000;
+    uint64_t *lo = malloc(n * sizeof(*lo)), *hi = malloc(n * sizeof(*hi));
+    char id[16];
+    for (size_t i = 0; i < n; i++) {
+        int len = snprintf(id, sizeof id, "%012zu", 79301000000 + i);
+        mk_value v = {id, (size_t)len};
+        uint64_t h[2];
+        mkk_key_hash(&v, 1, h);
+        lo[i] = h[0];
+        hi[i] = h[1];
+    }
+    qsort(lo, n, sizeof(*lo), cmp_u64);
+    qsort(hi, n, sizeof(*hi), cmp_u64);
+    size_t same = 0;
+    for (size_t i = 1; i < n; i++)
+        same += (lo[i] == lo[i - 1]) + (hi[i] == hi[i - 1]);
+    CHECK_INT_EQ(same, 0);
+    free(lo);
+    free(hi);
+}
+
+TEST(keyset_insert_and_payload)
+{
+    mkk_keyset *ks = mkk_keyset_new();
+    CHECK_INT_EQ(mkk_keyset_count(ks), 0);
+    size_t n = 300000;
+    char id[16];
+    for (size_t i = 0; i < n; i++) {
+        int len = snprintf(id, sizeof id, "%zu", i);
+        mk_value v = {id, (size_t)len};
+        uint64_t h[2], first = 99;
+        mkk_key_hash(&v, 1, h);
+        CHECK_INT_EQ(mkk_keyset_insert(ks, h, i * 7, &first), 0);
+        CHECK_INT_EQ(first, 99); /* untouched for a new key */
+    }
+    CHECK_INT_EQ(mkk_keyset_count(ks), n);
+    for (size_t i = 0; i < n; i += 997) {
+        int len = snprintf(id, sizeof id, "%zu", i);
+        mk_value v = {id, (size_t)len};
+        uint64_t h[2], first = 0;
+        mkk_key_hash(&v, 1, h);
+        CHECK_INT_EQ(mkk_keyset_insert(ks, h, 1, &first), 1);
+        CHECK_INT_EQ(first, i * 7); /* the first payload, kept over growth */
+    }
+    CHECK_INT_EQ(mkk_keyset_count(ks), n);
+    /* 2^19 slots of 24 bytes: 300,000 keys need more than 2^18 * 3/4 */
+    CHECK(mkk_keyset_bytes(ks) >= 524288 * 24 && mkk_keyset_bytes(ks) < 524288 * 24 + 256);
+    CHECK(mkk_keyset_bytes(ks) / n <= 64);
+    mkk_keyset_free(ks);
+    mkk_keyset_free(NULL);
+}
+
+/* The empty-slot marker (0, 0) is a key too, stored as (0, 1). */
+TEST(keyset_zero_hash)
+{
+    mkk_keyset *ks = mkk_keyset_new();
+    uint64_t zero[2] = {0, 0}, other[2] = {0, 2}, first = 0;
+    CHECK_INT_EQ(mkk_keyset_insert(ks, zero, 5, &first), 0);
+    CHECK_INT_EQ(mkk_keyset_insert(ks, zero, 6, &first), 1);
+    CHECK_INT_EQ(first, 5);
+    CHECK_INT_EQ(mkk_keyset_insert(ks, other, 7, NULL), 0);
+    CHECK_INT_EQ(mkk_keyset_count(ks), 2);
+    mkk_keyset_free(ks);
+}
+
 int main(void)
 {
     RUN(plans_get_put_free);
@@ -328,5 +462,10 @@ int main(void)
     RUN(file_commit_and_abort);
     RUN(file_big_writes);
     RUN(utf8_helpers);
+    RUN(key_hash_boundaries);
+    RUN(key_hash_avalanche);
+    RUN(key_hash_halves_distinct);
+    RUN(keyset_insert_and_payload);
+    RUN(keyset_zero_hash);
     return unit_failed_tests ? 1 : 0;
 }

@@ -5,7 +5,7 @@
 --
 -- Rules (names as they appear in the rejects file and the report):
 --   name        full_name must not be empty (it is trimmed, collapsed, title-cased)
---   sex         Nam/Nữ/M/F (any case) become male/female; anything else is rejected
+--   sex         Nam/Nữ/Nu/M/F (any case) become male/female (id.sex); anything else is rejected
 --   birth_date  the province's date form, to ISO 8601; impossible dates are rejected
 --   cccd        12-digit citizen ID, consistent with the birth date and sex
 --   phone       normalized to today's 10-digit mobile form (landlines kept, 11 digits)
@@ -22,11 +22,6 @@ local DATE_FORMS = {
 }
 local ANY_FORM = { "dmy", "iso" }
 
-local SEX = {
-  nam = "male", m = "male", male = "male",
-  ["nữ"] = "female", f = "female", female = "female",
-}
-
 local clean = text.clean -- NFC, trimmed, collapsed; nil when empty
 
 function process(row)
@@ -38,8 +33,8 @@ function process(row)
   -- sex
   local sex = clean(row.sex)
   if sex ~= nil then
-    local mapped = SEX[text.lower(sex)]
-    check("sex", mapped ~= nil, "sex '" .. sex .. "' is not Nam/Nữ/M/F")
+    local mapped, why = id.sex(sex)
+    check("sex", mapped ~= nil, why)
     row.sex = mapped
   end
 

@@ -1,0 +1,3 @@
+function process(row)
+  reject("long", "a long name")
+end
