@@ -544,7 +544,10 @@ static void resolve_text(const adm_tables *t, const adm_query *q, part *parts, s
         *have_province = 1;
     } else {
         r->status = ADM_UNKNOWN;
-        if (n)
+        if (n && q->province_only)
+            say(r, "'%.*s' is none of the 34 provinces of 2025 nor of the 63 before",
+                (int)parts[n - 1].len, parts[n - 1].s);
+        else if (n)
             say(r,
                 "the address does not end with a province ('%.*s' is none of the 34 provinces "
                 "of 2025 nor of the 63 before); set province: when the file comes from one",
