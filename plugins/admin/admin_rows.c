@@ -2,11 +2,13 @@
  * admin_rows.c -- the admin step's rows: resolved on a pool of threads,
  * given their fates on the calling thread.
  *
- * The worker model of the lua plugin: a batch is cut into one contiguous
- * slice per thread; each thread resolves its rows into compact results
- * (status, 2025 ward, candidates and reason in the slice's own buffers);
- * then the calling thread, which resolved slice 0 itself, gives every row
- * its fate through the host in input order.  So the output is the same
+ * The worker model of the lua plugin, with the rows shared out in chunks:
+ * every thread (the calling one too) takes the next 64 rows of the batch
+ * until none are left, and resolves them into compact results (status,
+ * 2025 ward, candidates and reason in its own buffers); then the calling
+ * thread gives every row its fate through the host in input order.  Chunks
+ * rather than one slice per thread, because on a loaded machine a thread
+ * may lose its core for a while: the others then do its share.  So the output is the same
  * bytes whatever the number of threads, and only the main thread calls the
  * host's fate functions.  The tables are shared read-only; each slice owns
  * its scratch (NFC buffer, key and reason space), which grows to the
@@ -23,10 +25,12 @@
 
 #define ROW_BAD_UTF8 5   /* a status beside ADM_*: the address is not UTF-8 */
 #define MIN_PARALLEL 256 /* smaller batches are not worth waking threads for */
+#define CHUNK 64         /* rows a thread takes at a time */
 
 typedef struct row_res {
     uint8_t status;
     uint8_t house_copied; /* house bytes in the slice's text, not in the input */
+    uint16_t slice;       /* whose buffers hold its candidates and reason */
     int32_t new_province;
     uint32_t new_ward;
     uint32_t cand_at, ncand; /* in slice->cands */
@@ -38,11 +42,7 @@ struct adm_slice {
     admin_state *a;
     pthread_t thread;
     unsigned seen_gen;
-    const plan *p;
-    const mk_batch *in;
-    size_t first, count;
-    row_res *res;
-    size_t cap_res;
+    uint16_t index;
     uint32_t *cands;
     size_t ncands, cap_cands;
     char *text;
@@ -86,11 +86,12 @@ static uint32_t keep_text(adm_slice *s, const char *t, size_t n)
 static void resolve_row(adm_slice *s, size_t r, row_res *x)
 {
     admin_state *a = s->a;
-    const plan *p = s->p;
-    const mk_batch *in = s->in;
+    const plan *p = a->plan_now;
+    const mk_batch *in = a->in_now;
     adm_query q = {
         NULL, 0, NULL, 0, a->default_province, a->default_old_province, a->province_only};
     memset(x, 0, sizeof *x);
+    x->slice = s->index;
     int copied = 0;
     if (p->address >= 0 && !MK_IS_NULL(MK_CELL(in, r, p->address))) {
         const mk_value *v = &MK_CELL(in, r, p->address);
@@ -132,16 +133,20 @@ static void resolve_row(adm_slice *s, size_t r, row_res *x)
     }
 }
 
-static void resolve_slice(adm_slice *s)
+/* Take chunks of rows until the batch has none left. */
+static void resolve_chunks(adm_slice *s)
 {
-    s->ncands = s->ntext = 0;
-    s->nomem = 0;
-    if (grow((void **)&s->res, &s->cap_res, s->count, sizeof *s->res)) {
-        s->nomem = 1;
-        return;
+    admin_state *a = s->a;
+    row_res *res = a->results;
+    size_t n = a->in_now->nrows;
+    for (;;) {
+        size_t r = atomic_fetch_add(&a->next_row, CHUNK);
+        if (r >= n)
+            return;
+        size_t end = r + CHUNK < n ? r + CHUNK : n;
+        for (; r < end; r++)
+            resolve_row(s, r, &res[r]);
     }
-    for (size_t i = 0; i < s->count; i++)
-        resolve_row(s, s->first + i, &s->res[i]);
 }
 
 /* ---- fates, on the calling thread ------------------------------------------- */
@@ -217,7 +222,7 @@ static mk_value made_value(admin_state *a, int kind, const adm_slice *s, const r
 static int pass_row(admin_state *a, const plan *p, const adm_slice *s, size_t r, mk_batch *out,
                     const row_res *x)
 {
-    const mk_batch *in = s->in;
+    const mk_batch *in = a->in_now;
     size_t o;
     int rc = a->host->row_append(a->ctx, in, r, out, &o);
     if (rc != MK_OK)
@@ -232,16 +237,19 @@ static int pass_row(admin_state *a, const plan *p, const adm_slice *s, size_t r,
     return MK_OK;
 }
 
-static int replay_slice(admin_state *a, const adm_slice *s, mk_batch *out)
+static int replay(admin_state *a, mk_batch *out)
 {
     const mk_host *h = a->host;
-    if (s->nomem)
-        return MK_NOMEM;
-    for (size_t i = 0; i < s->count; i++) {
-        const row_res *x = &s->res[i];
-        size_t r = s->first + i;
+    const mk_batch *in = a->in_now;
+    const row_res *res = a->results;
+    for (int i = 0; i < a->nslices; i++)
+        if (a->slices[i].nomem)
+            return MK_NOMEM;
+    for (size_t r = 0; r < in->nrows; r++) {
+        const row_res *x = &res[r];
+        const adm_slice *s = &a->slices[x->slice];
         if (x->status == ADM_OK) {
-            int rc = pass_row(a, s->p, s, r, out, x);
+            int rc = pass_row(a, a->plan_now, s, r, out, x);
             if (rc != MK_OK)
                 return rc;
             continue;
@@ -251,12 +259,12 @@ static int replay_slice(admin_state *a, const adm_slice *s, mk_batch *out)
         const char *why = s->text + x->text_at;
         int rc = MK_OK;
         if (on == ON_REJECT || x->status == ROW_BAD_UTF8) {
-            rc = h->row_reject(a->ctx, s->in, r, rule_names[status], why);
+            rc = h->row_reject(a->ctx, in, r, rule_names[status], why);
         } else {
             if (on == ON_WARN)
-                rc = h->row_warn(a->ctx, s->in, r, rule_names[status], why);
+                rc = h->row_warn(a->ctx, in, r, rule_names[status], why);
             if (rc == MK_OK)
-                rc = pass_row(a, s->p, s, r, out, x);
+                rc = pass_row(a, a->plan_now, s, r, out, x);
         }
         if (rc != MK_OK)
             return rc;
@@ -280,7 +288,7 @@ static void *worker_main(void *arg)
         }
         s->seen_gen = a->gen;
         pthread_mutex_unlock(&a->mutex);
-        resolve_slice(s);
+        resolve_chunks(s);
         pthread_mutex_lock(&a->mutex);
         if (--a->pending == 0)
             pthread_cond_signal(&a->done_cv);
@@ -299,6 +307,7 @@ int admin_rows_start(admin_state *a, int threads)
     a->nslices = threads;
     for (int i = 0; i < threads; i++) {
         a->slices[i].a = a;
+        a->slices[i].index = (uint16_t)i;
         vn_buf_init(&a->slices[i].nfc);
     }
     if (threads == 1)
@@ -331,47 +340,41 @@ void admin_rows_stop(admin_state *a)
     }
     for (int i = 0; a->slices && i < a->nslices; i++) {
         adm_slice *s = &a->slices[i];
-        free(s->res);
         free(s->cands);
         free(s->text);
         vn_buf_free(&s->nfc);
     }
     free(a->slices);
+    free(a->results);
 }
 
 int admin_rows(admin_state *a, const plan *p, const mk_batch *in, mk_batch *out)
 {
-    int n = in->nrows >= MIN_PARALLEL ? a->nslices : 1;
-    size_t per = (in->nrows + (size_t)n - 1) / (size_t)n;
+    if (grow(&a->results, &a->cap_results, in->nrows + 1, sizeof(row_res)))
+        return MK_NOMEM;
+    a->plan_now = p;
+    a->in_now = in;
+    atomic_store(&a->next_row, 0);
     for (int i = 0; i < a->nslices; i++) {
-        adm_slice *s = &a->slices[i];
-        s->p = p;
-        s->in = in;
-        s->first = i < n ? (size_t)i * per : in->nrows;
-        if (s->first > in->nrows)
-            s->first = in->nrows;
-        s->count = i < n ? (s->first + per > in->nrows ? in->nrows - s->first : per) : 0;
+        a->slices[i].ncands = a->slices[i].ntext = 0;
+        a->slices[i].nomem = 0;
     }
-    if (n > 1) {
+    int parallel = a->nslices > 1 && in->nrows >= MIN_PARALLEL;
+    if (parallel) {
         pthread_mutex_lock(&a->mutex);
         a->pending = a->nslices - 1;
         a->gen++;
         pthread_cond_broadcast(&a->work_cv);
         pthread_mutex_unlock(&a->mutex);
     }
-    resolve_slice(&a->slices[0]);
-    if (n > 1) {
+    resolve_chunks(&a->slices[0]);
+    if (parallel) {
         pthread_mutex_lock(&a->mutex);
         while (a->pending > 0)
             pthread_cond_wait(&a->done_cv, &a->mutex);
         pthread_mutex_unlock(&a->mutex);
     }
-    for (int i = 0; i < n; i++) {
-        int rc = replay_slice(a, &a->slices[i], out);
-        if (rc != MK_OK)
-            return rc;
-    }
-    return MK_OK;
+    return replay(a, out);
 }
 
 void admin_rows_counts(const admin_state *a, uint64_t counts[5])

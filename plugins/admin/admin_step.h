@@ -6,6 +6,7 @@
 #define MEKONG_ADMIN_STEP_H
 
 #include <pthread.h>
+#include <stdatomic.h>
 
 #include "admin.h"
 #include "mekong.h"
@@ -48,6 +49,12 @@ typedef struct admin_state {
     mkk_plans *plans;
     /* the pool: slice 0 is the calling thread's */
     adm_slice *slices;
+    /* the batch at hand: its rows' results, and the next row to take */
+    const plan *plan_now;
+    const mk_batch *in_now;
+    void *results;
+    size_t cap_results;
+    atomic_size_t next_row;
     int nslices, started, pool_ready, quit;
     unsigned gen;
     int pending;
