@@ -14,7 +14,7 @@ SRC=${MEKONG_SRC:-$here/..}
 MEKONG=${MEKONG:-$here/../engine/mekong}
 RUNS=${BENCH_RUNS:-3}
 ROWS=${BENCH_ADMIN_ROWS:-1000000}
-WORK=${BENCH_WORK:-$here/work}
+WORK=${BENCH_WORK:-${MEKONG_BUILD:-$here/..}/bench/work}
 mkdir -p "$WORK"
 WORK=$(cd "$WORK" && pwd)
 tables=$SRC/data/vn
@@ -49,6 +49,15 @@ line "mekong csv -> admin -> csv"
 resolved=$(awk -F, 'NR > 1 && $(NF - 1) != "" { n++ } END { print n + 0 }' "$WORK/admin-out.csv")
 RUNS=1 measure admin-peer python3 "$here/admin-peer.py" "$tables" "$csv" "$WORK/admin-peer.csv" || exit 1
 line "python3 dict lookup (peer)"
+# CPU seconds (all threads) of one more run: what a row costs, whatever the load
+/usr/bin/time -f '%U %S' -o "$WORK/time.admin-cpu" "$MEKONG" run -q "$WORK/admin-run.yaml" 2> /dev/null
+/usr/bin/time -f '%U %S' -o "$WORK/time.pass-cpu" "$MEKONG" run -q "$WORK/admin-pass.yaml" 2> /dev/null
+read -r au as < "$WORK/time.admin-cpu"
+read -r pu ps < "$WORK/time.pass-cpu"
+awk -v r="$ROWS" -v a="$au" -v b="$as" -v c="$pu" -v d="$ps" 'BEGIN {
+    printf "  CPU: csv -> admin -> csv %.2f s, csv -> csv %.2f s: admin costs %.2f us a row\n",
+        a + b, c + d, (a + b - c - d) * 1e6 / r }'
+uptime | sed 's/^/  load:/'
 awk -v r="$ROWS" -v s="$admin_s" -v n="$resolved" 'BEGIN {
     printf "  admin: %.0f rows/s on 2 threads (goal >= 500,000: %s); %d of %d rows resolved to one ward\n",
         r / s, (r / s >= 500000 ? "met" : "NOT met"), n, r }'

@@ -6,8 +6,9 @@
  * "thuân hoa2".  The tone mark is taken off the vowel and written after the
  * syllable, so old and new tone placement (hòa/hoà, thủy/thuỷ) agree without
  * a list of syllables; case is folded, so TCVN3's lost capitals and legacy
- * damage ("Huyện ý Yên") match too.  Input must be NFC (the step
- * normalizes NFD first); a stray combining tone mark still counts.
+ * damage ("Huyện ý Yên") match too.  Decomposed text (NFD) gives the
+ * same key: combining tone marks are tones, and a circumflex, breve or horn
+ * joins the letter before it, so no normalization is needed first.
  */
 #include "config.h"
 
@@ -27,7 +28,8 @@ static void put(key_writer *w, const char *s, size_t n)
     adm_key *k = w->k;
     if (k->len + n >= ADM_KEY_MAX - 8)
         return; /* too long: cut (such a name matches nothing) */
-    memcpy(k->text + k->len, s, n);
+    for (size_t i = 0; i < n; i++) /* 1 to 3 bytes: no call */
+        k->text[k->len + i] = s[i];
     k->len += n;
 }
 
@@ -115,6 +117,26 @@ static int combining_tone(uint32_t cp)
     }
 }
 
+/* The letter just written with a circumflex, breve or horn on it. */
+static void combine_last(key_writer *w, uint32_t mark)
+{
+    adm_key *k = w->k;
+    if (w->cls != 1 || !k->len)
+        return;
+    char c = k->text[k->len - 1];
+    const char *with = NULL;
+    if (mark == 0x0302)
+        with = c == 'a' ? "â" : c == 'e' ? "ê" : c == 'o' ? "ô" : NULL;
+    else if (mark == 0x0306)
+        with = c == 'a' ? "ă" : NULL;
+    else
+        with = c == 'o' ? "ơ" : c == 'u' ? "ư" : NULL;
+    if (with) {
+        k->len--;
+        put(w, with, 2);
+    }
+}
+
 static void add_cp(key_writer *w, uint32_t cp)
 {
     char b[4];
@@ -142,8 +164,10 @@ static void add_cp(key_writer *w, uint32_t cp)
     } else if (combining_tone(cp)) {
         if (w->cls == 1)
             w->tone = combining_tone(cp);
+    } else if (cp == 0x0302 || cp == 0x0306 || cp == 0x031B) {
+        combine_last(w, cp); /* decomposed text: â ă ê ô ơ ư from their parts */
     } else if (cp >= 0x0300 && cp <= 0x036F) {
-        /* another combining mark left after NFC: ignored */
+        /* another combining mark: ignored */
     } else if (cp >= 0x80 && cp != 0xFFFD && !(cp >= 0x2000 && cp <= 0x206F) && cp != 0xA0) {
         begin(w, 1); /* a letter of another script: kept */
         put(w, b, put_utf8(b, cp));
@@ -172,7 +196,8 @@ static void strip_type(adm_key *k)
 {
     for (size_t i = 0; i < sizeof type_words / sizeof type_words[0]; i++) {
         size_t n = type_words[i].len;
-        if (k->len > n + 1 && memcmp(k->text, type_words[i].key, n) == 0 && k->text[n] == ' ') {
+        if (k->len > n + 1 && k->text[n] == ' ' && k->text[0] == type_words[i].key[0] &&
+            memcmp(k->text, type_words[i].key, n) == 0) {
             memmove(k->text, k->text + n + 1, k->len - n - 1);
             k->len -= n + 1;
             k->type = type_words[i].type;
@@ -188,6 +213,14 @@ void adm_key_make(const char *s, size_t len, int strip, adm_key *k)
     k->type = ADM_T_NONE;
     const unsigned char *p = (const unsigned char *)s;
     for (size_t i = 0; i < len;) {
+        unsigned c = p[i];
+        int cls = (c | 0x20) >= 'a' && (c | 0x20) <= 'z' ? 1 : c >= '0' && c <= '9' ? 2 : 0;
+        if (cls && w.cls == cls && k->len < ADM_KEY_MAX - 8) {
+            /* the common case, inside an ASCII syllable: one byte, no calls */
+            k->text[k->len++] = (char)(cls == 1 ? c | 0x20 : c);
+            i++;
+            continue;
+        }
         size_t used;
         uint32_t cp = next_cp(p + i, len - i, &used);
         add_cp(&w, cp);

@@ -83,6 +83,14 @@ static uint32_t keep_text(adm_slice *s, const char *t, size_t n)
     return at;
 }
 
+static void bad_utf8(adm_slice *s, row_res *x)
+{
+    static const char why[] = "the address is not valid UTF-8 (decode the source first)";
+    x->status = ROW_BAD_UTF8;
+    x->text_at = keep_text(s, why, sizeof why - 1);
+    s->counts[ADM_UNKNOWN]++;
+}
+
 static void resolve_row(adm_slice *s, size_t r, row_res *x)
 {
     admin_state *a = s->a;
@@ -93,13 +101,16 @@ static void resolve_row(adm_slice *s, size_t r, row_res *x)
     memset(x, 0, sizeof *x);
     x->slice = s->index;
     int copied = 0;
-    if (p->address >= 0 && !MK_IS_NULL(MK_CELL(in, r, p->address))) {
-        const mk_value *v = &MK_CELL(in, r, p->address);
-        if (vn_nfc(v->ptr, v->len, &q.address, &q.address_len, &s->nfc) != VN_OK) {
-            static const char why[] = "the address is not valid UTF-8 (decode the source first)";
-            x->status = ROW_BAD_UTF8;
-            x->text_at = keep_text(s, why, sizeof why - 1);
-            s->counts[ADM_UNKNOWN]++;
+    const mk_value *v = p->address >= 0 ? &MK_CELL(in, r, p->address) : NULL;
+    if (v && !MK_IS_NULL(*v)) {
+        /* keys need neither NFC nor valid UTF-8 (admin_key.c); the house
+         * part written needs NFC, and a reason quoting the address valid
+         * text (checked below, only for rows that do not resolve) */
+        q.address = v->ptr;
+        q.address_len = v->len;
+        if (a->out_names[OUT_HOUSE] &&
+            vn_nfc(v->ptr, v->len, &q.address, &q.address_len, &s->nfc) != VN_OK) {
+            bad_utf8(s, x);
             return;
         }
         copied = q.address != v->ptr;
@@ -110,6 +121,11 @@ static void resolve_row(adm_slice *s, size_t r, row_res *x)
     }
     adm_result *res = &s->scratch;
     adm_resolve(a->tables, &q, res);
+    if (res->status != ADM_OK && v && !MK_IS_NULL(*v) && !a->out_names[OUT_HOUSE] &&
+        vn_utf8_validate(v->ptr, v->len) != v->len) {
+        bad_utf8(s, x);
+        return;
+    }
     s->counts[res->status]++;
     x->status = (uint8_t)res->status;
     x->new_province = res->new_province;
