@@ -16,6 +16,10 @@
 
 #include "admin.h"
 
+/* The per-character helpers are forced inline: adm_key_make runs them for
+ * every character of every part (callgrind: -230 instructions a row). */
+#define HOT static inline __attribute__((always_inline))
+
 typedef struct key_writer {
     adm_key *k;
     int cls;      /* 0 between syllables, 1 letters, 2 digits */
@@ -23,11 +27,11 @@ typedef struct key_writer {
     size_t start; /* where the syllable began */
 } key_writer;
 
-static void put(key_writer *w, const char *s, size_t n)
+HOT void put(key_writer *w, const char *s, size_t n)
 {
     adm_key *k = w->k;
     if (k->len + n >= ADM_KEY_MAX - 8)
-        return; /* too long: cut (such a name matches nothing) */
+        return;                    /* too long: cut (such a name matches nothing) */
     for (size_t i = 0; i < n; i++) /* 1 to 3 bytes: no call */
         k->text[k->len + i] = s[i];
     k->len += n;
@@ -50,7 +54,7 @@ static void end_syllable(key_writer *w)
     w->tone = 0;
 }
 
-static void begin(key_writer *w, int cls)
+HOT void begin(key_writer *w, int cls)
 {
     if (w->cls == cls)
         return;
@@ -80,7 +84,7 @@ static size_t put_utf8(char *b, uint32_t cp)
 }
 
 /* Next code point of s (len > 0); invalid bytes come back as 0xFFFD. */
-static uint32_t next_cp(const unsigned char *s, size_t len, size_t *used)
+HOT uint32_t next_cp(const unsigned char *s, size_t len, size_t *used)
 {
     unsigned c = s[0];
     *used = 1;
@@ -137,7 +141,7 @@ static void combine_last(key_writer *w, uint32_t mark)
     }
 }
 
-static void add_cp(key_writer *w, uint32_t cp)
+HOT void add_cp(key_writer *w, uint32_t cp)
 {
     char b[4];
     const adm_letter *l = NULL;
