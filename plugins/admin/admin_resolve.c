@@ -525,6 +525,20 @@ static void check_code(const adm_tables *t, long c, adm_result *r, int32_t provi
 
 /* ---- the whole address ----------------------------------------------------------- */
 
+/* Bytes of the address before parts[first] (its units), separators and
+ * blanks after them left out; parts cut off the front of a long address
+ * (ADM_MAX_PARTS) still count. */
+static size_t house_before(const adm_query *q, const part *parts, size_t n, size_t first)
+{
+    if (!n)
+        return 0;
+    const char *end = first ? parts[first - 1].s + parts[first - 1].len : parts[0].s;
+    while (end > q->address && (end[-1] == ',' || end[-1] == ';' || end[-1] == ' ' ||
+                                end[-1] == '\t' || end[-1] == '\n' || end[-1] == '\r'))
+        end--;
+    return (size_t)(end - q->address);
+}
+
 static void resolve_text(const adm_tables *t, const adm_query *q, part *parts, size_t n,
                          province_ctx *pc, int *have_province, adm_result *r)
 {
@@ -559,7 +573,7 @@ static void resolve_text(const adm_tables *t, const adm_query *q, part *parts, s
     if (q->province_only) {
         r->status = ADM_OK;
         r->new_province = pc->new_p;
-        r->house_len = end ? (size_t)(parts[end - 1].s + parts[end - 1].len - q->address) : 0;
+        r->house_len = house_before(q, parts, n, end);
         return;
     }
     if (!end) {
@@ -580,8 +594,7 @@ static void resolve_text(const adm_tables *t, const adm_query *q, part *parts, s
     }
     if (from_new == 2)
         first_unit = end - 1; /* a district that became one unit: the part before is the house */
-    r->house_len =
-        first_unit ? (size_t)(parts[first_unit - 1].s + parts[first_unit - 1].len - q->address) : 0;
+    r->house_len = house_before(q, parts, n, first_unit);
 }
 
 void adm_resolve(const adm_tables *t, const adm_query *q, adm_result *r)
