@@ -57,6 +57,9 @@ typedef struct adm_key {
 void adm_key_make(const char *s, size_t len, int strip_type, adm_key *k);
 /* k without diacritics or tones: ă â -> a, ê -> e, ô ơ -> o, ư -> u, đ -> d. */
 void adm_key_fold(const adm_key *k, adm_key *out);
+/* s for a message: bytes that are not UTF-8 and control characters as
+ * \xHH, cut to fit size (at least 16).  Returns buf. */
+const char *adm_shown(const char *s, size_t len, char *buf, size_t size);
 /* The type of a registered division_type text ("phường", "đặc khu"). */
 int adm_type_of(const char *division_type);
 /* The levels a type word may name, as a mask: 1 ward, 2 district, 4

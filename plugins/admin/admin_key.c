@@ -12,6 +12,7 @@
  */
 #include "config.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include "admin.h"
@@ -311,4 +312,24 @@ void adm_key_fold(const adm_key *k, adm_key *out)
     out->text[n] = '\0';
     out->len = n;
     out->type = k->type;
+}
+
+const char *adm_shown(const char *s, size_t len, char *buf, size_t size)
+{
+    size_t o = 0;
+    const unsigned char *p = (const unsigned char *)s;
+    for (size_t i = 0; i < len && o + 8 < size;) {
+        size_t used;
+        uint32_t cp = next_cp(p + i, len - i, &used);
+        if ((cp == 0xFFFD && used == 1) || cp < 0x20 || cp == 0x7F) {
+            o += (size_t)snprintf(buf + o, size - o, "\\x%02X", p[i]);
+            i++;
+            continue;
+        }
+        memcpy(buf + o, s + i, used);
+        o += used;
+        i += used;
+    }
+    buf[o] = '\0';
+    return buf;
 }

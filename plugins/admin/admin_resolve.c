@@ -613,8 +613,9 @@ void adm_resolve(const adm_tables *t, const adm_query *q, adm_result *r)
     int have_code = q->code && q->code_len;
     if (have_code && (c = code_value(q->code, q->code_len)) < 0) {
         r->status = ADM_UNKNOWN;
-        say(r, "ward_code '%.*s' is not a ward code (1 to 5 digits)",
-            (int)(q->code_len > 40 ? 40 : q->code_len), q->code);
+        char shown[64];
+        say(r, "ward_code '%s' is not a ward code (1 to 5 digits)",
+            adm_shown(q->code, q->code_len, shown, sizeof shown));
         return;
     }
     if (n || !have_code)

@@ -26,6 +26,7 @@
 #include <string.h>
 
 #include "admin.h"
+#include "vntext.h"
 
 #define CODE_SLOTS 100000u /* codes have at most 5 digits */
 
@@ -159,6 +160,14 @@ static int csv_open(adm_tables *t, csv_file *f, const char *name, const char *co
         return fail(err, errlen, "cannot read %s: %s", path, strerror(errno));
     }
     f->end = f->p + len;
+    size_t valid = vn_utf8_validate(f->p, len); /* names are written to outputs as they are */
+    if (valid != len) {
+        size_t line = 1;
+        for (size_t i = 0; i < valid; i++)
+            line += f->p[i] == '\n';
+        return fail(err, errlen, "%s:%zu: byte 0x%02X is not UTF-8 (the tables must be UTF-8)",
+                    path, line, (unsigned char)f->p[valid]);
+    }
     if (len >= 3 && memcmp(f->p, "\xEF\xBB\xBF", 3) == 0)
         f->p += 3;
     if (!csv_next(f))
@@ -373,12 +382,15 @@ typedef struct loader {
     size_t npairs, cap_pairs;
     char *err;
     size_t errlen;
+    char shown[64]; /* a value for a message */
 } loader;
 
 static int bad_code(loader *L, const csv_file *f, const char *what, const char *value, long max)
 {
+    char shown[64];
+    adm_shown(value, strlen(value), shown, sizeof shown);
     return fail(L->err, L->errlen, "%s/%s:%zu: %s is '%s', not a code of 1 to %s digits",
-                L->t->folder, f->name, f->line, what, value,
+                L->t->folder, f->name, f->line, what, shown,
                 max == 100    ? "2"
                 : max == 1000 ? "3"
                               : "5");
@@ -420,7 +432,7 @@ static int load_new_wards(loader *L)
         if (p < 0 || p >= 100 || !L->new_prov_by_code[p])
             return fail(L->err, L->errlen,
                         "%s/%s:%zu: province_code '%s' is not in provinces_2025.csv", t->folder,
-                        f.name, f.line, col(&f, 3));
+                        f.name, f.line, adm_shown(col(&f, 3), strlen(col(&f, 3)), L->shown, 64));
         adm_unit *u = grow_units(&t->new_ward, &t->n_new_ward, &L->cap_new_ward);
         if (!u)
             return fail(L->err, L->errlen, "out of memory");
@@ -512,7 +524,8 @@ static int load_conversion(loader *L)
         long nw = code_number(col(&f, 6));
         if (nw < 0 || !t->new_by_code[nw])
             return fail(L->err, L->errlen, "%s/%s:%zu: new_ward_code '%s' is not in wards_2025.csv",
-                        t->folder, f.name, f.line, col(&f, 6));
+                        t->folder, f.name, f.line,
+                        adm_shown(col(&f, 6), strlen(col(&f, 6)), L->shown, 64));
         uint32_t new_ward = t->new_by_code[nw] - 1, ward = 0;
         if (old_units(L, &f, t->new_ward[new_ward].parent, &ward))
             return -1;
