@@ -542,146 +542,27 @@ static int vn_tone_key(lua_State *L)
     return 1;
 }
 
-/* ---- tone placement: hòa / hoà ----------------------------------------------- */
-
-/*
- * The two conventions differ only in open syllables whose vowel is oa, oe or
- * uy after a consonant onset (or none): the old style marks the first vowel
- * (hòa, khỏe, thủy), the new style of QĐ 1989/QĐ-BGDĐT the second (hoà,
- * khoẻ, thuỷ).  With a final consonant (hoàng, huỳnh) or a third vowel
- * (ngoài, khuỷu) both agree, and in qu/gi the u and i belong to the onset
- * (quý, quà, gió, giỏi): those are left alone, as is anything that is not a
- * Vietnamese syllable of plain letters and one tone mark.
- */
-#define STYLE_LETTERS_MAX 8
-
-/* Onsets before oa/oe/uy ("#" is đ); qu and gi are not among them. */
-static const char *const style_onsets[] = {
-    "", "b", "c", "ch", "d", "#", "g", "gh", "h", "k", "kh", "l", "m", "n", "ng", "ngh", "nh",
-    "p", "ph", "r", "s", "t", "th", "tr", "v", "x", NULL,
-};
-
-typedef struct style_syllable {
-    char lower[STYLE_LETTERS_MAX + 1]; /* the letters, lower case, tone off ('#': đ) */
-    int32_t letter[STYLE_LETTERS_MAX]; /* as written, tone off */
-    int nletters;
-    int32_t tone; /* the combining tone mark, 0 when none */
-    int tone_at;  /* the letter it is on */
-} style_syllable;
-
-/* Read s[0..len) (one run of letters and marks) into y: 0 when it is plain
- * letters (a-z, A-Z, đ, Đ) with at most one tone mark. */
-static int style_read(const unsigned char *s, size_t len, style_syllable *y)
-{
-    y->nletters = 0;
-    y->tone = 0;
-    size_t i = 0;
-    while (i < len) {
-        int32_t cp, d[8];
-        i = next_cp(s, i, &cp);
-        int nd = decompose(cp, d);
-        for (int k = 0; k < nd; k++) {
-            int32_t c = d[k];
-            if (tone_id(c)) {
-                if (y->tone || y->nletters == 0)
-                    return -1;
-                y->tone = c;
-                y->tone_at = y->nletters - 1;
-                continue;
-            }
-            if (y->nletters == STYLE_LETTERS_MAX)
-                return -1;
-            char low;
-            if (c >= 'a' && c <= 'z')
-                low = (char)c;
-            else if (c >= 'A' && c <= 'Z')
-                low = (char)(c + 32);
-            else if (c == 0x0110 || c == 0x0111)
-                low = '#';
-            else
-                return -1; /* another mark (ơ, â, ...) or letter */
-            y->lower[y->nletters] = low;
-            y->letter[y->nletters++] = c;
-        }
-    }
-    y->lower[y->nletters] = '\0';
-    return 0;
-}
-
-/* The letter the tone belongs on in style (0 old, 1 new), or -1 when the
- * conventions agree on this syllable. */
-static int style_target(const style_syllable *y, int new_style)
-{
-    if (y->nletters < 2)
-        return -1;
-    const char *v = y->lower + y->nletters - 2;
-    if (strcmp(v, "oa") != 0 && strcmp(v, "oe") != 0 && strcmp(v, "uy") != 0)
-        return -1;
-    size_t onset = (size_t)y->nletters - 2;
-    for (int k = 0; style_onsets[k]; k++)
-        if (strlen(style_onsets[k]) == onset && memcmp(style_onsets[k], y->lower, onset) == 0)
-            return (int)onset + new_style;
-    return -1;
-}
-
-/* The syllable s[start..end) in style, into o when it changes. */
-static void style_syllable_out(lazy_out *o, const unsigned char *s, size_t start, size_t end,
-                               int new_style)
-{
-    style_syllable y;
-    if (style_read(s + start, end - start, &y) != 0 || !y.tone)
-        return;
-    int at = style_target(&y, new_style);
-    if (at < 0 || at == y.tone_at)
-        return;
-    int32_t out[STYLE_LETTERS_MAX + 1];
-    int n = 0;
-    for (int k = 0; k < y.nletters; k++) {
-        out[n++] = y.letter[k];
-        if (k == at)
-            out[n++] = y.tone;
-    }
-    utf8proc_ssize_t m = utf8proc_normalize_utf32(out, n, UTF8PROC_COMPOSE);
-    char enc[4 * (STYLE_LETTERS_MAX + 1)];
-    size_t len = 0;
-    for (utf8proc_ssize_t k = 0; k < m; k++)
-        len += (size_t)utf8proc_encode_char(out[k], (utf8proc_uint8_t *)enc + len);
-    lazy_replace(o, start, end, enc, len);
-}
-
-/* tone_style(s, "old"|"new"): hoà <-> hòa, thuỷ <-> thủy, khoẻ <-> khỏe. */
-static int vn_tone_style(lua_State *L)
+/* tone_style(s, "old"|"new"): hoà <-> hòa, thuỷ <-> thủy, khoẻ <-> khỏe
+ * (vn_tone_style, engine/vntext/vn_tone.c, says which syllables). */
+static int vn_tone_style_fn(lua_State *L)
 {
     static const char *const styles[] = {"old", "new", NULL};
-    int new_style = luaL_checkoption(L, 2, NULL, styles);
+    int style = luaL_checkoption(L, 2, NULL, styles) == 1 ? VN_TONE_NEW : VN_TONE_OLD;
     const char *str;
     size_t len;
     int n = text_arg(L, &str, &len);
     if (n)
         return n;
-    const unsigned char *s = (const unsigned char *)str;
-    lazy_out o;
-    lazy_init(&o, L, str);
-    size_t i = 0, start = 0;
-    int in_syllable = 0;
-    while (i <= len) {
-        int32_t cp = 0;
-        size_t at = i;
-        int part = 0;
-        if (i < len) {
-            i = next_cp(s, i, &cp);
-            utf8proc_category_t c = utf8proc_category(cp);
-            part = is_letter(c) || is_mark(c);
-        } else {
-            i++;
-        }
-        if (part && !in_syllable)
-            start = at;
-        else if (!part && in_syllable)
-            style_syllable_out(&o, s, start, at, new_style);
-        in_syllable = part;
-    }
-    return lazy_push(&o, len);
+    vnlib_state *st = state_of(L);
+    int changed;
+    if (vn_tone_style(str, len, style, &st->scratch, &changed) == VN_ENOMEM)
+        return luaL_error(L, "tone_style: out of memory");
+    if (changed)
+        lua_pushlstring(L, st->scratch.data, st->scratch.len);
+    else
+        lua_pushvalue(L, 1);
+    scratch_release(st);
+    return 1;
 }
 
 /* ---- vntext: decoding and case restoration ---------------------------------- */
@@ -778,125 +659,6 @@ static int vn_restore_case_fn(lua_State *L)
     return 1;
 }
 
-/* ---- matching keys for lookup tables (no Lua) ------------------------------- */
-
-static int buf_add_cp(vn_buf *b, int32_t cp)
-{
-    char enc[4];
-    return vn_buf_append(b, enc, (size_t)utf8proc_encode_char(cp, (utf8proc_uint8_t *)enc));
-}
-
-/* One code point of a key, lower-cased, folded or without its tone (the
- * tone of the syllable goes to *tone). */
-static int key_cp(int32_t cp, int steps, int *tone, vn_buf *out)
-{
-    if (steps & VNLIB_KEY_FOLD) {
-        if (cp == 0x0110 || cp == 0x0111)
-            return buf_add_cp(out, 'd');
-        if (utf8proc_category(cp) == UTF8PROC_CATEGORY_MN)
-            return VN_OK;
-        int32_t d[8];
-        int nd = decompose(cp, d);
-        int marks_only = 1;
-        for (int k = 1; k < nd; k++)
-            marks_only &= utf8proc_category(d[k]) == UTF8PROC_CATEGORY_MN;
-        return buf_add_cp(out, utf8proc_tolower(nd > 1 && marks_only ? d[0] : cp));
-    }
-    int lower = steps & VNLIB_KEY_LOWER;
-    if (!(steps & VNLIB_KEY_TONE))
-        return buf_add_cp(out, lower ? utf8proc_tolower(cp) : cp);
-    int32_t d[8];
-    int nd = decompose(cp, d);
-    for (int k = 0; k < nd; k++) {
-        if (tone_id(d[k])) {
-            *tone = tone_id(d[k]);
-            continue;
-        }
-        if (buf_add_cp(out, lower ? utf8proc_tolower(d[k]) : d[k]) != VN_OK)
-            return VN_ENOMEM;
-    }
-    return VN_OK;
-}
-
-/* The digits-only key out[from..] padded with zeros on the left to pad. */
-static int key_pad(vn_buf *out, size_t from, int pad)
-{
-    size_t n = out->len - from;
-    if (pad <= 0 || n == 0 || n >= (size_t)pad)
-        return VN_OK;
-    for (size_t i = from; i < out->len; i++)
-        if (out->data[i] < '0' || out->data[i] > '9')
-            return VN_OK;
-    size_t add = (size_t)pad - n;
-    if (vn_buf_reserve(out, out->len + add) != VN_OK)
-        return VN_ENOMEM;
-    memmove(out->data + from + add, out->data + from, n);
-    memset(out->data + from, '0', add);
-    out->len += add;
-    return VN_OK;
-}
-
-int vnlib_key_normalize(const char *str, size_t len, int steps, int pad, vn_buf *tmp, vn_buf *out)
-{
-    const unsigned char *s = (const unsigned char *)str;
-    int text_steps = steps & (VNLIB_KEY_TRIM | VNLIB_KEY_NFC | VNLIB_KEY_LOWER | VNLIB_KEY_TONE |
-                              VNLIB_KEY_FOLD);
-    if (text_steps && vn_utf8_validate(str, len) != len)
-        return VN_EINVALID;
-    if (steps & VNLIB_KEY_TRIM) {
-        size_t a = 0, b = len;
-        int32_t cp;
-        while (a < b && is_space((next_cp(s, a, &cp), cp)))
-            a = next_cp(s, a, &cp);
-        while (b > a) {
-            size_t start = prev_cp_start(s, b);
-            next_cp(s, start, &cp);
-            if (!is_space(cp))
-                break;
-            b = start;
-        }
-        s += a;
-        str += a;
-        len = b - a;
-    }
-    if (steps & (VNLIB_KEY_NFC | VNLIB_KEY_TONE | VNLIB_KEY_FOLD)) {
-        const char *n;
-        size_t nl;
-        tmp->len = 0;
-        if (vn_nfc(str, len, &n, &nl, tmp) != VN_OK)
-            return VN_EINVALID;
-        str = n;
-        s = (const unsigned char *)n;
-        len = nl;
-    }
-    size_t from = out->len;
-    if (!(steps & (VNLIB_KEY_LOWER | VNLIB_KEY_TONE | VNLIB_KEY_FOLD))) {
-        if (vn_buf_append(out, str, len) != VN_OK)
-            return VN_ENOMEM;
-        return key_pad(out, from, pad);
-    }
-    int tone = 0;
-    for (size_t i = 0; i < len;) {
-        int32_t cp;
-        i = next_cp(s, i, &cp);
-        utf8proc_category_t c = utf8proc_category(cp);
-        if (!is_letter(c) && !is_mark(c) && tone) { /* a syllable ended: its tone */
-            char mark[2] = {'\x01', (char)('0' + tone)};
-            if (vn_buf_append(out, mark, 2) != VN_OK)
-                return VN_ENOMEM;
-            tone = 0;
-        }
-        if (key_cp(cp, steps, &tone, out) != VN_OK)
-            return VN_ENOMEM;
-    }
-    if (tone) {
-        char mark[2] = {'\x01', (char)('0' + tone)};
-        if (vn_buf_append(out, mark, 2) != VN_OK)
-            return VN_ENOMEM;
-    }
-    return key_pad(out, from, pad);
-}
-
 /* ---- the module -------------------------------------------------------------- */
 
 static const luaL_Reg vn_functions[] = {
@@ -904,7 +666,7 @@ static const luaL_Reg vn_functions[] = {
     {"lower", vn_lower},          {"title", vn_title},
     {"trim", vn_trim},            {"collapse", vn_collapse},
     {"fold", vn_fold},            {"tone_key", vn_tone_key},
-    {"tone_style", vn_tone_style},
+    {"tone_style", vn_tone_style_fn},
     {"decode", vn_decode},        {"restore_case", vn_restore_case_fn},
     {NULL, NULL},
 };

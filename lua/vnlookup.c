@@ -30,6 +30,7 @@
 
 #include "mekong_kit.h"
 #include "vnlib.h"
+#include "vntext/vntext.h"
 
 #define LOOKUP_HANDLE "mekong.lookup.table"
 #define LOOKUP_KEYS_MAX 16
@@ -232,17 +233,20 @@ static int read_header(lk_table *t, const lk_spec *sp, const uint32_t *f, size_t
 }
 
 /* The key of the given cells encoded into out: per key cell, its
- * normalized length (4 bytes) and bytes. */
+ * normalized length (4 bytes) and bytes; a one-column key is its
+ * normalized bytes alone. */
 static int encode_key(const lk_table *t, const char *const *cell, const size_t *len,
                       vn_buf *tmp, vn_buf *out)
 {
     out->len = 0;
+    if (t->nkeycols == 1)
+        return vn_match_key(cell[0], len[0], t->steps, t->pad, tmp, out);
     for (size_t k = 0; k < t->nkeycols; k++) {
         size_t at = out->len;
         uint32_t zero = 0;
         if (vn_buf_append(out, (const char *)&zero, 4) != VN_OK)
             return VN_ENOMEM;
-        int rc = vnlib_key_normalize(cell[k], len[k], t->steps, t->pad, tmp, out);
+        int rc = vn_match_key(cell[k], len[k], t->steps, t->pad, tmp, out);
         if (rc != VN_OK)
             return rc;
         uint32_t n = (uint32_t)(out->len - at - 4);
@@ -595,6 +599,14 @@ static int lookup(lua_State *L, lk_handle *h, int hidx, int first, int n)
         }
         cell[k] = lua_tolstring(L, first + k, &len[k]);
     }
+    if (n == 1 && t->steps == 0 && t->pad == 0) { /* the key as it is: no copy */
+        uint32_t s = *key_slot(t, cell[0], len[0], key_hash(cell[0], len[0]));
+        if (s == 0)
+            lua_pushnil(L);
+        else
+            push_match(L, hidx, t, s - 1);
+        return 1;
+    }
     int rc = encode_key(t, cell, len, &h->tmp, &h->key);
     if (rc == VN_ENOMEM)
         return luaL_error(L, "lookup: out of memory");
@@ -826,7 +838,7 @@ static int core_normalize_key(lua_State *L)
     vn_buf tmp, out;
     vn_buf_init(&tmp);
     vn_buf_init(&out);
-    int rc = vnlib_key_normalize(s, len, steps, pad, &tmp, &out);
+    int rc = vn_match_key(s, len, steps, pad, &tmp, &out);
     if (rc == VN_OK)
         lua_pushlstring(L, out.data ? out.data : "", out.len);
     else
@@ -853,15 +865,15 @@ int luaopen_mekong_lookup_core(lua_State *L)
         {NULL, NULL},
     };
     luaL_newlib(L, functions);
-    lua_pushinteger(L, VNLIB_KEY_TRIM);
+    lua_pushinteger(L, VN_KEY_TRIM);
     lua_setfield(L, -2, "TRIM");
-    lua_pushinteger(L, VNLIB_KEY_NFC);
+    lua_pushinteger(L, VN_KEY_NFC);
     lua_setfield(L, -2, "NFC");
-    lua_pushinteger(L, VNLIB_KEY_LOWER);
+    lua_pushinteger(L, VN_KEY_LOWER);
     lua_setfield(L, -2, "LOWER");
-    lua_pushinteger(L, VNLIB_KEY_TONE);
+    lua_pushinteger(L, VN_KEY_TONE);
     lua_setfield(L, -2, "TONE");
-    lua_pushinteger(L, VNLIB_KEY_FOLD);
+    lua_pushinteger(L, VN_KEY_FOLD);
     lua_setfield(L, -2, "FOLD");
     return 1;
 }

@@ -140,6 +140,8 @@ struct mkk_keyset {
 #define KEYSET_FIRST_SLOTS 1024
 /* Tables from this size on are mapped (and given back while they move). */
 #define KEYSET_MAP_BYTES ((size_t)1 << 21)
+/* How far ahead of the slot it moves the doubling asks for a new slot. */
+#define KEYSET_AHEAD 16
 /* Slots read between two give-backs of the old table. */
 #define KEYSET_RELEASE_SLOTS ((size_t)1 << 16)
 
@@ -221,6 +223,8 @@ static int grow(mkk_keyset *ks)
         return -1;
     for (size_t i = 0; i < old_n; i++) {
         keyset_slot *old = &ks->slots[i];
+        if (i + KEYSET_AHEAD < old_n) /* where a slot a little further on goes */
+            __builtin_prefetch(&fresh[(size_t)ks->slots[i + KEYSET_AHEAD].h0 & (nslots - 1)], 1);
         if (old->h0 | old->h1)
             *probe(fresh, nslots - 1, old->h0, old->h1) = *old;
         if ((i + 1) % KEYSET_RELEASE_SLOTS == 0)
@@ -231,6 +235,12 @@ static int grow(mkk_keyset *ks)
     ks->mask = nslots - 1;
     ks->grow_at = nslots / 4 * 3;
     return 0;
+}
+
+void mkk_keyset_prefetch(const mkk_keyset *ks, const uint64_t h[2])
+{
+    if (ks->slots)
+        __builtin_prefetch(&ks->slots[(size_t)h[0] & ks->mask], 1);
 }
 
 int mkk_keyset_insert(mkk_keyset *ks, const uint64_t h[2], uint64_t payload, uint64_t *first)

@@ -151,4 +151,31 @@ enum {
 /* Restore letter case in UTF-8 NFC s into out (replaced, not appended); VN_OK or VN_ENOMEM/VN_EINVALID. */
 int vn_restore_case(const char *s, size_t len, int mode, vn_buf *out);
 
+/* ---- Tone placement and matching keys (vn_tone.c) ------------------------ */
+
+enum {
+    VN_TONE_OLD = 0, /* hòa, khỏe, thủy: the tone on the first vowel of oa, oe, uy */
+    VN_TONE_NEW = 1  /* hoà, khoẻ, thuỷ: on the second (QĐ 1989/QĐ-BGDĐT) */
+};
+/* UTF-8 s with the tone of every open oa/oe/uy syllable in style's place
+ * (not after qu/gi; each letter keeps its case; a moved syllable is NFC).
+ * *changed 0: nothing moved, use s (out is not written); 1: out holds the
+ * result (replaced).  VN_OK, VN_EINVALID (not UTF-8) or VN_ENOMEM. */
+int vn_tone_style(const char *s, size_t len, int style, vn_buf *out, int *changed);
+
+/* Steps of vn_match_key, applied in this order. */
+#define VN_KEY_TRIM 1  /* Unicode white space off both ends */
+#define VN_KEY_NFC 2   /* NFC */
+#define VN_KEY_LOWER 4 /* lower case */
+#define VN_KEY_TONE 8  /* tone placement does not count: hòa = hoà (implies NFC) */
+#define VN_KEY_FOLD 16 /* no case, tones or diacritics, đ = d (implies NFC) */
+#define VN_KEY_TEXT (VN_KEY_TRIM | VN_KEY_NFC | VN_KEY_LOWER | VN_KEY_TONE | VN_KEY_FOLD)
+/* Append the key of s (steps as above; then, with pad > 0, a key of ASCII
+ * digits shorter than pad gets zeros on the left) to out; tmp is scratch
+ * (not out).  Two texts match when their keys are equal.  VN_OK,
+ * VN_EINVALID (not UTF-8, with a text step) or VN_ENOMEM.  The key is for
+ * comparing, not for showing (TONE writes the tone as \x01 and a digit at
+ * the end of each syllable). */
+int vn_match_key(const char *s, size_t len, int steps, int pad, vn_buf *tmp, vn_buf *out);
+
 #endif

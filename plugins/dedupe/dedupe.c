@@ -60,6 +60,9 @@ typedef struct dedupe_state {
     origin_slot *origins;
     size_t norigins, last_origin;
     uint64_t duplicates, null_keys;
+    uint64_t (*hashes)[2]; /* per row of the batch at hand: its key's hash */
+    uint8_t *has_null;     /* per row: a key cell is NULL */
+    size_t hashes_cap;
 } dedupe_state;
 
 static const mk_option_decl options[] = {
@@ -226,32 +229,66 @@ static int duplicate_row(dedupe_state *d, const mk_batch *in, size_t r, uint64_t
     return d->host->row_reject(d->ctx, in, r, "duplicate", reason);
 }
 
-/* The fate of row r: pass, reject or drop. */
-static int dedupe_row(dedupe_state *d, const mk_batch *in, size_t r, const long *cols,
-                      mk_batch *out)
+/* The key cells of row r into d->cells; 1 when one of them is NULL. */
+static int read_key(dedupe_state *d, const mk_batch *in, size_t r, const long *cols)
 {
-    const mk_host *h = d->host;
     int has_null = 0;
     for (size_t i = 0; i < d->nkey; i++) {
         d->cells[i] = MK_CELL(in, r, cols[i]);
         has_null |= MK_IS_NULL(d->cells[i]);
     }
-    if (has_null && d->null_key != NULL_COMPARE) {
+    return has_null;
+}
+
+/* The hash of every row's key, each slot asked for at once: in a big set
+ * every key is a cache miss, and asked for together the misses overlap. */
+static int hash_batch(dedupe_state *d, const mk_batch *in, const long *cols)
+{
+    if (in->nrows > d->hashes_cap) {
+        size_t cap = in->nrows;
+        void *h = realloc(d->hashes, cap * sizeof(*d->hashes));
+        if (h)
+            d->hashes = h;
+        void *n = realloc(d->has_null, cap);
+        if (n)
+            d->has_null = n;
+        if (!h || !n)
+            return MK_NOMEM;
+        d->hashes_cap = cap;
+    }
+    for (size_t r = 0; r < in->nrows; r++) {
+        d->has_null[r] = (uint8_t)read_key(d, in, r, cols);
+        if (d->has_null[r] && d->null_key != NULL_COMPARE)
+            continue;
+        mkk_key_hash(d->cells, d->nkey, d->hashes[r]);
+        mkk_keyset_prefetch(d->seen, d->hashes[r]);
+    }
+    return MK_OK;
+}
+
+/* The fate of row r: pass, reject or drop. */
+static int dedupe_row(dedupe_state *d, const mk_batch *in, size_t r, const long *cols,
+                      mk_batch *out)
+{
+    const mk_host *h = d->host;
+    if (d->has_null[r] && d->null_key != NULL_COMPARE) {
         d->null_keys++;
         if (d->null_key == NULL_PASS)
             return h->row_pass(d->ctx, in, r, out);
         char key[400], reason[500];
+        read_key(d, in, r, cols);
         describe_key(d, key, sizeof key);
         snprintf(reason, sizeof reason, "the key has a NULL cell: %s", key);
         return h->row_reject(d->ctx, in, r, "duplicate.null_key", reason);
     }
-    uint64_t hash[2], first = 0;
-    mkk_key_hash(d->cells, d->nkey, hash);
-    int seen = mkk_keyset_insert(d->seen, hash, make_payload(d, in, r), &first);
+    uint64_t first = 0;
+    int seen = mkk_keyset_insert(d->seen, d->hashes[r], make_payload(d, in, r), &first);
     if (seen < 0)
         return MK_NOMEM;
-    if (seen)
+    if (seen) {
+        read_key(d, in, r, cols); /* for the reason */
         return duplicate_row(d, in, r, first);
+    }
     return h->row_pass(d->ctx, in, r, out);
 }
 
@@ -262,11 +299,11 @@ static int dedupe_process(void *state, const mk_batch *in, mk_batch *out)
     if (!cols)
         return MK_ERROR;
     out->schema = in->schema;
-    for (size_t r = 0; r < in->nrows; r++) {
-        int rc = dedupe_row(d, in, r, cols, out);
-        if (rc != MK_OK)
-            return rc;
-    }
+    int rc = hash_batch(d, in, cols);
+    for (size_t r = 0; rc == MK_OK && r < in->nrows; r++)
+        rc = dedupe_row(d, in, r, cols, out);
+    if (rc != MK_OK)
+        return rc;
     d->host->rule_checked(d->ctx, "duplicate", in->nrows);
     return MK_OK;
 }
@@ -293,6 +330,8 @@ static void dedupe_close(void *state)
     mkk_keyset_free(d->seen);
     free(d->cells);
     free(d->origins);
+    free(d->hashes);
+    free(d->has_null);
     free(d);
 }
 

@@ -1236,10 +1236,70 @@ TEST(test_fuzz_random_bytes)
     vn_buf_free(&cased);
 }
 
+/* ---- tone placement and matching keys (vn_tone.c) ---- */
+
+static const char *styled(const char *s, int style, vn_buf *out)
+{
+    int changed = -1;
+    if (vn_tone_style(s, strlen(s), style, out, &changed) != VN_OK)
+        return "(error)";
+    if (!changed)
+        return s;
+    vn_buf_append(out, "", 1); /* NUL for the comparison */
+    return out->data;
+}
+
+TEST(test_tone_style_both_ways)
+{
+    vn_buf b;
+    vn_buf_init(&b);
+    CHECK_STR_EQ(styled("Thanh Hoá, thuỷ, KHOẺ, uỷ", VN_TONE_OLD, &b), "Thanh Hóa, thủy, KHỎE, ủy");
+    CHECK_STR_EQ(styled("Khánh Hòa, ThỦy, Ngụy", VN_TONE_NEW, &b), "Khánh Hoà, ThUỷ, Nguỵ");
+    const char *alone = "quý gió giỏi hoàng ngoài";
+    CHECK(styled(alone, VN_TONE_OLD, &b) == alone); /* nothing moved: the input itself */
+    CHECK(styled(alone, VN_TONE_NEW, &b) == alone);
+    int changed = 0;
+    CHECK_INT_EQ(vn_tone_style("ho\xc3", 3, VN_TONE_OLD, &b, &changed), VN_EINVALID);
+    vn_buf_free(&b);
+}
+
+static const char *key_of(const char *s, int steps, int pad, vn_buf *tmp, vn_buf *out)
+{
+    out->len = 0;
+    if (vn_match_key(s, strlen(s), steps, pad, tmp, out) != VN_OK)
+        return "(error)";
+    vn_buf_append(out, "", 1);
+    return out->data;
+}
+
+TEST(test_match_key_steps)
+{
+    vn_buf tmp, a, b;
+    vn_buf_init(&tmp);
+    vn_buf_init(&a);
+    vn_buf_init(&b);
+    int tl = VN_KEY_TRIM | VN_KEY_LOWER | VN_KEY_TONE;
+    CHECK_STR_EQ(key_of(" Khánh Hoà ", tl, 0, &tmp, &a), key_of("KHÁNH HÒA", tl, 0, &tmp, &b));
+    CHECK(strcmp(key_of("Hòa", tl, 0, &tmp, &a), key_of("Hóa", tl, 0, &tmp, &b)) != 0);
+    CHECK_STR_EQ(key_of("Xa\xcc\x83", VN_KEY_NFC, 0, &tmp, &a), "X\xc3\xa3"); /* NFD -> NFC */
+    CHECK_STR_EQ(key_of("Đà Nẵng", VN_KEY_FOLD, 0, &tmp, &a), "da nang");
+    CHECK_STR_EQ(key_of("4", 0, 5, &tmp, &a), "00004");
+    CHECK_STR_EQ(key_of("12345", 0, 5, &tmp, &a), "12345");
+    CHECK_STR_EQ(key_of("P4", 0, 5, &tmp, &a), "P4");
+    a.len = 0;
+    CHECK_INT_EQ(vn_match_key("\xff", 1, VN_KEY_NFC, 0, &tmp, &a), VN_EINVALID);
+    CHECK_INT_EQ(vn_match_key("\xff", 1, 0, 3, &tmp, &a), VN_OK); /* bytes, no text step */
+    vn_buf_free(&tmp);
+    vn_buf_free(&a);
+    vn_buf_free(&b);
+}
+
 int main(void)
 {
     find_shared();
     RUN(test_alphabet_has_134_letters);
+    RUN(test_tone_style_both_ways);
+    RUN(test_match_key_steps);
     RUN(test_names_and_unknown_encoding);
     RUN(test_empty_field_every_encoding);
     RUN(test_zero_copy_fast_paths);
