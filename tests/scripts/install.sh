@@ -171,3 +171,21 @@ if make -C "$work/example" install PKG_CONFIG="$pkgconfig" > "$work/pinstall.log
 else
     not_ok "make install of the example plugin" "$work/pinstall.log"
 fi
+
+# ---- 5. the administrative-unit tables -------------------------------------
+# installed in $(pkgdatadir)/vn; the installed admin plugin reads them (under
+# DESTDIR its built-in folder does not exist yet, so MEKONG_ADMIN_TABLES names it)
+if [ -f "$pluginsdir/admin.so" ]; then
+    datadir=$(var datadir | sed "s|\${datarootdir}|$(var datarootdir)|; s|\${prefix}|$prefix|")
+    tables="$root$(var pkgdatadir | sed "s|\$(datadir)|$datadir|")/vn"
+    printf 'id,address\n1,"Phường Trúc Bạch, Quận Ba Đình, Hà Nội"\n' > "$work/run/addr.csv"
+    printf 'sources: [ { name: a, plugin: csv, path: addr.csv } ]\ntransforms: [ { plugin: admin, address: address } ]\nsinks: [ { plugin: csv, path: addr-out.csv } ]\nrejects: addr-rejects.csv\n' > "$work/run/addr.yaml"
+    if [ -f "$tables/ward_old_to_new_2025.csv" ] && [ -f "$tables/PROVENANCE.md" ] &&
+        MEKONG_ADMIN_TABLES="$tables" "$mekong" run "$work/run/addr.yaml" --plugin-dir "$pluginsdir" --quiet 2> "$work/admin.err" &&
+        grep -q '^1,"Phường Trúc Bạch, Quận Ba Đình, Hà Nội",01,Thành phố Hà Nội,00004,Phường Ba Đình$' "$work/run/addr-out.csv"; then
+        ok "the tables are installed in \$(pkgdatadir)/vn and the installed admin plugin reads them"
+    else
+        echo "not ok - install: the administrative-unit tables ($tables) or the installed admin plugin"
+        sed 's/^/    stderr: /' "$work/admin.err" 2>/dev/null | tail -5
+    fi
+fi

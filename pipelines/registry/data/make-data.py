@@ -39,9 +39,12 @@ def strip_marks(s):
     return "".join(c for c in s if unicodedata.category(c) != "Mn")
 
 
-# old province code -> short old name (from province_2025.csv beside this file)
-with open(os.path.join(HERE, "province_2025.csv"), encoding="utf-8") as f:
-    PROVINCES = [(r["old_code"], r["old_name"]) for r in csv.DictReader(f)]
+# old province code -> short old name (from the tables mekong ships, data/vn)
+with open(os.path.join(HERE, "..", "..", "..", "data", "vn", "province_old_to_new_2025.csv"),
+          encoding="utf-8") as f:
+    PROVINCES = [(r["old_province_code"],
+                  r["old_province_name"].replace("Thành phố ", "", 1).replace("Tỉnh ", "", 1))
+                 for r in csv.DictReader(f)]
 CITIES = {"Hà Nội", "Hải Phòng", "Huế", "Đà Nẵng", "Hồ Chí Minh", "Cần Thơ"}
 
 FAMILY = ["Nguyễn", "Trần", "Lê", "Phạm", "Hoàng", "Huỳnh", "Phan", "Vũ", "Võ",
