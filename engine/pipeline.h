@@ -74,6 +74,7 @@ typedef struct mk_pipeline {
     mk_threshold *thresholds;
     size_t nthresholds;
     int publish_on_threshold; /* sinks publish even when a threshold fails */
+    struct mk_ops_config *ops; /* history:, checks:, metrics:, on_failure: (run/ops.h) */
 } mk_pipeline;
 
 /* 0, or -1 with every problem printed through mk_log (one per line). */

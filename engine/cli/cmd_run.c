@@ -11,6 +11,7 @@
 
 #include "args.h"
 #include "commands.h"
+#include "log.h"
 #include "run/run.h"
 
 static void on_signal(int sig)
@@ -25,7 +26,9 @@ static int run_loaded(mk_pipeline *p, const mk_cli_args *a)
     sa.sa_handler = on_signal;
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
-    mk_run_options o = {a->report, !a->quiet && isatty(2)};
+    mk_run_options o = {a->report, !a->quiet && isatty(2) && !mk_log_json};
+    o.dry_run = a->dry_run;
+    o.metrics_path = a->metrics;
     return mk_run_pipeline(p, &o);
 }
 

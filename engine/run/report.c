@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "log.h"
+#include "ops.h"
 #include "run_internal.h"
 #include "util/textout.h"
 
@@ -233,7 +234,9 @@ static void write_rejects_and_thresholds(mk_outfile *f, const mk_run *run)
         mk_outfile_puts(f, "\n    ");
         jstr(f, run->threshold_failures[i]);
     }
-    mk_outfile_puts(f, "]\n}\n");
+    mk_outfile_puts(f, "]");
+    mk_drift_report_json(f, run);
+    mk_outfile_puts(f, "\n}\n");
 }
 
 static int write_json(mk_run *run, const char *path)
@@ -258,7 +261,7 @@ static int write_json(mk_run *run, const char *path)
 int mk_report_write(mk_run *run, const char *json_path, const char *html_path)
 {
     int rc = write_json(run, json_path);
-    if (html_path && mk_report_html(run, html_path) != 0)
+    if (html_path && !run->o->dry_run && mk_report_html(run, html_path) != 0)
         rc = -1;
     return rc;
 }

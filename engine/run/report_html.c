@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "log.h"
+#include "ops.h"
 #include "run_internal.h"
 
 static void html_text(mk_outfile *f, const char *s)
@@ -183,6 +184,7 @@ int mk_report_html(mk_run *run, const char *path)
         return -1;
     }
     html_head(f, run);
+    mk_trend_html(f, run);
     html_rules(f, run);
     html_steps(f, run);
     if (mk_outfile_commit(f, err, sizeof err) != 0) {

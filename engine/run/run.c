@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "log.h"
+#include "ops.h"
 #include "run_internal.h"
 
 static volatile sig_atomic_t stop_signal;
@@ -103,6 +104,8 @@ static int open_everything(mk_run *run)
     for (size_t i = 0; i < p->ntransforms; i++)
         if (open_step(run, &run->transforms[i]) != MK_OK)
             return MK_ERROR;
+    if (run->o->dry_run) /* --dry-run: no rejects file, sinks not opened */
+        return MK_OK;
     if (mk_rejects_open(run) != MK_OK)
         return MK_ERROR;
     for (size_t i = 0; i < p->nsinks; i++)
@@ -257,6 +260,7 @@ static void free_run(mk_run *run)
     free_contexts(run->transforms, p->ntransforms);
     free_contexts(run->sinks, p->nsinks);
     mk_schema_registry_free(run->schemas);
+    mk_ops_free(run);
 }
 
 /* Read everything and finish; 1 when it all went well. */
@@ -279,7 +283,7 @@ static int move_rows(mk_run *run)
 static void summary(mk_run *run, int ok, int commit, const char *report)
 {
     mk_pipeline *p = run->p;
-    int threshold_failed = run->nthreshold_failures > 0;
+    int threshold_failed = run->nthreshold_failures > 0 || mk_drift_failed(run);
     if (run->o->silent)
         return;
     if (!ok) {
@@ -314,8 +318,12 @@ int mk_run_pipeline(mk_pipeline *p, const mk_run_options *o)
         ok = mk_run_fail(&run, "row accounts do not add up (a plugin bug): see the report") == MK_OK;
     if (ok)
         check_thresholds(&run);
+    if (ok)
+        mk_drift_check(&run);
     int threshold_failed = run.nthreshold_failures > 0;
-    int commit = ok && (!threshold_failed || p->publish_on_threshold);
+    int drift_failed = mk_drift_failed(&run); /* never published (publish_on_failure too) */
+    int commit = ok && !drift_failed && (!threshold_failed || p->publish_on_threshold) &&
+                 !o->dry_run;
     if (close_everything(&run, commit) != MK_OK)
         ok = 0;
     run.balanced = accounts_balance(&run);
@@ -324,8 +332,8 @@ int mk_run_pipeline(mk_pipeline *p, const mk_run_options *o)
     clock_gettime(CLOCK_MONOTONIC, &end);
     run.elapsed = (double)(end.tv_sec - run.started.tv_sec) +
                   (double)(end.tv_nsec - run.started.tv_nsec) / 1e9;
-    run.status = !ok ? "failed" : threshold_failed ? "threshold" : "ok";
-    const char *report = o->report_path ? o->report_path : p->report_path;
+    run.status = !ok ? "failed" : threshold_failed ? "threshold" : drift_failed ? "drift" : "ok";
+    const char *report = o->report_path ? o->report_path : o->dry_run ? "-" : p->report_path;
     if (report && mk_report_write(&run, report, p->html_report_path) != 0 && ok) {
         ok = 0;
         run.status = "failed";
@@ -333,6 +341,10 @@ int mk_run_pipeline(mk_pipeline *p, const mk_run_options *o)
     summary(&run, ok, commit, report);
     if (!ok && o->failure)
         snprintf(o->failure, o->failure_len, "%s", run.failure);
+    int code = !ok ? MK_EXIT_FAILED
+               : threshold_failed || drift_failed ? MK_EXIT_THRESHOLD
+                                                  : MK_EXIT_OK;
+    mk_ops_after_run(&run, report, code);
     free_run(&run);
-    return !ok ? MK_EXIT_FAILED : threshold_failed ? MK_EXIT_THRESHOLD : MK_EXIT_OK;
+    return code;
 }

@@ -120,6 +120,7 @@ typedef struct mk_run {
     double last_progress;
     char **threshold_failures;
     size_t nthreshold_failures;
+    struct mk_ops *ops;       /* history, drift checks, dry-run counts (ops.h) */
 } mk_run;
 
 /* host.c */
