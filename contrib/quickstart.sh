@@ -24,6 +24,7 @@ packages=(build-essential autoconf automake libtool pkg-config
 # mkfifo, timeout, cmp and diff.  Only GNU time is not in the list above.
 if [ "$mode" = test ]; then
     packages+=(time)
+    packages+=(systemd) # systemd-analyze verify of contrib/systemd/ (tests/scripts/contrib.sh)
 fi
 
 missing=()
