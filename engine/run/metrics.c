@@ -18,15 +18,22 @@
 #include "log.h"
 #include "ops.h"
 #include "run_internal.h"
+#include "util/textout.h"
 
 typedef struct metrics_out {
     mk_outfile *f;
     const char *pipeline;
 } metrics_out;
 
-/* A label value: backslash, double quote and line feed escaped. */
-static void label_value(mk_outfile *f, const char *s)
+/* A label value: backslash, double quote and line feed escaped, invalid
+ * UTF-8 (a rule's name can hold any bytes) as U+FFFD, which the format
+ * requires; long values are cut. */
+static void label_value(mk_outfile *f, const char *raw)
 {
+    char fixed[3 * 256 + 1];
+    size_t replaced = 0, len = strlen(raw);
+    fixed[mk_utf8_repair(raw, len < 256 ? len : 256, fixed, &replaced)] = '\0';
+    const char *s = fixed;
     mk_outfile_putc(f, '"');
     for (; *s; s++) {
         if (*s == '\\' || *s == '"')

@@ -125,6 +125,18 @@ else
     cp "$html" err; bad "HTML trend: $runs_rows runs, $charts charts (want $want_charts), points ok $points_ok"
 fi
 
+# a dry run with tonight's shrunk input says it would fail, and keeps nothing
+before=$(ls .mekong/nightly/history | wc -l)
+rows 400 50 100 > in/hanoi.csv
+"$MEKONG" run p.yaml --dry-run > dry.json 2> err
+rc=$?
+if [ $rc = 3 ] && grep -q "drift check source_rows hanoi failed: source hanoi read 400 rows" err &&
+    [ "$(ls .mekong/nightly/history | wc -l)" = "$before" ] && grep -q '"dry_run": true' dry.json; then
+    ok "a dry run evaluates the drift checks (exit 3) and adds nothing to the history"
+else
+    bad "dry run with drift: exit $rc"
+fi
+
 # a night with the null share of ten up 5x fails; the output stays night 5's
 cp out/clean.csv night5.csv
 night 1000 10 100
