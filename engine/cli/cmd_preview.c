@@ -224,10 +224,9 @@ static int preview_loaded(mk_pipeline *p, const mk_cli_args *a)
     for (size_t i = 0; i < p->ntransforms; i++)
         add_stage(&pv, &p->transforms[i]);
     char failure[2048] = "";
-    mk_run_options o = {"/dev/null", 0, 1, NULL, NULL, failure, sizeof failure};
-    o.dry_run = 1;
-    o.on_stage = on_stage;
-    o.stage_data = &pv;
+    mk_run_options o = {.report_path = "/dev/null", .silent = 1, .failure = failure,
+                        .failure_len = sizeof failure, .dry_run = 1, .on_stage = on_stage,
+                        .stage_data = &pv};
     int rc = mk_run_pipeline(p, &o);
     int full = on_stage(&pv, NULL, NULL) != 0;
     for (size_t i = 0; i < pv.nstages; i++)
