@@ -188,5 +188,8 @@ int mk_run_stop_requested(void);
 /* report.c, report_html.c: 0 or -1 */
 int mk_report_write(mk_run *run, const char *json_path, const char *html_path);
 int mk_report_html(mk_run *run, const char *path);
+/* HTML text escaped, and formatted output (up to 1 KiB), for the page's sections. */
+void mk_html_text(mk_outfile *f, const char *s);
+void mk_html_printf(mk_outfile *f, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 #endif

@@ -8,7 +8,6 @@
 
 #include <inttypes.h>
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,31 +25,6 @@ typedef struct trend {
     const mk_jnode *rep[MAX_TREND_RUNS]; /* NULL for this run */
     const char *status[MAX_TREND_RUNS];
 } trend;
-
-static void out(mk_outfile *f, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static void out(mk_outfile *f, const char *fmt, ...)
-{
-    char buf[1024];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(buf, sizeof buf, fmt, ap);
-    va_end(ap);
-    mk_outfile_puts(f, buf);
-}
-
-static void text(mk_outfile *f, const char *s)
-{
-    for (; s && *s; s++) {
-        switch (*s) {
-        case '<': mk_outfile_puts(f, "&lt;"); break;
-        case '>': mk_outfile_puts(f, "&gt;"); break;
-        case '&': mk_outfile_puts(f, "&amp;"); break;
-        case '"': mk_outfile_puts(f, "&quot;"); break;
-        default: mk_outfile_putc(f, *s);
-        }
-    }
-}
 
 static const char *status_color(const char *s)
 {
@@ -95,27 +69,27 @@ static void chart(mk_outfile *f, mk_run *run, const trend *t, const series *s)
     }
     int share = s->check && s->check->kind != MK_CHECK_SOURCE_ROWS;
     mk_outfile_puts(f, "<tr><td>");
-    text(f, s->label);
-    out(f, "</td><td><svg class=\"trend\" width=\"%d\" height=\"%d\" viewBox=\"0 0 %d %d\" "
+    mk_html_text(f, s->label);
+    mk_html_printf(f, "</td><td><svg class=\"trend\" width=\"%d\" height=\"%d\" viewBox=\"0 0 %d %d\" "
            "role=\"img\"><polyline fill=\"none\" stroke=\"#555\" stroke-width=\"1.5\" points=\"",
         CHART_W, CHART_H, CHART_W, CHART_H);
     double span = hi > lo ? hi - lo : 1, step = t->n > 1 ? (CHART_W - 12.0) / (double)(t->n - 1) : 0;
     for (size_t i = 0; i < t->n; i++)
         if (!isnan(v[i]))
-            out(f, "%.1f,%.1f ", 6 + step * (double)i, CHART_H - 6 - (v[i] - lo) / span * (CHART_H - 12));
+            mk_html_printf(f, "%.1f,%.1f ", 6 + step * (double)i, CHART_H - 6 - (v[i] - lo) / span * (CHART_H - 12));
     mk_outfile_puts(f, "\"/>");
     for (size_t i = 0; i < t->n; i++)
         if (!isnan(v[i]))
-            out(f, "<circle class=\"run\" cx=\"%.1f\" cy=\"%.1f\" r=\"3\" fill=\"%s\"><title>run %zu: "
+            mk_html_printf(f, "<circle class=\"run\" cx=\"%.1f\" cy=\"%.1f\" r=\"3\" fill=\"%s\"><title>run %zu: "
                    "%.6g</title></circle>", 6 + step * (double)i,
                 CHART_H - 6 - (v[i] - lo) / span * (CHART_H - 12), status_color(t->status[i]),
                 i + 1, share ? v[i] * 100 : v[i]);
     double last = v[t->n - 1];
     if (share)
-        out(f, "</svg></td><td class=\"n\">%.2f%%</td><td class=\"n\">%.2f%% &ndash; %.2f%%</td></tr>\n",
+        mk_html_printf(f, "</svg></td><td class=\"n\">%.2f%%</td><td class=\"n\">%.2f%% &ndash; %.2f%%</td></tr>\n",
             last * 100, isfinite(lo) ? lo * 100 : 0, isfinite(hi) ? hi * 100 : 0);
     else
-        out(f, "</svg></td><td class=\"n\">%.0f</td><td class=\"n\">%.0f &ndash; %.0f</td></tr>\n",
+        mk_html_printf(f, "</svg></td><td class=\"n\">%.0f</td><td class=\"n\">%.0f &ndash; %.0f</td></tr>\n",
             last, isfinite(lo) ? lo : 0, isfinite(hi) ? hi : 0);
 }
 
@@ -132,11 +106,11 @@ static void runs_table(mk_outfile *f, mk_run *run, const trend *t)
                                                           ? mk_json_string(mk_json_get(r, "started")) : "?");
         else
             snprintf(started, sizeof started, "this run");
-        out(f, "<tr><td class=\"n\">%zu</td><td>", i + 1);
-        text(f, started);
-        out(f, "</td><td style=\"color:%s\">", status_color(t->status[i]));
-        text(f, t->status[i] ? t->status[i] : "?");
-        out(f, "</td><td class=\"n\">%.0f</td><td class=\"n\">%.0f</td><td class=\"n\">%.0f</td>"
+        mk_html_printf(f, "<tr><td class=\"n\">%zu</td><td>", i + 1);
+        mk_html_text(f, started);
+        mk_html_printf(f, "</td><td style=\"color:%s\">", status_color(t->status[i]));
+        mk_html_text(f, t->status[i] ? t->status[i] : "?");
+        mk_html_printf(f, "</td><td class=\"n\">%.0f</td><td class=\"n\">%.0f</td><td class=\"n\">%.0f</td>"
                "<td class=\"n\">%.2f</td></tr>\n",
             r ? mk_json_number(mk_json_get(tot, "read"), 0) : (double)run->read,
             r ? mk_json_number(mk_json_get(tot, "written"), 0) : (double)run->written,
@@ -163,13 +137,13 @@ void mk_trend_html(mk_outfile *f, mk_run *run)
         for (size_t i = 0; i < run->ops->nresults; i++) {
             const mk_check_result *r = &run->ops->results[i];
             mk_outfile_puts(f, "<tr><td>");
-            text(f, mk_check_kind_name(r->check->kind));
+            mk_html_text(f, mk_check_kind_name(r->check->kind));
             mk_outfile_putc(f, ' ');
-            text(f, r->check->subject);
-            out(f, "</td><td class=\"%s\">%s</td><td>", strcmp(r->status, "fail") == 0 ? "bad"
+            mk_html_text(f, r->check->subject);
+            mk_html_printf(f, "</td><td class=\"%s\">%s</td><td>", strcmp(r->status, "fail") == 0 ? "bad"
                                                         : strcmp(r->status, "ok") == 0 ? "ok" : "",
                 r->status);
-            text(f, r->message);
+            mk_html_text(f, r->message);
             mk_outfile_puts(f, "</td></tr>\n");
         }
         mk_outfile_puts(f, "</table>\n");
