@@ -119,7 +119,8 @@ void mk_ops_after_run(mk_run *run, const char *report, int exit_code)
         dry_run_summary(run);
         return;
     }
-    mk_history_append(run);
+    if (report) /* the history keeps reports: a run without one (mekong test) adds none */
+        mk_history_append(run);
     const mk_ops_config *c = run->p->ops;
     const char *metrics = run->o->metrics_path ? run->o->metrics_path
                                                : c ? c->metrics_path : NULL;
