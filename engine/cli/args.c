@@ -52,6 +52,10 @@ static int value_option(mk_cli_args *a, const char *arg, char *val, const char *
     if (strcmp(arg, "--report") == 0) {
         a->report = val;
     } else if (strcmp(arg, "--metrics") == 0) {
+        if (strcmp(cmd, "run") != 0) {
+            fprintf(stderr, "mekong %s: --metrics is an option of mekong run\n", cmd);
+            return MK_EXIT_USAGE;
+        }
         a->metrics = val;
     } else if (strcmp(arg, "--log-format") == 0) {
         if (strcmp(val, "json") != 0 && strcmp(val, "text") != 0) {
