@@ -288,6 +288,14 @@ static void write_check(mk_outfile *f, const mk_run *run, size_t i)
     char buf[32];
     snprintf(buf, sizeof buf, ",\"runs\":%zu", res ? res->runs : 0);
     mk_outfile_puts(f, buf);
+    for (int k = 0; k < 2; k++) {
+        const mk_level *l = k ? &ck->fail : &ck->warn;
+        if (!l->set)
+            continue;
+        level_text(l, buf, sizeof buf);
+        jstring(f, k ? "fail" : "warn", buf);
+    }
+    jstring(f, "direction", ck->direction < 0 ? "down" : ck->direction > 0 ? "up" : "both");
     jstring(f, "status", res ? res->status : "not run");
     if (res)
         jstring(f, "message", res->message);
