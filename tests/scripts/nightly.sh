@@ -199,3 +199,21 @@ if [ $rc = 2 ] && grep -q "badchecks.yaml:11:5: checks.source_rows names 'hanoy'
 else
     bad "checks: unknown source: exit $rc"
 fi
+
+# history: { keep: 0 } keeps none; mekong history says so
+sed 's/history: { keep: 6 }/history: { keep: 0 }/; s/^name: nightly/name: forgetful/' p.yaml > forget.yaml
+"$MEKONG" run forget.yaml 2> err
+rc=$?
+"$MEKONG" history forget.yaml > hist 2>> err
+if [ $rc = 0 ] && [ ! -e .mekong/forgetful/history ] && grep -q "forgetful: no runs in the history" hist; then
+    ok "history: { keep: 0 } keeps no report; mekong history says there is none"
+else
+    bad "keep: 0 (exit $rc)"
+fi
+# a damaged report in the history is left out with a warning, and says so in the exit code
+echo '{"status": "ok", "totals": {' > .mekong/nightly/history/20990101T000000.000000000Z-1.json
+"$MEKONG" history p.yaml > hist 2> err
+rc=$?
+[ $rc = 1 ] && grep -q "history: .*20990101T000000.000000000Z-1.json is not a run report; left out" err &&
+    [ "$(grep -c '^20[0-9-]*T' hist)" = 6 ] && ok "a damaged history file is left out with a warning (exit 1)" ||
+    bad "damaged history file (exit $rc)"
