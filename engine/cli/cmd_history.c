@@ -33,10 +33,12 @@ static void check_summary(const mk_jnode *rep, char *buf, size_t len)
         if (!st || (strcmp(st, "fail") != 0 && strcmp(st, "warn") != 0))
             continue;
         size_t at = strlen(buf);
-        snprintf(buf + at, len - at, "%s%s %s %s", at ? ", " : "",
-                 mk_json_string(mk_json_get(c, "check")) ? mk_json_string(mk_json_get(c, "check")) : "?",
-                 mk_json_string(mk_json_get(c, "subject")) ? mk_json_string(mk_json_get(c, "subject")) : "?",
-                 st);
+        snprintf(
+            buf + at, len - at, "%s%s %s %s", at ? ", " : "",
+            mk_json_string(mk_json_get(c, "check")) ? mk_json_string(mk_json_get(c, "check")) : "?",
+            mk_json_string(mk_json_get(c, "subject")) ? mk_json_string(mk_json_get(c, "subject"))
+                                                      : "?",
+            st);
     }
 }
 

@@ -24,8 +24,8 @@
 typedef struct stage_rows {
     const mk_step *step;
     size_t ncols;
-    char **names;  /* the columns of the first batch seen */
-    char **cells;  /* nrows * ncols, malloc'd; NULL: NULL */
+    char **names; /* the columns of the first batch seen */
+    char **cells; /* nrows * ncols, malloc'd; NULL: NULL */
     size_t nrows;
 } stage_rows;
 
@@ -121,8 +121,11 @@ static size_t shown(const char *s, char *out, size_t cap, size_t max_width)
         }
         char esc[8] = "";
         if (cp < 0x20 || cp == 0x7f)
-            snprintf(esc, sizeof esc, cp == '\n' ? "\\n" : cp == '\t' ? "\\t" : cp == '\r' ? "\\r"
-                                                                                        : "\\x%02x",
+            snprintf(esc, sizeof esc,
+                     cp == '\n'   ? "\\n"
+                     : cp == '\t' ? "\\t"
+                     : cp == '\r' ? "\\r"
+                                  : "\\x%02x",
                      (unsigned)cp);
         int w = esc[0] ? (int)strlen(esc) : utf8proc_charwidth(cp);
         if (w < 0)
@@ -224,8 +227,12 @@ static int preview_loaded(mk_pipeline *p, const mk_cli_args *a)
     for (size_t i = 0; i < p->ntransforms; i++)
         add_stage(&pv, &p->transforms[i]);
     char failure[2048] = "";
-    mk_run_options o = {.report_path = "/dev/null", .silent = 1, .failure = failure,
-                        .failure_len = sizeof failure, .dry_run = 1, .on_stage = on_stage,
+    mk_run_options o = {.report_path = "/dev/null",
+                        .silent = 1,
+                        .failure = failure,
+                        .failure_len = sizeof failure,
+                        .dry_run = 1,
+                        .on_stage = on_stage,
                         .stage_data = &pv};
     int rc = mk_run_pipeline(p, &o);
     int full = on_stage(&pv, NULL, NULL) != 0;

@@ -196,7 +196,8 @@ static void evaluate(mk_run *run, const mk_check *ck, mk_check_result *res)
         res->status = "learning";
         snprintf(res->message, sizeof res->message,
                  "%s; %zu earlier successful run%s in the history, %zu needed: not checked yet",
-                 fig, res->runs, res->runs == 1 ? "" : "s", c->check_min_runs ? c->check_min_runs : 1);
+                 fig, res->runs, res->runs == 1 ? "" : "s",
+                 c->check_min_runs ? c->check_min_runs : 1);
         return;
     }
     res->median = median_of(past, res->runs);
@@ -204,17 +205,17 @@ static void evaluate(mk_run *run, const mk_check *ck, mk_check_result *res)
     if (ck->kind != MK_CHECK_SOURCE_ROWS && m < floor)
         m = floor;
     res->change = m > 0 ? (res->value - m) / m : res->value > 0 ? INFINITY : 0;
-    const mk_level *hit = crossed(&ck->fail, ck->direction, res->value, m) ? &ck->fail
+    const mk_level *hit = crossed(&ck->fail, ck->direction, res->value, m)   ? &ck->fail
                           : crossed(&ck->warn, ck->direction, res->value, m) ? &ck->warn
-                                                                              : NULL;
+                                                                             : NULL;
     res->status = !hit ? "ok" : hit == &ck->fail ? "fail" : "warn";
     median_text(ck, res->median, med, sizeof med);
     if (hit)
         level_text(hit, lv, sizeof lv);
     snprintf(res->message, sizeof res->message,
              "%s; the median of the last %zu successful runs is %s (%+.1f%%, %.2fx)%s%s%s", fig,
-             res->runs, med, res->change * 100, m > 0 ? res->value / m : 0.0,
-             hit ? "; " : "", hit ? res->status : "", hit ? " level " : "");
+             res->runs, med, res->change * 100, m > 0 ? res->value / m : 0.0, hit ? "; " : "",
+             hit ? res->status : "", hit ? " level " : "");
     if (hit)
         snprintf(res->message + strlen(res->message), sizeof res->message - strlen(res->message),
                  "%s", lv);
@@ -238,11 +239,9 @@ void mk_drift_check(mk_run *run)
             mk_log(MK_LOG_ERROR, "drift check %s %s failed: %s", kind, c->checks[i].subject,
                    res->message);
         } else if (strcmp(res->status, "warn") == 0) {
-            mk_log(MK_LOG_WARN, "drift check %s %s: %s", kind, c->checks[i].subject,
-                   res->message);
+            mk_log(MK_LOG_WARN, "drift check %s %s: %s", kind, c->checks[i].subject, res->message);
         } else {
-            mk_log(MK_LOG_DEBUG, "drift check %s %s: %s", kind, c->checks[i].subject,
-                   res->message);
+            mk_log(MK_LOG_DEBUG, "drift check %s %s: %s", kind, c->checks[i].subject, res->message);
         }
     }
 }

@@ -129,7 +129,8 @@ int mk_history_load(const char *dir, size_t max, mk_history *h)
         mk_jnode *report = text ? mk_json_parse(text, len) : NULL;
         free(text);
         if (!report || report->kind != MK_J_OBJECT) {
-            mk_log(MK_LOG_WARN, "history: %s is not a run report; left out", path ? path : names[i]);
+            mk_log(MK_LOG_WARN, "history: %s is not a run report; left out",
+                   path ? path : names[i]);
             mk_json_free(report);
             free(path);
             h->unreadable++;

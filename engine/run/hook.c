@@ -50,8 +50,7 @@ static void child(const char *command, mk_run *run, const char *report, int exit
     setenv("MEKONG_FAILURE", run->failure, 1);
     signal(SIGINT, SIG_DFL);
     signal(SIGTERM, SIG_DFL);
-    execl("/bin/sh", "sh", "-c", command, "mekong-on-failure", report ? report : "",
-          (char *)NULL);
+    execl("/bin/sh", "sh", "-c", command, "mekong-on-failure", report ? report : "", (char *)NULL);
     _exit(127);
 }
 

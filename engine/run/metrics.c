@@ -61,8 +61,7 @@ static void header(metrics_out *m, const char *name, const char *type, const cha
 }
 
 /* name{pipeline="...",key="value"} value */
-static void sample(metrics_out *m, const char *name, const char *key, const char *value,
-                   double v)
+static void sample(metrics_out *m, const char *name, const char *key, const char *value, double v)
 {
     mk_outfile_puts(m->f, name);
     mk_outfile_puts(m->f, "{pipeline=");

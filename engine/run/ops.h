@@ -40,20 +40,20 @@ typedef struct mk_level {
 
 typedef struct mk_check {
     mk_check_kind kind;
-    char *subject;   /* the source, rule or column */
+    char *subject; /* the source, rule or column */
     mk_level warn, fail;
-    int direction;   /* -1 down only, 0 both ways, 1 up only */
+    int direction; /* -1 down only, 0 both ways, 1 up only */
     int line, column;
 } mk_check;
 
 typedef struct mk_ops_config {
-    size_t history_keep;    /* runs kept in the history; 0: none (default 30) */
-    size_t check_runs;      /* the median is of the last N successful runs (default 7) */
-    size_t check_min_runs;  /* fewer earlier runs: checks are reported, not applied (3) */
+    size_t history_keep;   /* runs kept in the history; 0: none (default 30) */
+    size_t check_runs;     /* the median is of the last N successful runs (default 7) */
+    size_t check_min_runs; /* fewer earlier runs: checks are reported, not applied (3) */
     mk_check *checks;
     size_t nchecks;
-    char *metrics_path;     /* metrics: (resolved), or NULL */
-    char *on_failure;       /* the hook's shell command, or NULL */
+    char *metrics_path;        /* metrics: (resolved), or NULL */
+    char *on_failure;          /* the hook's shell command, or NULL */
     double on_failure_timeout; /* seconds (default 60) */
 } mk_ops_config;
 
@@ -98,7 +98,7 @@ typedef struct mk_history_entry {
 typedef struct mk_history {
     mk_history_entry *runs; /* oldest first */
     size_t n;
-    size_t unreadable;      /* files that were not a report */
+    size_t unreadable; /* files that were not a report */
 } mk_history;
 
 /* <pipeline folder>/.mekong/<pipeline name>/history (malloc'd). */

@@ -49,9 +49,12 @@ static void problem(parser *ps, const cfg_node *at, const char *fmt, ...)
 const char *mk_check_kind_name(mk_check_kind k)
 {
     switch (k) {
-    case MK_CHECK_SOURCE_ROWS: return "source_rows";
-    case MK_CHECK_RULE_REJECTS: return "rule_rejects";
-    case MK_CHECK_NULL_SHARE: return "null_share";
+    case MK_CHECK_SOURCE_ROWS:
+        return "source_rows";
+    case MK_CHECK_RULE_REJECTS:
+        return "rule_rejects";
+    case MK_CHECK_NULL_SHARE:
+        return "null_share";
     }
     return "?";
 }
@@ -134,8 +137,10 @@ static void build_check_levels(parser *ps, mk_check *ck, const cfg_node *n, cons
         if (strcmp(k, "warn") == 0 || strcmp(k, "fail") == 0) {
             mk_level *l = k[0] == 'w' ? &ck->warn : &ck->fail;
             if (v->kind != CFG_SCALAR || parse_level(v->value, l) != 0)
-                problem(ps, v, "'%s' of %s is a change from the median: 40%% (that far from it) "
-                               "or 5x (five times it, or a fifth)", k, where);
+                problem(ps, v,
+                        "'%s' of %s is a change from the median: 40%% (that far from it) "
+                        "or 5x (five times it, or a fifth)",
+                        k, where);
         } else if (strcmp(k, "direction") == 0) {
             const char *d = v->kind == CFG_SCALAR ? v->value : "";
             int idx = mk_choice_index("down|both|up", d);
@@ -156,8 +161,10 @@ static void build_check_kind(parser *ps, mk_ops_config *c, mk_check_kind kind, c
     const char *kname = mk_check_kind_name(kind);
     if (n->kind != CFG_MAP) {
         problem(ps, n, "'checks.%s' maps a %s name to levels, e.g. { hanoi: { fail: 40%% } }",
-                kname, kind == MK_CHECK_SOURCE_ROWS ? "source" : kind == MK_CHECK_RULE_REJECTS
-                                                                  ? "rule" : "column");
+                kname,
+                kind == MK_CHECK_SOURCE_ROWS    ? "source"
+                : kind == MK_CHECK_RULE_REJECTS ? "rule"
+                                                : "column");
         return;
     }
     for (size_t i = 0; i < n->count; i++) {
@@ -183,8 +190,9 @@ static void build_checks(parser *ps, mk_ops_config *c, const cfg_node *n)
     static const char *const keys[] = {"runs", "min_runs", "source_rows", "rule_rejects",
                                        "null_share"};
     if (n->kind != CFG_MAP) {
-        problem(ps, n, "'checks' must be a mapping (runs, min_runs, source_rows, rule_rejects, "
-                       "null_share)");
+        problem(ps, n,
+                "'checks' must be a mapping (runs, min_runs, source_rows, rule_rejects, "
+                "null_share)");
         return;
     }
     for (size_t i = 0; i < n->count; i++) {
@@ -223,8 +231,9 @@ static void build_on_failure(parser *ps, mk_ops_config *c, const cfg_node *n)
                 unknown(ps, n->keys[i], "on_failure", keys, 2);
     }
     if (!cmd || cmd->kind != CFG_SCALAR || !cmd->value[0]) {
-        problem(ps, cmd ? cmd : n, "'on_failure' is a shell command, or { command: ..., "
-                                   "timeout: SECONDS }");
+        problem(ps, cmd ? cmd : n,
+                "'on_failure' is a shell command, or { command: ..., "
+                "timeout: SECONDS }");
         return;
     }
     c->on_failure = strdup(cmd->value);
@@ -260,8 +269,9 @@ int mk_ops_config_build(mk_pipeline *p, const cfg_node *root, const char *path)
         build_checks(&ps, c, n);
     if ((n = cfg_get(root, "metrics"))) {
         if (n->kind != CFG_SCALAR || !n->value[0])
-            problem(&ps, n, "'metrics' is the path of a Prometheus textfile (e.g. "
-                            "/var/lib/node_exporter/textfile/mekong.prom)");
+            problem(&ps, n,
+                    "'metrics' is the path of a Prometheus textfile (e.g. "
+                    "/var/lib/node_exporter/textfile/mekong.prom)");
         else
             c->metrics_path = mk_path_join(p->dir, n->value);
     }
@@ -282,8 +292,10 @@ int mk_ops_config_check_steps(const mk_pipeline *p, const char *path)
             ;
         if (s < p->nsources)
             continue;
-        mk_log(MK_LOG_ERROR, "%s:%d:%d: checks.source_rows names '%s', which is not a source of "
-                             "this pipeline", path, ck->line, ck->column, ck->subject);
+        mk_log(MK_LOG_ERROR,
+               "%s:%d:%d: checks.source_rows names '%s', which is not a source of "
+               "this pipeline",
+               path, ck->line, ck->column, ck->subject);
         errors++;
     }
     return errors;

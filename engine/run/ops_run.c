@@ -108,8 +108,9 @@ static void dry_run_summary(mk_run *run)
                s->name, s->plugin_name, path && path->value ? ", " : "",
                path && path->value ? path->value : "", run->sinks[i].rows_written);
     }
-    mk_log(MK_LOG_INFO, "dry run: %" PRIu64 " rejected rows would have gone to %s; nothing was "
-                        "written (no outputs, rejects, history or metrics)",
+    mk_log(MK_LOG_INFO,
+           "dry run: %" PRIu64 " rejected rows would have gone to %s; nothing was "
+           "written (no outputs, rejects, history or metrics)",
            run->rejected, run->p->rejects_path);
 }
 
@@ -122,8 +123,7 @@ void mk_ops_after_run(mk_run *run, const char *report, int exit_code)
     if (report) /* the history keeps reports: a run without one (mekong test) adds none */
         mk_history_append(run);
     const mk_ops_config *c = run->p->ops;
-    const char *metrics = run->o->metrics_path ? run->o->metrics_path
-                                               : c ? c->metrics_path : NULL;
+    const char *metrics = run->o->metrics_path ? run->o->metrics_path : c ? c->metrics_path : NULL;
     if (metrics)
         mk_metrics_write(run, metrics, exit_code);
     if (exit_code != 0 && c && c->on_failure)

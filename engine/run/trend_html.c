@@ -21,7 +21,7 @@
 #define CHART_H 48
 
 typedef struct trend {
-    size_t n;                         /* runs shown, oldest first; the last is this run */
+    size_t n;                            /* runs shown, oldest first; the last is this run */
     const mk_jnode *rep[MAX_TREND_RUNS]; /* NULL for this run */
     const char *status[MAX_TREND_RUNS];
 } trend;
@@ -38,7 +38,7 @@ static const char *status_color(const char *s)
 /* What a series shows of one run: a total, or a check's figure. */
 typedef struct series {
     const char *label;
-    const char *total;    /* "read", "written", "rejected"; NULL: a check */
+    const char *total; /* "read", "written", "rejected"; NULL: a check */
     const mk_check *check;
 } series;
 
@@ -70,26 +70,35 @@ static void chart(mk_outfile *f, mk_run *run, const trend *t, const series *s)
     int share = s->check && s->check->kind != MK_CHECK_SOURCE_ROWS;
     mk_outfile_puts(f, "<tr><td>");
     mk_html_text(f, s->label);
-    mk_html_printf(f, "</td><td><svg class=\"trend\" width=\"%d\" height=\"%d\" viewBox=\"0 0 %d %d\" "
-           "role=\"img\"><polyline fill=\"none\" stroke=\"#555\" stroke-width=\"1.5\" points=\"",
+    mk_html_printf(
+        f,
+        "</td><td><svg class=\"trend\" width=\"%d\" height=\"%d\" viewBox=\"0 0 %d %d\" "
+        "role=\"img\"><polyline fill=\"none\" stroke=\"#555\" stroke-width=\"1.5\" points=\"",
         CHART_W, CHART_H, CHART_W, CHART_H);
-    double span = hi > lo ? hi - lo : 1, step = t->n > 1 ? (CHART_W - 12.0) / (double)(t->n - 1) : 0;
+    double span = hi > lo ? hi - lo : 1,
+           step = t->n > 1 ? (CHART_W - 12.0) / (double)(t->n - 1) : 0;
     for (size_t i = 0; i < t->n; i++)
         if (!isnan(v[i]))
-            mk_html_printf(f, "%.1f,%.1f ", 6 + step * (double)i, CHART_H - 6 - (v[i] - lo) / span * (CHART_H - 12));
+            mk_html_printf(f, "%.1f,%.1f ", 6 + step * (double)i,
+                           CHART_H - 6 - (v[i] - lo) / span * (CHART_H - 12));
     mk_outfile_puts(f, "\"/>");
     for (size_t i = 0; i < t->n; i++)
         if (!isnan(v[i]))
-            mk_html_printf(f, "<circle class=\"run\" cx=\"%.1f\" cy=\"%.1f\" r=\"3\" fill=\"%s\"><title>run %zu: "
-                   "%.6g</title></circle>", 6 + step * (double)i,
-                CHART_H - 6 - (v[i] - lo) / span * (CHART_H - 12), status_color(t->status[i]),
-                i + 1, share ? v[i] * 100 : v[i]);
+            mk_html_printf(
+                f,
+                "<circle class=\"run\" cx=\"%.1f\" cy=\"%.1f\" r=\"3\" fill=\"%s\"><title>run %zu: "
+                "%.6g</title></circle>",
+                6 + step * (double)i, CHART_H - 6 - (v[i] - lo) / span * (CHART_H - 12),
+                status_color(t->status[i]), i + 1, share ? v[i] * 100 : v[i]);
     double last = v[t->n - 1];
     if (share)
-        mk_html_printf(f, "</svg></td><td class=\"n\">%.2f%%</td><td class=\"n\">%.2f%% &ndash; %.2f%%</td></tr>\n",
-            last * 100, isfinite(lo) ? lo * 100 : 0, isfinite(hi) ? hi * 100 : 0);
+        mk_html_printf(f,
+                       "</svg></td><td class=\"n\">%.2f%%</td><td class=\"n\">%.2f%% &ndash; "
+                       "%.2f%%</td></tr>\n",
+                       last * 100, isfinite(lo) ? lo * 100 : 0, isfinite(hi) ? hi * 100 : 0);
     else
-        mk_html_printf(f, "</svg></td><td class=\"n\">%.0f</td><td class=\"n\">%.0f &ndash; %.0f</td></tr>\n",
+        mk_html_printf(
+            f, "</svg></td><td class=\"n\">%.0f</td><td class=\"n\">%.0f &ndash; %.0f</td></tr>\n",
             last, isfinite(lo) ? lo : 0, isfinite(hi) ? hi : 0);
 }
 
@@ -102,16 +111,20 @@ static void runs_table(mk_outfile *f, mk_run *run, const trend *t)
         const mk_jnode *tot = mk_json_get(r, "totals");
         char started[40];
         if (r)
-            snprintf(started, sizeof started, "%s", mk_json_string(mk_json_get(r, "started"))
-                                                          ? mk_json_string(mk_json_get(r, "started")) : "?");
+            snprintf(started, sizeof started, "%s",
+                     mk_json_string(mk_json_get(r, "started"))
+                         ? mk_json_string(mk_json_get(r, "started"))
+                         : "?");
         else
             snprintf(started, sizeof started, "this run");
         mk_html_printf(f, "<tr><td class=\"n\">%zu</td><td>", i + 1);
         mk_html_text(f, started);
         mk_html_printf(f, "</td><td style=\"color:%s\">", status_color(t->status[i]));
         mk_html_text(f, t->status[i] ? t->status[i] : "?");
-        mk_html_printf(f, "</td><td class=\"n\">%.0f</td><td class=\"n\">%.0f</td><td class=\"n\">%.0f</td>"
-               "<td class=\"n\">%.2f</td></tr>\n",
+        mk_html_printf(
+            f,
+            "</td><td class=\"n\">%.0f</td><td class=\"n\">%.0f</td><td class=\"n\">%.0f</td>"
+            "<td class=\"n\">%.2f</td></tr>\n",
             r ? mk_json_number(mk_json_get(tot, "read"), 0) : (double)run->read,
             r ? mk_json_number(mk_json_get(tot, "written"), 0) : (double)run->written,
             r ? mk_json_number(mk_json_get(tot, "rejected"), 0) : (double)run->rejected,
@@ -140,9 +153,11 @@ void mk_trend_html(mk_outfile *f, mk_run *run)
             mk_html_text(f, mk_check_kind_name(r->check->kind));
             mk_outfile_putc(f, ' ');
             mk_html_text(f, r->check->subject);
-            mk_html_printf(f, "</td><td class=\"%s\">%s</td><td>", strcmp(r->status, "fail") == 0 ? "bad"
-                                                        : strcmp(r->status, "ok") == 0 ? "ok" : "",
-                r->status);
+            mk_html_printf(f, "</td><td class=\"%s\">%s</td><td>",
+                           strcmp(r->status, "fail") == 0 ? "bad"
+                           : strcmp(r->status, "ok") == 0 ? "ok"
+                                                          : "",
+                           r->status);
             mk_html_text(f, r->message);
             mk_outfile_puts(f, "</td></tr>\n");
         }

@@ -10,15 +10,22 @@
 
 #include <stddef.h>
 
-typedef enum mk_jkind { MK_J_NULL, MK_J_BOOL, MK_J_NUMBER, MK_J_STRING, MK_J_ARRAY, MK_J_OBJECT } mk_jkind;
+typedef enum mk_jkind {
+    MK_J_NULL,
+    MK_J_BOOL,
+    MK_J_NUMBER,
+    MK_J_STRING,
+    MK_J_ARRAY,
+    MK_J_OBJECT
+} mk_jkind;
 
 typedef struct mk_jnode {
     mk_jkind kind;
-    double number;            /* numbers; booleans as 0/1 */
-    char *string;             /* strings (UTF-8; \u0000 ends it early) */
-    size_t count;             /* array items or object members */
-    char **keys;              /* objects */
-    struct mk_jnode **items;  /* array items, object values */
+    double number;           /* numbers; booleans as 0/1 */
+    char *string;            /* strings (UTF-8; \u0000 ends it early) */
+    size_t count;            /* array items or object members */
+    char **keys;             /* objects */
+    struct mk_jnode **items; /* array items, object values */
 } mk_jnode;
 
 /* The tree of text[0..len), or NULL when it is not one JSON value (or

@@ -44,9 +44,9 @@ TEST(json_reads_a_report)
 TEST(json_refuses_what_is_not_json)
 {
     static const char *const bad[] = {
-        "",      "{",        "{\"a\":}",      "{\"a\" 1}",  "[1,]",        "[1 2]",
-        "{} {}", "\"abc",    "\"a\x01b\"",    "\"\\x\"",    "\"\\u12\"",   "tru",
-        "nul",   "-",        "{\"a\":1,}",    "[\"a\"",     "{1:2}",       "01x",
+        "",      "{",     "{\"a\":}",   "{\"a\" 1}", "[1,]",      "[1 2]",
+        "{} {}", "\"abc", "\"a\x01b\"", "\"\\x\"",   "\"\\u12\"", "tru",
+        "nul",   "-",     "{\"a\":1,}", "[\"a\"",    "{1:2}",     "01x",
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         mk_jnode *n = parse(bad[i]);
@@ -66,7 +66,7 @@ TEST(json_nesting_is_limited)
     char deep[400];
     memset(deep, '[', 200);
     memset(deep + 200, ']', 200);
-    CHECK(mk_json_parse(deep, 400) == NULL); /* 200 levels: refused, no stack overflow */
+    CHECK(mk_json_parse(deep, 400) == NULL);      /* 200 levels: refused, no stack overflow */
     mk_jnode *n = mk_json_parse(deep + 150, 100); /* 50 levels: fine */
     CHECK(n != NULL);
     mk_json_free(n);
