@@ -129,17 +129,25 @@ static void per_step(metrics_out *m, mk_run *run)
                (double)run->rules[i]->rejected);
 }
 
+/* Per drift check, labelled check="source_rows:hanoi": failed or not, and
+ * its figure (rows, or a share from 0 to 1). */
 static void checks(metrics_out *m, mk_run *run)
 {
     if (!run->ops || !run->ops->nresults)
         return;
-    header(m, "mekong_check_failed", "gauge",
-           "1 when a drift check crossed its fail level in the last run, else 0.");
-    for (size_t i = 0; i < run->ops->nresults; i++) {
-        const mk_check_result *r = &run->ops->results[i];
-        char id[300];
-        snprintf(id, sizeof id, "%s:%s", mk_check_kind_name(r->check->kind), r->check->subject);
-        sample(m, "mekong_check_failed", "check", id, strcmp(r->status, "fail") == 0);
+    static const char *const names[] = {"mekong_check_failed", "mekong_check_value"};
+    static const char *const helps[] = {
+        "1 when a drift check crossed its fail level in the last run, else 0.",
+        "The figure a drift check compared (rows, or a share from 0 to 1)."};
+    for (int k = 0; k < 2; k++) {
+        header(m, names[k], "gauge", helps[k]);
+        for (size_t i = 0; i < run->ops->nresults; i++) {
+            const mk_check_result *r = &run->ops->results[i];
+            char id[300];
+            snprintf(id, sizeof id, "%s:%s", mk_check_kind_name(r->check->kind),
+                     r->check->subject);
+            sample(m, names[k], "check", id, k ? r->value : strcmp(r->status, "fail") == 0);
+        }
     }
 }
 

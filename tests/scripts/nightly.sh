@@ -63,6 +63,7 @@ sinks:
 rejects: out/rejects.csv
 report: out/report.json
 html_report: out/report.html
+metrics: out/nightly.prom
 history: { keep: 6 }
 checks:
   runs: 5
@@ -87,6 +88,7 @@ night 1040 50 100; codes="$codes $rc"
 night 980 50 100; codes="$codes $rc"; cp out/clean.csv night3.csv
 night 500 50 100; codes="$codes $rc"; cp err night4.err
 cmp -s out/clean.csv night3.csv && night4_kept=1 || night4_kept=0
+cp out/nightly.prom night4.prom
 night 1010 50 100; codes="$codes $rc"
 if [ "$codes" = " 0 0 0 3 0" ]; then ok "five nights exit 0 0 0 3 0"; else bad "five nights exit$codes (expected 0 0 0 3 0)"; fi
 
@@ -97,6 +99,13 @@ else
 fi
 # night 4 published nothing: the output after it was still night 3's
 [ $night4_kept = 1 ] && ok "night 4 published nothing (night 3's output stays)" || bad "night 4 replaced the output"
+if grep -qx 'mekong_check_failed{pipeline="nightly",check="source_rows:hanoi"} 1' night4.prom &&
+    grep -qx 'mekong_check_value{pipeline="nightly",check="source_rows:hanoi"} 500' night4.prom &&
+    grep -qx 'mekong_last_run_exit_code{pipeline="nightly"} 3' night4.prom; then
+    ok "night 4's metrics: exit code 3, check source_rows:hanoi failed at 500"
+else
+    cp night4.prom err; bad "night 4's metrics"
+fi
 grep -q '"status": "drift"' .mekong/nightly/history/*.json && ok "night 4's report says drift" || bad "no report with status drift"
 
 "$MEKONG" history p.yaml > hist 2> err
