@@ -190,7 +190,7 @@ static void evaluate(mk_run *run, const mk_check *ck, mk_check_result *res)
     res->check = ck;
     res->value = mk_check_figure_now(run, ck);
     res->runs = past_figures(run, ck, past, want);
-    char fig[256], med[64], lv[32];
+    char fig[256], med[96], lv[32];
     figure_text(ck, res->value, fig, sizeof fig);
     if (res->runs < c->check_min_runs || res->runs == 0) {
         res->status = "learning";
@@ -210,6 +210,11 @@ static void evaluate(mk_run *run, const mk_check *ck, mk_check_result *res)
                                                                              : NULL;
     res->status = !hit ? "ok" : hit == &ck->fail ? "fail" : "warn";
     median_text(ck, res->median, med, sizeof med);
+    if (m > res->median) { /* floored: say so, or the factor looks made up */
+        char one[40];
+        median_text(ck, m, one, sizeof one);
+        snprintf(med + strlen(med), sizeof med - strlen(med), ", taken as one row's %s", one);
+    }
     if (hit)
         level_text(hit, lv, sizeof lv);
     snprintf(res->message, sizeof res->message,
