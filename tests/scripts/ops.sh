@@ -200,8 +200,35 @@ sed 's#in/v.csv#in/bad.csv#' t.yaml > t2.yaml
 [ "$(exit_of run t2.yaml)" = 3 ] || { codes_ok=0; echo "    exit 3: a threshold crossed"; }
 [ $codes_ok = 1 ] && ok "exit codes 0 (success), 1 (run failed), 2 (command line or pipeline error), 3 (threshold; drift in nightly.sh)" ||
     bad "exit codes"
+# exit 4: a second run while an endless one holds the pipeline's lock
 if grep -q MK_EXIT_LOCKED "$MEKONG_SRC/engine/run/run.h"; then
-    echo "# exit 4 (lock) is tested by the publish helper's lock tests"
+    cat > endless.yaml <<'YAML'
+name: endless
+sources:
+  - name: endless
+    plugin: testkit
+    count: 0
+sinks:
+  - plugin: csv
+    path: out-endless/rows.csv
+rejects: out-endless/rejects.csv
+YAML
+    plugins=(--plugin-dir "$MEKONG_BUILD/tests/plugins/.libs")
+    "$MEKONG" run endless.yaml "${plugins[@]}" 2> endless.err &
+    holder=$!
+    for _ in $(seq 100); do
+        ls out-endless/.rows.csv.tmp-* >/dev/null 2>&1 && break
+        sleep 0.1
+    done
+    "$MEKONG" run endless.yaml "${plugins[@]}" > /dev/null 2> err
+    rc=$?
+    kill -TERM "$holder"
+    wait "$holder"
+    if [ $rc = 4 ] && grep -q "$holder" err; then
+        ok "exit code 4: another run holds the lock (the message names its pid)"
+    else
+        bad "exit code 4: status $rc"
+    fi
 else
     echo "# skip: exit 4 (another run holds the lock) needs the lock of branch publish, not in this build"
 fi
