@@ -10,6 +10,8 @@
  *   flow.c     the batch loop: sources, transforms, sinks, finish
  *   run.c      opening, closing, accounts, thresholds, the summary
  *   report.c, report_html.c   the run report
+ *   ops.h and its files   nightly operations: history, drift checks,
+ *              metrics, the on_failure hook, the HTML trend (run->ops)
  *
  * A step's configuration (mk_step, pipeline.h) is frozen; everything a run
  * does with it lives in its mk_context here, which is what plugins get as
