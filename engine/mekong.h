@@ -57,8 +57,8 @@
  *     plugin->size covers it.
  *   - A plugin reads a host member added after the first release only when
  *     MK_HOST_HAS(host, member) says the host has it.  The members marked
- *     "since 1.1" below, and the schema and batch members marked so, are
- *     such members.  mekong_kit.h wraps the common cases.
+ *     "since 1.1" or "since 1.2" below, and the schema and batch members
+ *     marked so, are such members.  mekong_kit.h wraps the common cases.
  *
  * The plugin kit.  mekong_kit.h (installed beside this header; library
  * libmekongkit, pkg-config --libs mekong; docs/PLUGIN-KIT.md) has what
@@ -79,6 +79,8 @@ extern "C" {
 
 #define MK_ABI_MAGIC 0x4d4b4f4eu /* "MKON" */
 #define MK_ABI_VERSION 1u
+/* Members added to ABI 1 since its first release: 1.1, 1.2 (see below). */
+#define MK_ABI_MINOR 2u
 
 /* Result codes of plugin callbacks and host calls. */
 typedef enum mk_status {
@@ -317,6 +319,23 @@ typedef struct mk_host {
     /* Where row of b came from, with names: MK_OK, or MK_BADARG.  Any
      * thread; the strings live until the end of the run. */
     int (*row_origin)(mk_context *ctx, const mk_batch *b, size_t row, mk_origin *out);
+
+    /* ---- since 1.2: check MK_HOST_HAS(host, member) before use ---- */
+
+    /* Incremental state of this step, kept in the pipeline's state file (or in the file the
+     * step's own `state:` option names).  state_get: the JSON text the last successful run saved
+     * for this step, or NULL (none yet, or --full-refresh).  state_set: stage a new value (a JSON
+     * text, copied); the host writes it only after every sink committed, as part of the published
+     * set.  Main thread only.  state_set: MK_OK, MK_BADARG (not one JSON value), MK_NOMEM. */
+    const char *(*state_get)(mk_context *ctx);
+    int (*state_set)(mk_context *ctx, const char *json);
+    /* Publish a file or folder together with the run's other outputs.  tmp_path is complete
+     * (written, fsynced, closed) and lies beside final_path (same file system); from this call on
+     * the host owns it: once every sink closed it is put in place with all the other outputs as
+     * one set (see docs/OPERATIONS.md), or removed when the run does not publish.  Call it from a
+     * sink's close(state, 1); mkk_file_close does it for mkk_file outputs.  MK_OK, MK_BADARG (not
+     * a file or folder there; the message is set), MK_NOMEM.  Main thread only. */
+    int (*publish_path)(mk_context *ctx, const char *tmp_path, const char *final_path);
 } mk_host;
 
 
@@ -324,7 +343,7 @@ typedef struct mk_host {
 #define MK_HOST_FIRST_SIZE \
     (offsetof(mk_host, batch_text_checked) + sizeof(((mk_host *)0)->batch_text_checked))
 
-/* Nonzero when the host table h has member m (a member since 1.1). */
+/* Nonzero when the host table h has member m (a member since 1.1 or 1.2). */
 #define MK_HOST_HAS(h, m) \
     ((h)->size >= offsetof(mk_host, m) + sizeof(((mk_host *)0)->m) && (h)->m != NULL)
 

@@ -267,8 +267,8 @@ static void set_option(builder *b, mk_step *ctx, mk_optval *ov, const cfg_node *
 }
 
 /* Reserved keys of a step, besides the plugin's options. */
-static const char *const source_keys[] = {"name", "plugin", "transforms"};
-static const char *const step_keys[] = {"name", "plugin"};
+static const char *const source_keys[] = {"name", "plugin", "transforms", "state"};
+static const char *const step_keys[] = {"name", "plugin", "state"};
 
 static void build_step(builder *b, mk_step *ctx, mk_role role, const cfg_node *node,
                        size_t index, const char *dir);
@@ -279,7 +279,7 @@ static void unknown_key(builder *b, mk_step *ctx, const cfg_node *key,
     const char *cands[64];
     size_t n = 0;
     const char *const *reserved = is_source ? source_keys : step_keys;
-    size_t nres = is_source ? 3 : 2;
+    size_t nres = is_source ? 4 : 3;
     for (size_t i = 0; i < nres && n < 64; i++)
         cands[n++] = reserved[i];
     for (size_t i = 0; decls && decls[i].name && n < 64; i++)
@@ -306,7 +306,7 @@ static void build_options(builder *b, mk_step *ctx, const cfg_node *node, const 
     for (size_t k = 0; k < node->count; k++) {
         const char *key = node->keys[k]->value;
         if (strcmp(key, "name") == 0 || strcmp(key, "plugin") == 0 ||
-            (is_source && strcmp(key, "transforms") == 0))
+            strcmp(key, "state") == 0 || (is_source && strcmp(key, "transforms") == 0))
             continue;
         size_t i;
         for (i = 0; i < n; i++)
@@ -395,6 +395,12 @@ static void build_step(builder *b, mk_step *ctx, mk_role role, const cfg_node *n
         return;
     }
     build_options(b, ctx, node, dir);
+    const cfg_node *state = cfg_get(node, "state");
+    if (state && (state->kind != CFG_SCALAR || !state->value[0]))
+        problem(b, state, "'state' of %s '%s' is the path of its state file", mk_role_name(role),
+                ctx->name);
+    else if (state)
+        ctx->state_path = mk_path_join(dir, state->value);
     if (role == MK_ROLE_SOURCE) {
         const cfg_node *chain = cfg_get(node, "transforms");
         if (chain)
@@ -493,7 +499,7 @@ static void build_thresholds(builder *b, mk_pipeline *p, const cfg_node *t)
 
 static const char *const top_keys[] = {"name",   "description", "sources",     "transforms",
                                        "sinks",  "rejects",     "report",      "html_report",
-                                       "batch_rows", "thresholds"};
+                                       "batch_rows", "thresholds", "state_dir", "lock_wait"};
 #define N_TOP_KEYS (sizeof top_keys / sizeof top_keys[0])
 
 static char *scalar_or_problem(builder *b, const cfg_node *n, const char *key)
@@ -767,8 +773,8 @@ int mk_pipeline_build(const cfg_node *root, const char *path, const char *dir,
             else
                 problem(&b, root->keys[i],
                         "unknown key '%s' (a pipeline has: name, sources, transforms, sinks, "
-                        "rejects, report, html_report, batch_rows, thresholds, history, checks, "
-                        "metrics, on_failure)",
+                        "rejects, report, html_report, batch_rows, thresholds, state_dir, "
+                        "lock_wait, history, checks, metrics, on_failure)",
                         k);
         }
     }
@@ -803,6 +809,19 @@ int mk_pipeline_build(const cfg_node *root, const char *path, const char *dir,
     }
     if ((n = cfg_get(root, "thresholds")))
         build_thresholds(&b, p, n);
+    if ((n = cfg_get(root, "state_dir")) && (s = scalar_or_problem(&b, n, "state_dir"))) {
+        if (!s[0])
+            problem(&b, n, "'state_dir' is an empty path");
+        else
+            p->state_dir = mk_path_join(p->dir, s);
+    }
+    if ((n = cfg_get(root, "lock_wait")) && (s = scalar_or_problem(&b, n, "lock_wait"))) {
+        long long v;
+        if (parse_int(s, &v) != 0 || v < 0 || v > 86400)
+            problem(&b, n, "'lock_wait' is whole seconds from 0 to 86400 (0: do not wait)");
+        else
+            p->lock_wait = (int)v;
+    }
     b.errors += mk_ops_config_build(p, root, path);
 
     build_steps(&b, root, "sources", MK_ROLE_SOURCE, &p->sources, &p->nsources, p->dir, 1);
@@ -846,6 +865,7 @@ static void free_step(mk_step *c)
     mk_plugin_unload(&c->plugin);
     free(c->name);
     free(c->plugin_name);
+    free(c->state_path);
 }
 
 const mk_optval *mk_step_option(const mk_step *step, const char *name)
@@ -877,6 +897,7 @@ void mk_pipeline_free(mk_pipeline *p)
     free(p->rejects_path);
     free(p->report_path);
     free(p->html_report_path);
+    free(p->state_dir);
     mk_ops_config_free(p->ops);
     memset(p, 0, sizeof(*p));
 }

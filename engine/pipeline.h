@@ -48,6 +48,7 @@ typedef struct mk_step {
     /* per-source transforms (sources only) */
     struct mk_step *chain;
     size_t chain_len;
+    char *state_path;     /* the step's `state:` file, or NULL: the pipeline's */
 } mk_step;
 
 typedef struct mk_threshold {
@@ -75,6 +76,8 @@ typedef struct mk_pipeline {
     size_t nthresholds;
     int publish_on_threshold; /* sinks publish even when a threshold fails */
     struct mk_ops_config *ops; /* history:, checks:, metrics:, on_failure: (run/ops.h) */
+    char *state_dir;      /* state_dir: the run folder, or NULL: <dir>/.mekong/<name> */
+    int lock_wait;        /* lock_wait: seconds to wait for another run's lock */
 } mk_pipeline;
 
 /* 0, or -1 with every problem printed through mk_log (one per line). */

@@ -20,6 +20,8 @@ typedef struct mk_cli_args {
     int quiet, verbose;
     int dry_run;         /* --dry-run (run) */
     const char *metrics; /* --metrics PATH (run) */
+    int full_refresh; /* run --full-refresh */
+    int reset;        /* state --reset */
 } mk_cli_args;
 
 /* Parse the arguments of command cmd into a; want_pipeline: one PIPELINE

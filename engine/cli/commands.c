@@ -10,11 +10,14 @@
 #include "commands.h"
 
 const mk_command mk_commands[] = {
-    {"run", "mekong run PIPELINE [--set NAME=VALUE]... [--report FILE] [--dry-run] [--quiet|--verbose]",
+    {"run",
+     "mekong run PIPELINE [--set NAME=VALUE]... [--report FILE] [--full-refresh] [--dry-run] "
+     "[--quiet|--verbose]",
      "Run a pipeline: read its sources, apply its transforms, write its sinks, its rejects\n"
      "file and its run report.  Outputs appear only when the run succeeds.\n"
      "  --set NAME=VALUE   define ${NAME} for the pipeline file (before the environment)\n"
      "  --report FILE      write the JSON run report here instead of the pipeline's report:\n"
+     "  --full-refresh     ignore the saved state (steps start from nothing); the run saves anew\n"
      "  --dry-run          read and transform everything, write nothing (sinks are not\n"
      "                     opened); the report goes to stdout, or to --report FILE\n"
      "  --metrics FILE     write Prometheus textfile metrics here (instead of metrics:)\n"
@@ -23,8 +26,15 @@ const mk_command mk_commands[] = {
      "  --quiet            only errors on stderr;  --verbose  also debug messages\n"
      "Exit status: 0 success, 1 the run failed (nothing published), 2 usage or pipeline\n"
      "file error, 3 a quality threshold or drift check failed (outputs not published by\n"
-     "default), 4 another run holds the pipeline's lock.  See mekong(1).",
+     "default), 4 another run holds the lock (lock_wait: seconds to wait; nothing touched).\n"
+     "See mekong(1).",
      mk_cmd_run},
+    {"state", "mekong state PIPELINE [--reset] [--set NAME=VALUE]...",
+     "Show what the pipeline's steps saved for the next run (incremental marks, the files a\n"
+     "csv source with incremental: true has loaded): the state file(s), indented.\n"
+     "  --reset   remove the state, so that the next run reads everything\n"
+     "The state advances only when a run publishes; see docs/OPERATIONS.md.",
+     mk_cmd_state},
     {"preview", "mekong preview PIPELINE [-n ROWS] [--set NAME=VALUE]...",
      "Show the first ROWS rows (default 20) after each stage -- each source as read, then\n"
      "each transform's output -- as aligned tables.  Nothing is written.",

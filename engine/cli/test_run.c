@@ -304,6 +304,7 @@ static int run_from(mk_pipeline *p, char *failure, size_t len)
 {
     mk_run_options o = {0};
     o.silent = 1;
+    o.no_run_folder = 1;
     o.on_event = on_event;
     o.failure = failure;
     o.failure_len = len;

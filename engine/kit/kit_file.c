@@ -2,7 +2,9 @@
  * kit_file.c -- mkk_file: output files that appear only when the run
  * succeeds, for sinks.  The file work itself is engine/util/outfile.c
  * (temporary file beside the target, devices and FIFOs written directly,
- * fsync and rename on commit); this file adds what a plugin needs around
+ * fsync on commit; the rename is the host's, through mk_host.publish_path,
+ * so that all outputs of a run appear together -- an older host without
+ * it gets the rename here); this file adds what a plugin needs around
  * it: errors reported through the host with the path, and the buffer lent
  * to the inline writers of mekong_kit.h.
  *
@@ -13,6 +15,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "kit_file.h"
 
@@ -69,7 +72,22 @@ int mkk_file_close(mkk_file *f, int commit)
         return MK_OK;
     kit_owner *k = owner_of(f);
     int rc = MK_OK;
-    if (commit) {
+    if (commit && MK_HOST_HAS(k->host, publish_path)) {
+        /* flushed and fsynced here; the host puts it in place with the rest of the outputs */
+        char err[1024], *tmp = NULL, *final = strdup(mkk_file_path(f));
+        if (!final) {
+            mk_outfile_abort(outfile_of(f));
+            k->host->error(k->ctx, "out of memory closing %s", mkk_file_path(f));
+            rc = MK_NOMEM;
+        } else if (mk_outfile_finish(outfile_of(f), &tmp, err, sizeof err) != 0) {
+            k->host->error(k->ctx, "%s", err);
+            rc = MK_ERROR;
+        } else if (tmp && (rc = k->host->publish_path(k->ctx, tmp, final)) != MK_OK) {
+            unlink(tmp);
+        }
+        free(tmp);
+        free(final);
+    } else if (commit) {
         char err[1024];
         if (mk_outfile_commit(outfile_of(f), err, sizeof err) != 0) {
             k->host->error(k->ctx, "%s", err);
@@ -81,4 +99,15 @@ int mkk_file_close(mkk_file *f, int commit)
     free(k->repair);
     free(k);
     return rc;
+}
+
+char *mkk_temp_name(const char *final)
+{
+    size_t n = strlen(final) + 64;
+    char *name = malloc(n);
+    if (!name)
+        return NULL;
+    mk_outfile_temp_prefix(final, name, n);
+    strcat(name, "XXXXXX");
+    return name;
 }

@@ -147,6 +147,12 @@ static inline int mkk_file_puts(mkk_file *f, const char *s)
     return mkk_file_write(f, s, strlen(s));
 }
 
+/* A name for a temporary file or folder beside final:
+ * ".NAME.tmp-PID-START-XXXXXX" (malloc'd), ready for mkstemp or mkdtemp.
+ * The engine removes such names of dead processes beside a pipeline's
+ * outputs; hand the finished file or folder to mk_host.publish_path. */
+char *mkk_temp_name(const char *final);
+
 /* ---- CSV fields and JSON strings --------------------------------------- */
 
 typedef struct mkk_csv_style {
@@ -172,6 +178,24 @@ enum {
 /* A quoted JSON string; controls, quote, backslash, U+2028/9 escaped.
  * 0, -1 (write failed) or -2 (MKK_JSON_CHECK and invalid). */
 int mkk_json_string(mkk_file *f, const char *ptr, size_t len, int mode, size_t *replaced);
+
+/* ---- reading JSON: a saved state (mk_host.state_get) ------------------------ */
+
+/* After the JSON value at p (white space before it skipped), or NULL when
+ * it is not one JSON value (or nests deeper than 64). */
+const char *mkk_json_skip(const char *p, const char *end);
+/* Walk an object: *pp starts at its '{'; each call gives the next member
+ * (key at its '"', value from value to value_end) and returns 1, then 0 at
+ * the end, -1 for text that is not JSON. */
+int mkk_json_member(const char **pp, const char *end, const char **key, const char **value,
+                    const char **value_end);
+/* Walk an array the same way: *pp starts at its '['. */
+int mkk_json_item(const char **pp, const char *end, const char **value, const char **value_end);
+/* The JSON string at p (at its '"') decoded to UTF-8, malloc'd and
+ * NUL-terminated (a \u0000 becomes U+FFFD); NULL when p is no string. */
+char *mkk_json_decode(const char *p, const char *end);
+/* 1 when the JSON string at p equals the NUL-terminated text s. */
+int mkk_json_equals(const char *p, const char *end, const char *s);
 
 /* ---- UTF-8 ----------------------------------------------------------------- */
 

@@ -3,7 +3,9 @@
  * in <pipeline folder>/.mekong/<pipeline name>/history/, named by the time
  * it was kept (UTC, nanoseconds) so that names sort in run order; the
  * oldest beyond history.keep are removed.  Read back for the drift checks,
- * the HTML trend and `mekong history`.
+ * the HTML trend and `mekong history`.  Kept after the run's outputs are
+ * published, not as part of their set: a crash in between loses one entry
+ * of the history, never an output.
  */
 #include "config.h"
 
@@ -23,19 +25,9 @@
 
 #define MAX_REPORT_BYTES (64u * 1024u * 1024u)
 
-/* The folder the engine keeps between runs of p (the agreed run folder). */
-static char *run_dir(const mk_pipeline *p)
-{
-    size_t n = strlen(p->dir) + strlen(p->name) + 16;
-    char *d = malloc(n);
-    if (d)
-        snprintf(d, n, "%s/.mekong/%s", p->dir, p->name);
-    return d;
-}
-
 char *mk_history_dir(const mk_pipeline *p)
 {
-    char *d = run_dir(p);
+    char *d = mk_run_dir(p); /* the run folder, state_dir: moves it (run.h) */
     char *h = d ? mk_path_join(d, "history") : NULL;
     free(d);
     return h;
@@ -185,7 +177,7 @@ void mk_history_append(mk_run *run)
     strftime(stamp, sizeof stamp, "%Y%m%dT%H%M%S", &tm);
     snprintf(name, sizeof name, "%s.%09ldZ-%ld.json", stamp, (long)now.tv_nsec, (long)getpid());
     char *path = mk_path_join(dir, name);
-    if (path && mk_report_write(run, path, NULL) != 0)
+    if (path && mk_report_write(run, path, NULL, 0) != 0)
         mk_log(MK_LOG_WARN, "history: this run's report was not kept in %s", dir);
     else if (path)
         prune(dir, keep);

@@ -286,6 +286,24 @@ static int host_batch_text_checked(mk_context *ctx, const mk_batch *b)
            ctx->call->text_checked;
 }
 
+/* ---- publishing ------------------------------------------------------------- */
+
+static int host_publish_path(mk_context *ctx, const char *tmp_path, const char *final_path)
+{
+    char what[512], err[1400];
+    snprintf(what, sizeof what, "%s %s", mk_role_name(ctx->step->role), ctx->step->name);
+    if (!tmp_path || !final_path) {
+        mk_host_error(ctx, "publish_path was given no path");
+        return MK_BADARG;
+    }
+    int rc = mk_publish_add(ctx->run, tmp_path, final_path, what, err, sizeof err);
+    if (rc != MK_OK)
+        mk_host_error(ctx, "%s", err);
+    else
+        ctx->handed_outputs++;
+    return rc;
+}
+
 void mk_context_free(mk_context *c)
 {
     for (size_t i = 0; i < c->nparts; i++) {
@@ -301,6 +319,7 @@ void mk_context_free(mk_context *c)
     free(c->report_values);
     free(c->report_numbers);
     free(c->report_is_number);
+    free(c->state_staged);
 }
 
 const mk_host mk_host_table = {
@@ -344,4 +363,8 @@ const mk_host mk_host_table = {
     .schema_intern_typed = host_schema_intern_typed,
     .source_reject_record = mk_host_source_reject_record,
     .row_origin = host_row_origin,
+    /* since 1.2 */
+    .state_get = mk_host_state_get,
+    .state_set = mk_host_state_set,
+    .publish_path = host_publish_path,
 };

@@ -238,8 +238,8 @@ int mk_rejects_close(mk_run *run, int commit)
     char err[1024];
     int rc = MK_OK;
     if (commit) {
-        if (mk_outfile_commit(run->rejects, err, sizeof err) != 0)
-            rc = mk_run_fail(run, "rejects: %s", err);
+        if (mk_publish_outfile(run, run->rejects, "the rejects file", err, sizeof err) != MK_OK)
+            rc = mk_run_fail(run, "%s", err);
     } else {
         mk_outfile_abort(run->rejects);
     }

@@ -239,29 +239,42 @@ static void write_rejects_and_thresholds(mk_outfile *f, const mk_run *run)
     mk_outfile_puts(f, "\n}\n");
 }
 
-static int write_json(mk_run *run, const char *path)
+int mk_report_end(mk_run *run, mk_outfile *f, int into_set, const char *what)
+{
+    char err[1200];
+    int rc = into_set ? mk_publish_outfile(run, f, what, err, sizeof err)
+                      : mk_outfile_commit(f, err, sizeof err);
+    if (rc != 0) {
+        mk_log(MK_LOG_ERROR, "%s", err);
+        if (into_set)
+            mk_run_fail(run, "%s", err);
+        return -1;
+    }
+    return 0;
+}
+
+static int write_json(mk_run *run, const char *path, int into_set)
 {
     char err[1024];
     mk_outfile *f = mk_outfile_open(path, err, sizeof err);
     if (!f) {
         mk_log(MK_LOG_ERROR, "report: %s", err);
+        if (into_set)
+            mk_run_fail(run, "the report cannot be written: %s", err);
         return -1;
     }
     write_head(f, run);
     write_totals(f, run);
     write_steps(f, run);
     write_rejects_and_thresholds(f, run);
-    if (mk_outfile_commit(f, err, sizeof err) != 0) {
-        mk_log(MK_LOG_ERROR, "report: %s", err);
-        return -1;
-    }
-    return 0;
+    return mk_report_end(run, f, into_set, "the report");
 }
 
-int mk_report_write(mk_run *run, const char *json_path, const char *html_path)
+int mk_report_write(mk_run *run, const char *json_path, const char *html_path, int into_set)
 {
-    int rc = write_json(run, json_path);
-    if (html_path && !run->o->dry_run && mk_report_html(run, html_path) != 0)
+    int rc = write_json(run, json_path, into_set);
+    if (html_path && !run->o->dry_run && (rc == 0 || !into_set) &&
+        mk_report_html(run, html_path, into_set) != 0)
         rc = -1;
     return rc;
 }

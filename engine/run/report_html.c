@@ -173,21 +173,19 @@ static void html_steps(mk_outfile *f, const mk_run *run)
     mk_outfile_puts(f, "</code></p>\n</body></html>\n");
 }
 
-int mk_report_html(mk_run *run, const char *path)
+int mk_report_html(mk_run *run, const char *path, int into_set)
 {
     char err[1024];
     mk_outfile *f = mk_outfile_open(path, err, sizeof err);
     if (!f) {
         mk_log(MK_LOG_ERROR, "html report: %s", err);
+        if (into_set)
+            mk_run_fail(run, "the HTML report cannot be written: %s", err);
         return -1;
     }
     html_head(f, run);
     mk_trend_html(f, run);
     html_rules(f, run);
     html_steps(f, run);
-    if (mk_outfile_commit(f, err, sizeof err) != 0) {
-        mk_log(MK_LOG_ERROR, "html report: %s", err);
-        return -1;
-    }
-    return 0;
+    return mk_report_end(run, f, into_set, "the HTML report");
 }

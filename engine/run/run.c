@@ -136,8 +136,21 @@ static void close_sources_and_transforms(mk_run *run)
         close_transform(&run->transforms[i]);
 }
 
-/* Sinks publish (commit) or throw away; once one fails to publish, the
- * rest and the rejects file must not. */
+/* What a sink that committed did not hand to the publish set (a database
+ * sink's COMMIT, a device written directly): published already. */
+static void note_self_committed(mk_run *run, const mk_context *s)
+{
+    size_t len = strlen(run->self_committed), cap = sizeof run->self_committed;
+    if (len + 1 < cap)
+        snprintf(run->self_committed + len, cap - len, "%s%s %s (plugin %s)",
+                 len ? ", " : "", mk_role_name(s->step->role), s->step->name,
+                 s->step->plugin_name);
+}
+
+/* Sinks publish (commit) or throw away; once one fails, the rest and the
+ * rejects file must not.  File sinks hand their files to the publish set
+ * (mk_host.publish_path); a sink that hands nothing and succeeds (a
+ * database's COMMIT) has published its rows itself, before the files. */
 static int close_everything(mk_run *run, int commit)
 {
     close_sources_and_transforms(run);
@@ -148,10 +161,13 @@ static int close_everything(mk_run *run, int commit)
             continue;
         s->opened = 0;
         s->error[0] = '\0';
-        if (s->step->plugin.desc->sink->close(s->state, commit) != MK_OK && commit) {
+        int closed = s->step->plugin.desc->sink->close(s->state, commit);
+        if (closed != MK_OK && commit) {
             mk_run_step_failed(run, s, "close", MK_ERROR);
             commit = 0;
             rc = MK_ERROR;
+        } else if (closed == MK_OK && commit && !s->handed_outputs) {
+            note_self_committed(run, s);
         }
     }
     if (mk_rejects_close(run, commit) != MK_OK)
@@ -229,6 +245,7 @@ static int init_run(mk_run *run, mk_pipeline *p, const mk_run_options *o)
     memset(run, 0, sizeof(*run));
     run->p = p;
     run->o = o;
+    run->run_dir = mk_run_dir(p);
     run->show_progress = o->progress;
     clock_gettime(CLOCK_MONOTONIC, &run->started);
     run->started_wall = time(NULL);
@@ -238,7 +255,7 @@ static int init_run(mk_run *run, mk_pipeline *p, const mk_run_options *o)
     run->transforms = make_contexts(run, p->transforms, p->ntransforms);
     run->sinks = make_contexts(run, p->sinks, p->nsinks);
     return run->schemas && run->empty_source_batch && run->sources && run->transforms &&
-                   run->sinks
+                   run->sinks && run->run_dir
                ? 0
                : -1;
 }
@@ -259,6 +276,10 @@ static void free_run(mk_run *run)
     free_contexts(run->sources, p->nsources);
     free_contexts(run->transforms, p->ntransforms);
     free_contexts(run->sinks, p->nsinks);
+    mk_state_free(run);
+    mk_publish_discard(run);
+    mk_locks_release(run->locks);
+    free(run->run_dir);
     mk_schema_registry_free(run->schemas);
     mk_ops_free(run);
 }
@@ -266,7 +287,13 @@ static void free_run(mk_run *run)
 /* Read everything and finish; 1 when it all went well. */
 static int move_rows(mk_run *run)
 {
-    int ok = open_everything(run) == MK_OK;
+    /* a dead run's publish journal first: the state it publishes is read next */
+    /* (a dry run writes nothing: it leaves both to the next run) */
+    int writes = !run->o->no_run_folder && !run->o->dry_run;
+    int ok = !writes || mk_publish_recover(run) == MK_OK;
+    if (ok && writes)
+        mk_publish_sweep(run);
+    ok = ok && mk_state_open(run) == MK_OK && open_everything(run) == MK_OK;
     for (size_t i = 0; ok && i < run->p->nsources; i++)
         ok = mk_flow_read_source(run, &run->sources[i]) == MK_OK;
     if (ok)
@@ -280,16 +307,20 @@ static int move_rows(mk_run *run)
     return ok;
 }
 
-static void summary(mk_run *run, int ok, int commit, const char *report)
+static void summary(mk_run *run, int ok, int commit, const char *report, int report_written)
 {
     mk_pipeline *p = run->p;
     int threshold_failed = run->nthreshold_failures > 0 || mk_drift_failed(run);
     if (run->o->silent)
         return;
     if (!ok) {
-        mk_log(MK_LOG_ERROR, "run failed: %s; nothing was published%s%s",
+        const char *self = run->self_committed;
+        mk_log(MK_LOG_ERROR, "run failed: %s; %s%s%s%s%s",
                run->failure[0] ? run->failure : "see the messages above",
-               report ? ", report: " : "", report ? report : "");
+               run->published[0] ? run->published : "nothing was published",
+               self[0] ? "; these sinks had already committed by themselves (not undone): " : "",
+               self, !report ? "" : report_written ? "; report: " : "; no report either: ",
+               report ? report : "");
         return;
     }
     for (size_t i = 0; i < run->nthreshold_failures; i++)
@@ -304,6 +335,46 @@ static void summary(mk_run *run, int ok, int commit, const char *report)
                             : "");
 }
 
+/* The pipeline's and its outputs' locks (lock.c): 0, 1 held by another
+ * run, -1 failed (said). */
+static int take_locks(mk_run *run)
+{
+    const mk_pipeline *p = run->p;
+    if (run->o->no_run_folder || run->o->dry_run) /* a dry run never keeps a run out */
+        return 0;
+    char msg[2048], waited[96] = "";
+    int held = mk_locks_take(p, p->lock_wait, run->started_wall, &run->locks, msg, sizeof msg);
+    if (!held)
+        return 0;
+    if (held > 0 && p->lock_wait)
+        snprintf(waited, sizeof waited, "; waited %d s (lock_wait)", p->lock_wait);
+    else if (held > 0)
+        snprintf(waited, sizeof waited, "; lock_wait: SECONDS makes a run wait for it");
+    mk_log(MK_LOG_ERROR, "%s: not run: %s%s", p->name, msg, waited);
+    if (run->o->failure)
+        snprintf(run->o->failure, run->o->failure_len, "%s", msg);
+    return held;
+}
+
+/* The reports join the publish set and the set is put in place as a
+ * whole (may: the run may publish); otherwise, or when that fails, the
+ * set is thrown away and the report alone says what happened.  1 when
+ * the run is still good. */
+static int publish(mk_run *run, int may, const char *report, int *report_written)
+{
+    const char *html = run->p->html_report_path;
+    if (may && (!report || mk_report_write(run, report, html, 1) == 0) &&
+        mk_publish_commit(run) == MK_OK) {
+        *report_written = report != NULL;
+        return 1;
+    }
+    mk_publish_discard(run);
+    if (may)
+        run->status = "failed";
+    *report_written = report && mk_report_write(run, report, html, 0) == 0;
+    return !may;
+}
+
 int mk_run_pipeline(mk_pipeline *p, const mk_run_options *o)
 {
     mk_run run;
@@ -311,6 +382,11 @@ int mk_run_pipeline(mk_pipeline *p, const mk_run_options *o)
         mk_log(MK_LOG_ERROR, "out of memory");
         free_run(&run);
         return MK_EXIT_FAILED;
+    }
+    int held = take_locks(&run);
+    if (held) {
+        free_run(&run);
+        return held > 0 ? MK_EXIT_LOCKED : MK_EXIT_FAILED;
     }
     int ok = move_rows(&run);
     run.balanced = accounts_balance(&run);
@@ -326,6 +402,10 @@ int mk_run_pipeline(mk_pipeline *p, const mk_run_options *o)
                  !o->dry_run;
     if (close_everything(&run, commit) != MK_OK)
         ok = 0;
+    else if (commit && mk_state_save(&run) != MK_OK)
+        ok = 0;
+    if (!commit) /* only sinks that published by themselves */
+        run.self_committed[0] = '\0';
     run.balanced = accounts_balance(&run);
 
     struct timespec end;
@@ -334,11 +414,10 @@ int mk_run_pipeline(mk_pipeline *p, const mk_run_options *o)
                   (double)(end.tv_nsec - run.started.tv_nsec) / 1e9;
     run.status = !ok ? "failed" : threshold_failed ? "threshold" : drift_failed ? "drift" : "ok";
     const char *report = o->report_path ? o->report_path : o->dry_run ? "-" : p->report_path;
-    if (report && mk_report_write(&run, report, p->html_report_path) != 0 && ok) {
+    int report_written = 0;
+    if (!publish(&run, ok && commit, report, &report_written))
         ok = 0;
-        run.status = "failed";
-    }
-    summary(&run, ok, commit, report);
+    summary(&run, ok, commit, report, report_written);
     if (!ok && o->failure)
         snprintf(o->failure, o->failure_len, "%s", run.failure);
     int code = !ok ? MK_EXIT_FAILED

@@ -11,6 +11,8 @@
 #ifndef MEKONG_RUN_H
 #define MEKONG_RUN_H
 
+#include <time.h>
+
 #include "pipeline.h"
 
 /* Exit codes of `mekong run` (documented in README.md and mekong.1). */
@@ -19,6 +21,7 @@ enum {
     MK_EXIT_FAILED = 1,    /* the run failed: nothing was published */
     MK_EXIT_USAGE = 2,     /* command line or pipeline file error */
     MK_EXIT_THRESHOLD = 3, /* data quality below a threshold */
+    MK_EXIT_LOCKED = 4,    /* another run holds the lock (nothing was touched) */
 };
 
 /* What happened to a row, for a caller that watches the run (mekong test). */
@@ -38,6 +41,8 @@ typedef struct mk_run_options {
     /* called for every reject, drop and warning, in row order */
     void (*on_event)(void *data, const mk_event *e);
     void *event_data;
+    int full_refresh;        /* --full-refresh: steps get no saved state */
+    int no_run_folder;       /* mekong test: no locks, journal, sweep or state */
     /* the run's failure message, when it failed (may be NULL) */
     char *failure;
     size_t failure_len;
@@ -51,6 +56,24 @@ typedef struct mk_run_options {
 
 /* Run; returns an exit code. */
 int mk_run_pipeline(mk_pipeline *p, const mk_run_options *o);
+
+/* The run folder of a pipeline, where the engine keeps what lasts between
+ * runs (state.json, lock, publish.journal, history/): state_dir: or
+ * <pipeline folder>/.mekong/<pipeline name>.  malloc'd, NULL: no memory. */
+char *mk_run_dir(const mk_pipeline *p);
+/* The state files of a pipeline: its own (first) and the distinct files
+ * its steps' `state:` keys name; *n of them, each malloc'd, in a malloc'd
+ * array.  NULL when out of memory. */
+char **mk_state_paths(const mk_pipeline *p, size_t *n);
+
+/* The locks of a pipeline (lock.c): its run folder's and one beside each
+ * output it writes.  take: waits up to wait_seconds; 0, 1 when another run
+ * holds one (msg names the holder: pid, host, start time), -1 when a lock
+ * file cannot be made (msg says why).  release: NULL is fine. */
+typedef struct mk_locks mk_locks;
+int mk_locks_take(const mk_pipeline *p, int wait_seconds, time_t started, mk_locks **out,
+                  char *msg, size_t len);
+void mk_locks_release(mk_locks *l);
 
 /* Ask a running pipeline to stop (signal handlers). */
 void mk_run_request_stop(int signal_number);

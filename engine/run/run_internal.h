@@ -12,6 +12,9 @@
  *   report.c, report_html.c   the run report
  *   ops.h and its files   nightly operations: history, drift checks,
  *              metrics, the on_failure hook, the HTML trend (run->ops)
+ *   state.c    the state file: what steps keep between successful runs
+ *   publish.c  the outputs published as one set; journal; temporary files
+ *   lock.c     one run at a time: pipeline and output locks
  *
  * A step's configuration (mk_step, pipeline.h) is frozen; everything a run
  * does with it lives in its mk_context here, which is what plugins get as
@@ -91,7 +94,31 @@ struct mk_context {
     size_t report_count;
     int64_t *report_numbers;
     unsigned char *report_is_number;
+
+    /* state (state.c) */
+    size_t state_file;        /* index into run->state_files */
+    char *state_staged;       /* the value state_set staged, or NULL */
+    size_t handed_outputs;    /* sinks: outputs handed to the publish set (publish_path) */
 };
+
+/* A state file as read at the start of the run: the saved value of each
+ * step (JSON text, by step name). */
+typedef struct mk_state_file {
+    char *path;
+    size_t n;
+    char **names, **values;
+    int staged;               /* a step kept here staged a value */
+} mk_state_file;
+
+/* An output in the publish set (publish.c). */
+enum { MK_PLACED_EXCHANGED = 1, MK_PLACED_RENAMED = 2 };
+typedef struct mk_publish_item {
+    char *tmp, *final;
+    char *what;            /* for messages: "sink out", "the rejects file" */
+    uint64_t dev, ino;     /* of the temporary: a run finishing a journal knows it */
+    int is_dir;
+    int placed;            /* MK_PLACED_*: in place (the old output under tmp when exchanged) */
+} mk_publish_item;
 
 typedef struct mk_run {
     mk_pipeline *p;
@@ -123,6 +150,15 @@ typedef struct mk_run {
     char **threshold_failures;
     size_t nthreshold_failures;
     struct mk_ops *ops;       /* history, drift checks, dry-run counts (ops.h) */
+    mk_state_file *state_files;    /* [0]: the pipeline's; then steps' own `state:` files */
+    size_t nstate_files;
+    int state_refused;             /* a state_set failed: the run must not publish */
+    char *run_dir;                 /* mk_run_dir(p) */
+    mk_locks *locks;               /* held from the start to the end of the run */
+    mk_publish_item *pub;          /* the publish set */
+    size_t npub, pub_cap;
+    char published[2048];          /* a failed run: what was published all the same */
+    char self_committed[1024];     /* sinks that committed outside the set (names) */
 } mk_run;
 
 /* host.c */
@@ -187,9 +223,39 @@ int mk_run_fail(mk_run *run, const char *fmt, ...) __attribute__((format(printf,
 int mk_run_step_failed(mk_run *run, mk_context *ctx, const char *what, int rc);
 int mk_run_stop_requested(void);
 
-/* report.c, report_html.c: 0 or -1 */
-int mk_report_write(mk_run *run, const char *json_path, const char *html_path);
-int mk_report_html(mk_run *run, const char *path);
+/* state.c: read the state files (MK_OK, or the run fails naming the
+ * file); the host calls; write what was staged (after the sinks
+ * committed); free. */
+int mk_state_open(mk_run *run);
+const char *mk_host_state_get(mk_context *ctx);
+int mk_host_state_set(mk_context *ctx, const char *json);
+int mk_state_save(mk_run *run);
+void mk_state_free(mk_run *run);
+
+/* publish.c: the publish set.  add: a complete temporary file or folder
+ * (copied names); outfile: finish f and add it (a direct file is only
+ * flushed); commit: put the set in place as a whole (MK_OK, or the run
+ * fails with the set as it was before, or, when even that fails, with
+ * run->published saying what is new); discard: remove the temporaries;
+ * recover: finish the journal a dead run left; sweep: remove temporary
+ * files of dead processes beside the pipeline's outputs. */
+int mk_publish_add(mk_run *run, const char *tmp, const char *final, const char *what,
+                   char *err, size_t errlen);
+int mk_publish_outfile(mk_run *run, mk_outfile *f, const char *what, char *err, size_t errlen);
+int mk_publish_commit(mk_run *run);
+void mk_publish_discard(mk_run *run);
+int mk_publish_recover(mk_run *run);
+void mk_publish_sweep(mk_run *run);
+/* The files a pipeline writes that the engine knows of: the sinks' path
+ * options, rejects, reports, state files (malloc'd, like mk_state_paths). */
+char **mk_output_paths(const mk_pipeline *p, size_t *n);
+
+/* report.c, report_html.c: 0 or -1.  into_set: the report joins the
+ * publish set (a run that publishes), else it is put in place at once (a
+ * failed run's report); end: finish f either way. */
+int mk_report_write(mk_run *run, const char *json_path, const char *html_path, int into_set);
+int mk_report_html(mk_run *run, const char *path, int into_set);
+int mk_report_end(mk_run *run, mk_outfile *f, int into_set, const char *what);
 /* HTML text escaped, and formatted output (up to 1 KiB), for the page's sections. */
 void mk_html_text(mk_outfile *f, const char *s);
 void mk_html_printf(mk_outfile *f, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

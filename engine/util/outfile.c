@@ -7,12 +7,77 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #define OUTFILE_BUFFER (256u * 1024u)
+
+unsigned long long mk_process_start(long pid)
+{
+    char path[64], buf[1024];
+    snprintf(path, sizeof path, "/proc/%ld/stat", pid);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return 0;
+    ssize_t n = read(fd, buf, sizeof buf - 1);
+    close(fd);
+    if (n <= 0)
+        return 0;
+    buf[n] = '\0';
+    /* after "pid (comm) ": field 3 is the state; starttime is field 22 */
+    char *p = strrchr(buf, ')');
+    for (int field = 2; p && field < 22; field++)
+        p = strchr(p + 1, ' ');
+    return p ? strtoull(p + 1, NULL, 10) : 0;
+}
+
+int mk_outfile_temp_owner(const char *name, long *pid, unsigned long long *start)
+{
+    const char *tag = strstr(name, ".tmp-");
+    char *end;
+    while (tag && tag[5] != '\0') {
+        const char *p = tag + 5;
+        long pv = strtol(p, &end, 10);
+        if (end > p && *end == '-') {
+            unsigned long long sv = strtoull(end + 1, &end, 10);
+            if (*end == '-' && strlen(end + 1) >= 6 && pv > 0) {
+                *pid = pv;
+                *start = sv;
+                return 0;
+            }
+        }
+        tag = strstr(tag + 1, ".tmp-");
+    }
+    return -1;
+}
+
+int mk_outfile_owner_alive(long pid, unsigned long long start)
+{
+    if (pid == (long)getpid())
+        return start == mk_process_start(pid);
+    if (kill((pid_t)pid, 0) != 0 && errno == ESRCH)
+        return 0;
+    unsigned long long now = mk_process_start(pid);
+    return now == 0 || now == start; /* /proc unreadable: assume alive */
+}
+
+/* ".name.tmp-PID-START-" beside path: whose temporary file it is, so that
+ * a later run can tell those of dead processes (mk_outfile_temp_owner). */
+void mk_outfile_temp_prefix(const char *path, char *buf, size_t len)
+{
+    static unsigned long long start;
+    static long pid;
+    if (pid != (long)getpid()) {
+        pid = (long)getpid();
+        start = mk_process_start(pid);
+    }
+    const char *slash = strrchr(path, '/');
+    size_t dirlen = slash ? (size_t)(slash - path) + 1 : 0;
+    snprintf(buf, len, "%.*s.%s.tmp-%ld-%llu-", (int)dirlen, path, path + dirlen, pid, start);
+}
 
 /* mkdir -p for the directory part of path. */
 static int make_parent_dirs(const char *path)
@@ -42,16 +107,15 @@ mk_outfile *mk_outfile_open(const char *path, char *err, size_t errlen)
     f->fd = -1;
     f->b.buf = malloc(OUTFILE_BUFFER);
     f->final_path = strdup(path);
-    size_t n = strlen(path) + 32;
+    size_t n = strlen(path) + 64;
     f->tmp_path = malloc(n);
     if (!f->b.buf || !f->final_path || !f->tmp_path)
         goto nomem;
     f->b.cap = OUTFILE_BUFFER;
 
-    /* ".name.tmp-XXXXXX" beside the final name */
-    const char *slash = strrchr(path, '/');
-    size_t dirlen = slash ? (size_t)(slash - path) + 1 : 0;
-    snprintf(f->tmp_path, n, "%.*s.%s.tmp-XXXXXX", (int)dirlen, path, path + dirlen);
+    /* ".name.tmp-PID-START-XXXXXX" beside the final name */
+    mk_outfile_temp_prefix(path, f->tmp_path, n);
+    strcat(f->tmp_path, "XXXXXX");
 
     struct stat st;
     if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
@@ -125,6 +189,31 @@ int mk_outfile_write_direct(mk_outfile *f, const void *p, size_t n)
     if (f->err)
         return -1;
     return write_all(f, p, n);
+}
+
+int mk_outfile_finish(mk_outfile *f, char **tmp_path, char *err, size_t errlen)
+{
+    *tmp_path = NULL;
+    if (f->direct)
+        return mk_outfile_commit(f, err, errlen);
+    if (mk_outfile_flush(f) != 0 || fsync(f->fd) != 0) {
+        if (!f->err)
+            f->err = errno;
+        snprintf(err, errlen, "cannot write %s: %s", f->tmp_path, strerror(f->err));
+        mk_outfile_abort(f);
+        return -1;
+    }
+    int rc = close(f->fd);
+    f->fd = -1;
+    if (rc != 0) {
+        snprintf(err, errlen, "cannot write %s: %s", f->tmp_path, strerror(errno));
+        mk_outfile_abort(f);
+        return -1;
+    }
+    *tmp_path = f->tmp_path;
+    f->tmp_path = NULL;
+    mk_outfile_abort(f);
+    return 0;
 }
 
 int mk_outfile_commit(mk_outfile *f, char *err, size_t errlen)

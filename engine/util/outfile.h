@@ -42,8 +42,24 @@ mk_outfile *mk_outfile_open(const char *path, char *err, size_t errlen);
 int mk_outfile_flush(mk_outfile *f);
 /* Flush, fsync and rename to the final name, then free f. 0 or -1. */
 int mk_outfile_commit(mk_outfile *f, char *err, size_t errlen);
+/* The first half of a commit: flush, fsync and close the temporary file,
+ * free f and hand the temporary file's name to *tmp_path (malloc'd; the
+ * caller renames or removes it).  A direct file is only flushed and closed
+ * (*tmp_path NULL).  0, or -1 with the temporary file removed. */
+int mk_outfile_finish(mk_outfile *f, char **tmp_path, char *err, size_t errlen);
 /* Remove the temporary file and free f.  NULL is fine. */
 void mk_outfile_abort(mk_outfile *f);
+/* Temporary files are named ".NAME.tmp-PID-START-XXXXXX" beside NAME
+ * (START: the process's start time in clock ticks since boot, as in
+ * /proc/PID/stat), so that a later run can tell whose they are.
+ * mk_outfile_temp_prefix: that name up to XXXXXX for path, in buf.
+ * mk_outfile_temp_owner: the pid and start time in a file name, 0; -1 when
+ * it is not such a name.  mk_outfile_owner_alive: whether that process
+ * still runs.  mk_process_start: a process's start time, 0 unknown. */
+void mk_outfile_temp_prefix(const char *path, char *buf, size_t len);
+int mk_outfile_temp_owner(const char *name, long *pid, unsigned long long *start);
+int mk_outfile_owner_alive(long pid, unsigned long long start);
+unsigned long long mk_process_start(long pid);
 /* Unbuffered write, for blocks larger than the buffer. */
 int mk_outfile_write_direct(mk_outfile *f, const void *p, size_t n);
 

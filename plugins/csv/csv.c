@@ -41,6 +41,9 @@ static const mk_option_decl source_options[] = {
     {"per_row_utf8", MK_OPT_BOOL, 0, "false",
      "rows may be UTF-8 instead of the legacy encoding: decide row by row"},
     {"max_field_bytes", MK_OPT_INT, 0, "268435456", "longest field accepted before the run fails"},
+    {"incremental", MK_OPT_BOOL, 0, "false",
+     "read only files new or changed since the last successful run, and only the rows appended "
+     "to a file that grew (state: path, size, mtime, SHA-256); see docs/OPERATIONS.md"},
     {NULL, 0, 0, NULL, NULL},
 };
 

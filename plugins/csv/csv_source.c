@@ -17,6 +17,11 @@
  * single-byte encoding, so fields can be cut before they are decoded.
  * UTF-16 is the exception: it is converted to UTF-8 block by block before
  * libcsv sees it.
+ *
+ * incremental: true reads only the files that are new or changed since the
+ * last successful run (csv_state.c): the glob's files are filtered into
+ * src->paths at open, and each file read to its end is remembered with the
+ * SHA-256 of the bytes read.
  */
 #include "config.h"
 
@@ -32,6 +37,7 @@
 #include <unistd.h>
 
 #include "csv_plugin.h"
+#include "csv_state.h"
 #include "mekong_kit.h"
 #include "util/textout.h"
 #include "vntext/vntext.h"
@@ -50,6 +56,8 @@ typedef struct csv_source {
 
     /* files */
     glob_t files;
+    char **paths;        /* the files to read: the glob's, less those unchanged */
+    size_t npaths;
     size_t file_index;   /* file being read */
     int fd;
     const char *path;    /* current file */
@@ -102,6 +110,20 @@ typedef struct csv_source {
     size_t unquoted_cap;
     int columns_given;     /* names come from the columns option */
     uint64_t file_offset;  /* bytes of the current file read so far */
+
+    /* incremental: true */
+    int incremental;
+    int header_only;       /* every file unchanged: paths[0] gives only the header */
+    int done;              /* every file read to its end */
+    csv_increment inc;
+    csv_resume *resume;    /* per path: where a file that grew goes on */
+    int jump_after_header; /* the current file goes on at its resume offset ... */
+    int jump_pending;      /* ... now */
+    int unterminated;      /* the current file ended inside a quote */
+    char last_byte;        /* of the current file */
+    csv_sha256 sha;        /* of the current file's bytes */
+    char mtime[40];        /* of the current file, at open */
+    char inc_error[512];   /* a failure to remember a file (read-ahead thread) */
 } csv_source;
 
 static int no_space(unsigned char c)
@@ -289,6 +311,9 @@ static void on_record(int c, void *data)
             src->failed = 1;
         } else if (take_header(src) != 0) {
             src->failed = 1;
+        } else if (src->jump_after_header) {
+            src->jump_after_header = 0;
+            src->jump_pending = 1; /* the rows before the offset were loaded already */
         }
         free_header_fields(src);
         src->nfields = 0;
@@ -366,7 +391,7 @@ static int take_header(csv_source *src)
             h->error(src->ctx,
                      "%s:%llu: the header differs from the first file's (%s): files of one "
                      "source must have the same columns; give them sources of their own",
-                     src->path, (unsigned long long)src->record_line, src->files.gl_pathv[0]);
+                     src->path, (unsigned long long)src->record_line, src->paths[0]);
             return -1;
         }
         return 0;
@@ -411,7 +436,7 @@ static int take_header(csv_source *src)
 
 static int open_file(csv_source *src)
 {
-    src->path = src->files.gl_pathv[src->file_index];
+    src->path = src->paths[src->file_index];
     struct stat st;
     if (stat(src->path, &st) != 0) {
         src->host->error(src->ctx, "cannot open %s: %s", src->path, strerror(errno));
@@ -427,6 +452,17 @@ static int open_file(csv_source *src)
         src->host->error(src->ctx, "cannot open %s: %s (check the path and its permissions)",
                          src->path, strerror(errno));
         return -1;
+    }
+    if (src->incremental) {
+        struct stat at_open;
+        csv_sha256_init(&src->sha);
+        if (fstat(src->fd, &at_open) == 0)
+            csv_mtime_text(&at_open, src->mtime);
+        src->unterminated = 0;
+        src->last_byte = 0;
+        int grew = src->resume && src->resume[src->file_index].offset > 0;
+        src->jump_after_header = grew && src->header_wanted;
+        src->jump_pending = grew && !src->header_wanted;
     }
     src->pos = src->len = 0;
     src->eof = 0;
@@ -458,6 +494,24 @@ static int open_file(csv_source *src)
     return 0;
 }
 
+/* incremental: the file just read to its end goes into the new state. */
+static int remember_file(csv_source *src)
+{
+    csv_file_mark m = {0};
+    csv_sha256_hex(&src->sha, m.sha256);
+    snprintf(m.mtime, sizeof m.mtime, "%s", src->mtime);
+    m.size = src->file_offset;
+    m.lines = src->line;
+    m.records = src->record;
+    m.appendable = !src->utf16 && !src->unterminated && m.size > 0 && src->last_byte == '\n';
+    m.path = csv_state_key(src->host->pipeline_dir(src->ctx), src->path);
+    int rc = m.path ? csv_inc_loaded(&src->inc, &m) : -1;
+    free(m.path);
+    if (rc != 0)
+        src->host->error(src->ctx, "out of memory remembering %s", src->path);
+    return rc;
+}
+
 /* End of the current file: flush libcsv; an unterminated quote rejects
  * the record it was in. */
 static int finish_file(csv_source *src)
@@ -466,6 +520,7 @@ static int finish_file(csv_source *src)
      * would also refuse a stray quote inside an unquoted field (data we
      * keep), so look at its state ourselves. */
     int unterminated = src->parser.pstate == LIBCSV_FIELD_BEGUN && src->parser.quoted;
+    src->unterminated = unterminated;
     if (unterminated && !src->failed) {
         /* the open field's bytes are still in libcsv's buffer */
         if (!src->header_pending) {
@@ -492,6 +547,8 @@ static int finish_file(csv_source *src)
     }
     close(src->fd);
     src->fd = -1;
+    if (src->incremental && !src->failed && !src->header_only && remember_file(src) != 0)
+        src->failed = 1;
     return src->failed ? -1 : 0;
 }
 
@@ -528,6 +585,10 @@ static int read_block(csv_source *src)
     src->len = (size_t)n;
     src->data = src->buf;
     src->lf_at = (size_t)-1;
+    if (src->incremental && n > 0) {
+        csv_sha256_update(&src->sha, src->buf, (size_t)n);
+        src->last_byte = src->buf[n - 1];
+    }
     if (src->utf16) {
         src->file_offset += (uint64_t)n;
         if (convert_utf16_block(src, (size_t)n) != 0)
@@ -812,12 +873,36 @@ static int feed_line(csv_source *src)
     return 0;
 }
 
+/* incremental: a file that grew goes on where the last run stopped (the
+ * header, if any, was just read again). */
+static int jump_to_tail(csv_source *src)
+{
+    const csv_resume *r = &src->resume[src->file_index];
+    src->jump_pending = 0;
+    if (lseek(src->fd, (off_t)r->offset, SEEK_SET) < 0) {
+        src->host->error(src->ctx, "cannot read %s from byte %llu: %s", src->path,
+                         (unsigned long long)r->offset, strerror(errno));
+        return -1;
+    }
+    src->pos = src->len = 0;
+    src->eof = 0;
+    src->lf_at = (size_t)-1;
+    src->after_cr = 0;
+    src->line = r->line;
+    src->record = r->record;
+    src->file_offset = r->offset;
+    src->sha = r->sha;
+    return 0;
+}
+
 /* Feed lines to libcsv until the batch is full (or, while reading the
  * header, until the header is read) or the file ends.  Returns 0 when it
  * stopped for the batch, 1 at end of file, -1 on error. */
 static int feed(csv_source *src)
 {
     for (;;) {
+        if (src->jump_pending && jump_to_tail(src) != 0)
+            return -1;
         if (src->header_pending == 0 && (!src->batch || src->batch->nrows >= src->batch->cap))
             return 0;
         if (src->pos == src->len) {
@@ -835,7 +920,7 @@ static int feed(csv_source *src)
 /* Open files in turn until one yields a header (or all are read). */
 static int read_header(csv_source *src)
 {
-    while (src->file_index < src->files.gl_pathc) {
+    while (src->file_index < src->npaths) {
         if (open_file(src) != 0)
             return -1;
         if (!src->header_wanted)
@@ -880,7 +965,7 @@ static int set_columns(csv_source *src)
 static const char *detect_encoding(csv_source *src)
 {
     const mk_host *h = src->host;
-    const char *path = src->files.gl_pathv[0];
+    const char *path = src->paths[0];
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
         h->error(src->ctx, "cannot open %s: %s", path, strerror(errno));
@@ -948,6 +1033,61 @@ static int set_encoding(csv_source *src)
     return 0;
 }
 
+/* incremental: true -- keep in src->paths only the files that are new or
+ * changed since the last successful run. */
+static int choose_files(csv_source *src)
+{
+    const mk_host *h = src->host;
+    if (!MK_HOST_HAS(h, state_get)) {
+        h->error(src->ctx, "incremental: true needs a mekong with state (1.2 or later)");
+        return -1;
+    }
+    char err[512];
+    if (csv_inc_load(&src->inc, h->state_get(src->ctx), err, sizeof err) != 0) {
+        h->error(src->ctx, "%s", err);
+        return -1;
+    }
+    src->incremental = 1;
+    src->paths = calloc(src->files.gl_pathc + 1, sizeof(char *));
+    src->resume = calloc(src->files.gl_pathc + 1, sizeof(csv_resume));
+    src->npaths = 0;
+    if (!src->paths || !src->resume)
+        return -1;
+    size_t skipped = 0, grown = 0;
+    for (size_t i = 0; i < src->files.gl_pathc; i++) {
+        const char *file = src->files.gl_pathv[i];
+        char *key = csv_state_key(h->pipeline_dir(src->ctx), file);
+        int read_it;
+        csv_resume *r = &src->resume[src->npaths];
+        if (!key || csv_inc_decide(&src->inc, key, file, &read_it, r, err, sizeof err) != 0) {
+            free(key);
+            h->error(src->ctx, "out of memory");
+            return -1;
+        }
+        free(key);
+        if (err[0])
+            h->log(src->ctx, MK_LOG_WARN, "%s", err);
+        if (read_it && r->offset)
+            h->log(src->ctx, MK_LOG_INFO, "%s grew since it was loaded: reading from byte %llu "
+                   "(line %llu) on", file, (unsigned long long)r->offset,
+                   (unsigned long long)r->line);
+        grown += read_it && r->offset;
+        if (read_it)
+            src->paths[src->npaths++] = src->files.gl_pathv[i];
+        else
+            skipped++;
+    }
+    h->report_add(src->ctx, "files_unchanged", (int64_t)skipped);
+    h->report_add(src->ctx, "files_grown", (int64_t)grown);
+    h->report_add(src->ctx, "files_read", (int64_t)src->npaths);
+    if (!src->npaths && src->files.gl_pathc && src->header_wanted) {
+        src->paths[src->npaths++] = src->files.gl_pathv[0]; /* for its header only */
+        src->header_only = 1;
+        memset(&src->resume[0], 0, sizeof src->resume[0]);
+    }
+    return 0;
+}
+
 static int csv_source_open(mk_context *ctx, const mk_host *host, void **state)
 {
     csv_source *src = calloc(1, sizeof(*src));
@@ -985,6 +1125,10 @@ static int csv_source_open(mk_context *ctx, const mk_host *host, void **state)
         host->error(ctx, "cannot read the files of %s: %s", pattern, strerror(errno));
         return MK_ERROR;
     }
+    src->paths = src->files.gl_pathv;
+    src->npaths = src->files.gl_pathc;
+    if (host->opt_bool(ctx, "incremental") && choose_files(src) != 0)
+        return MK_ERROR;
     src->buf = malloc(READ_BLOCK);
     if (!src->buf)
         return MK_NOMEM;
@@ -1005,7 +1149,14 @@ static int csv_source_next_batch(void *state, mk_batch *b)
 {
     csv_source *src = state;
     src->batch = b;
-    while (src->file_index < src->files.gl_pathc) {
+    if (src->header_only) { /* every file unchanged: only its header was wanted */
+        if (src->fd >= 0)
+            close(src->fd);
+        src->fd = -1;
+        src->done = 1;
+        return MK_DONE;
+    }
+    while (src->file_index < src->npaths) {
         if (src->fd < 0) {
             if (src->host->stopping())
                 return MK_STOPPED;
@@ -1025,6 +1176,7 @@ static int csv_source_next_batch(void *state, mk_batch *b)
             src->host->log(src->ctx, MK_LOG_WARN, "%s is empty: no header, no rows", src->path);
         src->file_index++;
     }
+    src->done = 1;
     return MK_DONE;
 }
 
@@ -1050,6 +1202,18 @@ static void csv_source_close(void *state)
     vn_buf_free(&src->scratch);
     vn_buf_free(&src->line_scratch);
     vn_buf_free(&src->utf8_block);
+    if (src->incremental && src->done) { /* stage what the state becomes; saved on publish */
+        char *json = csv_inc_json(&src->inc);
+        if (json)
+            src->host->state_set(src->ctx, json);
+        else
+            src->host->log(src->ctx, MK_LOG_ERROR, "out of memory: the state is not advanced");
+        free(json);
+    }
+    csv_inc_free(&src->inc);
+    free(src->resume);
+    if (src->paths != src->files.gl_pathv)
+        free(src->paths);
     globfree(&src->files);
     free(src);
 }

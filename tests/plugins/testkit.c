@@ -1,27 +1,38 @@
 /*
  * testkit.c -- a plugin for the engine's own tests.
  *
- * source:    rows "n" = 1..count (count 0: without end, for signal tests)
+ * source:    rows "n" = 1..count (count 0: without end, for signal tests);
+ *            resume: true continues after the rows of the last successful
+ *            run (state {"next": N}, through state_get/state_set)
  * transform: every Nth row dropped / rejected / emitted twice, a row left
  *            without a fate on purpose, or a failure at a given row, so
  *            the tests can prove the engine's accounting and its checks.
+ * sink:      a folder (path) holding rows.txt (the first column, one row a
+ *            line) and count.txt, published as a whole through
+ *            mk_host.publish_path (a data package is published so).
  */
+#define _GNU_SOURCE
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "mekong.h"
 
 typedef struct kit {
     mk_context *ctx;
     const mk_host *host;
-    long long count, next, seen;
+    long long count, next, seen, start;
+    int resume, done;
     long long drop_every, reject_every, emit_every, forget_at, fail_at;
     const mk_schema *schema;
 } kit;
 
 static const mk_option_decl source_options[] = {
     {"count", MK_OPT_INT, 0, "10", "rows to make (0: no end)"},
+    {"resume", MK_OPT_BOOL, 0, "false", "number on from the last successful run (state)"},
     {NULL, 0, 0, NULL, NULL},
 };
 
@@ -50,6 +61,19 @@ static int kit_open(mk_context *ctx, const mk_host *host, void **state)
     k->emit_every = host->opt_int(ctx, "emit_every");
     k->forget_at = host->opt_int(ctx, "forget_at");
     k->fail_at = host->opt_int(ctx, "fail_at");
+    k->resume = host->opt_bool(ctx, "resume");
+    if (k->resume) {
+        if (!MK_HOST_HAS(host, state_get)) {
+            host->error(ctx, "resume: true needs a host with state (mekong 1.2)");
+            return MK_ERROR;
+        }
+        const char *saved = host->state_get(ctx);
+        if (saved && sscanf(saved, "{\"next\": %lld}", &k->start) != 1) {
+            host->error(ctx, "saved state %s is not what testkit wrote", saved);
+            return MK_ERROR;
+        }
+        k->next = k->start;
+    }
     return MK_OK;
 }
 
@@ -62,8 +86,10 @@ static int kit_next(void *state, mk_batch *b)
 {
     kit *k = state;
     while (b->nrows < b->cap) {
-        if (k->count && k->next >= k->count)
+        if (k->count && k->next >= k->start + k->count) {
+            k->done = 1;
             return MK_DONE;
+        }
         char num[32];
         int len = snprintf(num, sizeof num, "%lld", ++k->next);
         size_t r = k->host->batch_add_row(b);
@@ -112,12 +138,132 @@ static void kit_close(void *state)
     free(state);
 }
 
-static const mk_source_ops source_ops = {kit_open, kit_schema, kit_next, kit_close};
+/* A source that read to its end stages where the next run goes on. */
+static void kit_source_close(void *state)
+{
+    kit *k = state;
+    if (k && k->resume && k->done) {
+        char json[64];
+        snprintf(json, sizeof json, "{\"next\": %lld}", k->next);
+        k->host->state_set(k->ctx, json);
+    }
+    free(k);
+}
+
+/* ---- the folder sink ---- */
+
+static const mk_option_decl sink_options[] = {
+    {"path", MK_OPT_PATH, 1, NULL, "folder to write (rows.txt, count.txt)"},
+    {NULL, 0, 0, NULL, NULL},
+};
+
+typedef struct folder {
+    mk_context *ctx;
+    const mk_host *host;
+    char final[4096], tmp[4200];
+    FILE *rows;
+    long long count;
+} folder;
+
+/* ".NAME.tmp-PID-START-XXXXXX" beside final, as the engine names its own. */
+static void temp_name(const char *final, char *out, size_t len)
+{
+    unsigned long long start = 0;
+    FILE *st = fopen("/proc/self/stat", "r");
+    char buf[1024] = "";
+    if (st) {
+        if (!fgets(buf, sizeof buf, st))
+            buf[0] = '\0';
+        fclose(st);
+    }
+    char *p = strrchr(buf, ')');
+    for (int field = 2; p && field < 22; field++)
+        p = strchr(p + 1, ' ');
+    if (p)
+        start = strtoull(p + 1, NULL, 10);
+    const char *slash = strrchr(final, '/');
+    size_t dirlen = slash ? (size_t)(slash - final) + 1 : 0;
+    snprintf(out, len, "%.*s.%s.tmp-%ld-%llu-XXXXXX", (int)dirlen, final, final + dirlen,
+             (long)getpid(), start);
+}
+
+static int folder_open(mk_context *ctx, const mk_host *host, void **state)
+{
+    folder *f = calloc(1, sizeof(*f));
+    if (!f)
+        return MK_NOMEM;
+    *state = f;
+    f->ctx = ctx;
+    f->host = host;
+    snprintf(f->final, sizeof f->final, "%s", host->opt_string(ctx, "path"));
+    temp_name(f->final, f->tmp, sizeof f->tmp);
+    char path[4300];
+    if (!mkdtemp(f->tmp) || (snprintf(path, sizeof path, "%s/rows.txt", f->tmp),
+                             !(f->rows = fopen(path, "w")))) {
+        host->error(ctx, "cannot make %s", f->tmp);
+        f->tmp[0] = '\0';
+        return MK_ERROR;
+    }
+    return MK_OK;
+}
+
+static int folder_write(void *state, const mk_batch *b)
+{
+    folder *f = state;
+    for (size_t r = 0; r < b->nrows; r++) {
+        mk_value v = MK_CELL(b, r, 0);
+        fprintf(f->rows, "%.*s\n", (int)v.len, v.ptr ? v.ptr : "");
+        f->count++;
+    }
+    return ferror(f->rows) ? MK_ERROR : MK_OK;
+}
+
+static int sync_close(FILE *file)
+{
+    int bad = fflush(file) != 0 || fsync(fileno(file)) != 0;
+    return fclose(file) != 0 || bad ? -1 : 0;
+}
+
+static int folder_close(void *state, int commit)
+{
+    folder *f = state;
+    int rc = MK_OK;
+    char path[4300];
+    if (f && f->rows && sync_close(f->rows) != 0)
+        rc = MK_ERROR;
+    if (f && f->tmp[0] && rc == MK_OK && commit) {
+        snprintf(path, sizeof path, "%s/count.txt", f->tmp);
+        FILE *c = fopen(path, "w");
+        if (!c || fprintf(c, "%lld\n", f->count) < 0 || sync_close(c) != 0)
+            rc = MK_ERROR;
+        int dir = open(f->tmp, O_RDONLY | O_DIRECTORY);
+        if (dir < 0 || fsync(dir) != 0)
+            rc = MK_ERROR;
+        if (dir >= 0)
+            close(dir);
+        if (rc != MK_OK)
+            f->host->error(f->ctx, "cannot write %s", f->tmp);
+        else if ((rc = f->host->publish_path(f->ctx, f->tmp, f->final)) == MK_OK)
+            f->tmp[0] = '\0'; /* the host's now */
+    }
+    if (f && f->tmp[0]) { /* not published: thrown away */
+        snprintf(path, sizeof path, "%s/rows.txt", f->tmp);
+        unlink(path);
+        snprintf(path, sizeof path, "%s/count.txt", f->tmp);
+        unlink(path);
+        rmdir(f->tmp);
+    }
+    free(f);
+    return rc;
+}
+
+static const mk_source_ops source_ops = {kit_open, kit_schema, kit_next, kit_source_close};
 static const mk_transform_ops transform_ops = {kit_open, kit_process, NULL, kit_close};
+static const mk_sink_ops sink_ops = {folder_open, folder_write, folder_close};
 
 static const mk_plugin testkit_plugin = {
     MK_PLUGIN_HEAD, "testkit", "1", "rows and fates on demand, for the engine's tests",
-    source_options, &source_ops, transform_options, &transform_ops, NULL, NULL,
+    source_options, &source_ops, transform_options, &transform_ops, sink_options, &sink_ops,
 };
 
 const mk_plugin *mekong_plugin(void);

@@ -20,6 +20,7 @@
 #include "plugin.h"
 #include "unit.h"
 #include "util/outfile.h"
+#include "util/json.h"
 #include "util/words.h"
 #include "util/textout.h"
 
@@ -448,6 +449,30 @@ TEST(utf8_validation)
     CHECK_INT_EQ(mk_utf8_valid_prefix("\xf4\x90\x80\x80", 4), 0);  /* > U+10FFFF */
 }
 
+TEST(json_values_for_state)
+{
+    CHECK(mk_json_valid("{\"next\": 3, \"files\": [[\"a\\u00e0\", 1.5e3, true, null]]}"));
+    CHECK(mk_json_valid(" \"H\u00e0 N\u1ed9i\" "));
+    CHECK(!mk_json_valid("{\"next\": 3"));       /* cut short */
+    CHECK(!mk_json_valid("{\"a\": 1} {}"));      /* two values */
+    CHECK(!mk_json_valid("{\"a\": 01x}"));
+    CHECK(!mk_json_valid("\"tab\there\""));       /* a raw control character */
+    char deep[200];
+    memset(deep, '[', 100);
+    memset(deep + 100, ']', 100);
+    deep[sizeof deep - 1] = '\0';
+    CHECK(!mk_json_valid(deep));                   /* nesting over 64 */
+    const char *obj = "{\"b\u00e0\": {\"x\": [1]}, \"c\": 2}";
+    const char *p = obj, *end = obj + strlen(obj), *k, *v, *ve;
+    CHECK_INT_EQ(mk_json_object_next(&p, end, &k, &v, &ve), 1);
+    char *key = mk_json_string_decode(k, end);
+    CHECK_STR_EQ(key, "b\xc3\xa0");
+    free(key);
+    CHECK(ve - v == 10 && strncmp(v, "{\"x\": [1]}", 10) == 0);
+    CHECK_INT_EQ(mk_json_object_next(&p, end, &k, &v, &ve), 1);
+    CHECK_INT_EQ(mk_json_object_next(&p, end, &k, &v, &ve), 0);
+}
+
 int main(void)
 {
     snprintf(tmpdir, sizeof tmpdir, "/tmp/mekong-unit-XXXXXX");
@@ -478,6 +503,7 @@ int main(void)
     RUN(formula_guard_separators);
     RUN(json_escapes_controls_and_handles_invalid_utf8);
     RUN(utf8_validation);
+    RUN(json_values_for_state);
     RUN(json_and_utf8_word_steps_agree_at_every_alignment);
     char cmd[300];
     snprintf(cmd, sizeof cmd, "rm -rf %s", tmpdir);

@@ -318,9 +318,49 @@ TEST(utf8_helpers)
     CHECK_STR_EQ(rejected, "1 t.utf8: column ghi_chu is not valid UTF-8 (byte 2)");
 }
 
+/* Reading back a saved state, as the csv source's incremental does. */
+TEST(json_reading_for_state)
+{
+    const char *st = "{\"files\": [{\"path\": \"d\\u1ed9/a \\\"b\\\".csv\", \"size\": 12},"
+                     " {\"path\": \"x\"}], \"next\": 3}";
+    const char *end = st + strlen(st), *p = st, *k, *v, *ve;
+    CHECK(mkk_json_skip(st, end) == end);
+    CHECK(mkk_json_skip(st, end - 1) == NULL); /* cut short */
+    CHECK_INT_EQ(mkk_json_member(&p, end, &k, &v, &ve), 1);
+    CHECK(mkk_json_equals(k, end, "files"));
+    const char *q = v, *item, *item_end;
+    CHECK_INT_EQ(mkk_json_item(&q, ve, &item, &item_end), 1);
+    const char *r = item, *k2, *v2, *ve2;
+    CHECK_INT_EQ(mkk_json_member(&r, item_end, &k2, &v2, &ve2), 1);
+    char *path = mkk_json_decode(v2, ve2);
+    CHECK_STR_EQ(path, "d\xe1\xbb\x99/a \"b\".csv");
+    free(path);
+    CHECK_INT_EQ(mkk_json_item(&q, ve, &item, &item_end), 1);
+    CHECK_INT_EQ(mkk_json_item(&q, ve, &item, &item_end), 0);
+    CHECK_INT_EQ(mkk_json_member(&p, end, &k, &v, &ve), 1);
+    CHECK(mkk_json_equals(k, end, "next") && ve - v == 1 && *v == '3');
+    CHECK_INT_EQ(mkk_json_member(&p, end, &k, &v, &ve), 0);
+    const char *broken = "{\"a\" 1}";
+    const char *b = broken;
+    CHECK_INT_EQ(mkk_json_member(&b, broken + strlen(broken), &k, &v, &ve), -1);
+}
+
+/* Temporary names say whose they are, so a later run can remove them. */
+TEST(temp_name_names_the_process)
+{
+    char *name = mkk_temp_name("out/pkg");
+    char want[64];
+    snprintf(want, sizeof want, "out/.pkg.tmp-%ld-", (long)getpid());
+    CHECK(name && strncmp(name, want, strlen(want)) == 0);
+    CHECK(name && strlen(name) > 6 && strcmp(name + strlen(name) - 6, "XXXXXX") == 0);
+    free(name);
+}
+
 int main(void)
 {
     RUN(plans_get_put_free);
+    RUN(json_reading_for_state);
+    RUN(temp_name_names_the_process);
     RUN(colmap_new_host);
     RUN(schema_derive_keeps_types);
     RUN(colmap_first_release_host);
