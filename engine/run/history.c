@@ -145,9 +145,30 @@ void mk_history_free(mk_history *h)
     memset(h, 0, sizeof(*h));
 }
 
-/* Remove the oldest reports of dir beyond keep. */
+/* Temporary reports of runs that died while keeping theirs (kill -9). */
+static void sweep_dead_temporaries(const char *dir)
+{
+    DIR *d = opendir(dir);
+    struct dirent *e;
+    while (d && (e = readdir(d))) {
+        long pid;
+        unsigned long long start;
+        if (e->d_name[0] != '.' || mk_outfile_temp_owner(e->d_name, &pid, &start) != 0 ||
+            mk_outfile_owner_alive(pid, start))
+            continue;
+        char *path = mk_path_join(dir, e->d_name);
+        if (path)
+            unlink(path);
+        free(path);
+    }
+    if (d)
+        closedir(d);
+}
+
+/* Remove the oldest reports of dir beyond keep, and dead runs' temporaries. */
 static void prune(const char *dir, size_t keep)
 {
+    sweep_dead_temporaries(dir);
     size_t n;
     char **names = list_reports(dir, &n);
     for (size_t i = 0; n > keep && i < n - keep; i++) {

@@ -226,3 +226,14 @@ rc=$?
 [ $rc = 1 ] && grep -q "history: .*20990101T000000.000000000Z-1.json is not a run report; left out" err &&
     [ "$(grep -c '^20[0-9-]*T' hist)" = 6 ] && ok "a damaged history file is left out with a warning (exit 1)" ||
     bad "damaged history file (exit $rc)"
+
+# a temporary report of a run killed while keeping it is removed by the next run
+rm -f .mekong/nightly/history/20990101T000000.000000000Z-1.json
+: > .mekong/nightly/history/.20261201T023000.000000000Z-999999.json.tmp-999999-1-AbCdEf
+night 1000 50 100
+if [ ! -e .mekong/nightly/history/.20261201T023000.000000000Z-999999.json.tmp-999999-1-AbCdEf ] &&
+    [ "$(ls .mekong/nightly/history | wc -l)" = 6 ]; then
+    ok "a dead run's temporary report in the history is removed by the next run"
+else
+    ls -a .mekong/nightly/history > err; bad "dead temporary in the history"
+fi
