@@ -1,8 +1,8 @@
 /*
  * json_read.h -- a small JSON reader for the engine's own files (the run
  * reports kept in the history).  The whole text becomes a tree; it is
- * strict JSON (RFC 8259) with a nesting limit, so a damaged or hostile
- * file gives NULL, never a crash.  Not for rows: sources that read JSON
+ * checked first by json.c (strict JSON, nesting limited to 64), so a
+ * damaged or hostile file gives NULL, never a crash.  Not for rows: sources that read JSON
  * stream it themselves.
  */
 #ifndef MEKONG_JSON_READ_H
@@ -22,7 +22,7 @@ typedef enum mk_jkind {
 typedef struct mk_jnode {
     mk_jkind kind;
     double number;           /* numbers; booleans as 0/1 */
-    char *string;            /* strings (UTF-8; \u0000 ends it early) */
+    char *string;            /* strings (UTF-8; \u0000 and lone surrogates as U+FFFD) */
     size_t count;            /* array items or object members */
     char **keys;             /* objects */
     struct mk_jnode **items; /* array items, object values */
