@@ -29,6 +29,7 @@ if [ "$mode" = test ]; then
     # tests/scripts/pg.sh starts its own throwaway PostgreSQL cluster
     # (initdb, pg_ctl, psql from these packages).
     packages+=(postgresql postgresql-client)
+    packages+=(systemd) # systemd-analyze verify of contrib/systemd/ (tests/scripts/contrib.sh)
 fi
 
 missing=()

@@ -4,11 +4,14 @@
 #include "config.h"
 
 #include "log.h"
+#include "util/textout.h"
 
 #include <stdio.h>
+#include <string.h>
 #include <time.h>
 
 int mk_log_threshold = MK_LOG_INFO;
+int mk_log_json;
 static int progress_on_screen;
 
 static const char *const level_names[] = {"ERROR", "WARN", "INFO", "DEBUG"};
@@ -40,6 +43,26 @@ static void put_escaped(const char *line, FILE *out)
     }
 }
 
+/* One JSON object a line, for log collectors: the message's text as a JSON
+ * string (controls escaped, invalid UTF-8 as U+FFFD). */
+static void put_json_line(const char *stamp, mk_log_level level, const char *line, FILE *out)
+{
+    static const char *const names[] = {"error", "warn", "info", "debug"};
+    char fixed[3 * 4096 + 1];
+    size_t replaced = 0, n = mk_utf8_repair(line, strlen(line), fixed, &replaced);
+    fprintf(out, "{\"time\":\"%s\",\"level\":\"%s\",\"message\":\"", stamp, names[level]);
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)fixed[i];
+        if (c == '"' || c == '\\')
+            fprintf(out, "\\%c", c);
+        else if (c < 0x20 || c == 0x7f)
+            fprintf(out, "\\u%04x", c);
+        else
+            fputc(c, out);
+    }
+    fputs("\"}\n", out);
+}
+
 void mk_logv(mk_log_level level, const char *fmt, va_list ap)
 {
     if ((int)level > mk_log_threshold)
@@ -54,6 +77,10 @@ void mk_logv(mk_log_level level, const char *fmt, va_list ap)
     if (progress_on_screen) {
         fputs("\r\033[K", stderr);
         progress_on_screen = 0;
+    }
+    if (mk_log_json) {
+        put_json_line(stamp, level, line, stderr);
+        return;
     }
     fprintf(stderr, "%s %-5s ", stamp, level_names[level]);
     put_escaped(line, stderr);

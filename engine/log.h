@@ -9,6 +9,8 @@
 #include "mekong.h"
 
 extern int mk_log_threshold; /* messages above this level are not shown */
+/* --log-format json: each line one JSON object {"time","level","message"} */
+extern int mk_log_json;
 
 void mk_logv(mk_log_level level, const char *fmt, va_list ap);
 void mk_log(mk_log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 
 #include "log.h"
+#include "run/ops.h"
 #include "util/words.h"
 
 typedef struct builder {
@@ -799,15 +800,20 @@ int mk_pipeline_build(const cfg_node *root, const char *path, const char *dir,
         for (j = 0; j < N_TOP_KEYS; j++)
             if (strcmp(k, top_keys[j]) == 0)
                 break;
+        for (size_t o = 0; j == N_TOP_KEYS && mk_ops_keys[o]; o++)
+            if (strcmp(k, mk_ops_keys[o]) == 0)
+                j = 0; /* a key of nightly operations (run/ops_config.c) */
         if (j == N_TOP_KEYS) {
             const char *near = mk_suggest(k, top_keys, N_TOP_KEYS);
+            if (!near)
+                near = mk_suggest(k, mk_ops_keys, 4);
             if (near)
                 problem(&b, root->keys[i], "unknown key '%s'; did you mean '%s'?", k, near);
             else
                 problem(&b, root->keys[i],
                         "unknown key '%s' (a pipeline has: name, sources, transforms, sinks, "
                         "rejects, report, html_report, batch_rows, thresholds, state_dir, "
-                        "lock_wait)",
+                        "lock_wait, history, checks, metrics, on_failure)",
                         k);
         }
     }
@@ -855,6 +861,7 @@ int mk_pipeline_build(const cfg_node *root, const char *path, const char *dir,
         else
             p->lock_wait = (int)v;
     }
+    b.errors += mk_ops_config_build(p, root, path);
 
     build_steps(&b, root, "sources", MK_ROLE_SOURCE, &p->sources, &p->nsources, p->dir, 1);
     build_steps(&b, root, "transforms", MK_ROLE_TRANSFORM, &p->transforms, &p->ntransforms,
@@ -872,6 +879,8 @@ int mk_pipeline_build(const cfg_node *root, const char *path, const char *dir,
     }
     if (!b.errors) /* the steps are complete */
         check_shared_files(&b, p);
+    if (!b.errors)
+        b.errors += mk_ops_config_check_steps(p, path);
     return b.errors ? -1 : 0;
 }
 
@@ -928,5 +937,6 @@ void mk_pipeline_free(mk_pipeline *p)
     free(p->report_path);
     free(p->html_report_path);
     free(p->state_dir);
+    mk_ops_config_free(p->ops);
     memset(p, 0, sizeof(*p));
 }

@@ -75,6 +75,7 @@ typedef struct mk_pipeline {
     mk_threshold *thresholds;
     size_t nthresholds;
     int publish_on_threshold; /* sinks publish even when a threshold fails */
+    struct mk_ops_config *ops; /* history:, checks:, metrics:, on_failure: (run/ops.h) */
     char *state_dir;      /* state_dir: the run folder, or NULL: <dir>/.mekong/<name> */
     int lock_wait;        /* lock_wait: seconds to wait for another run's lock */
 } mk_pipeline;

@@ -24,7 +24,8 @@ void mk_cli_args_free(mk_cli_args *a)
 static int is_value_option(const char *arg)
 {
     return strcmp(arg, "--set") == 0 || strcmp(arg, "--report") == 0 ||
-           strcmp(arg, "--plugin-dir") == 0;
+           strcmp(arg, "--plugin-dir") == 0 || strcmp(arg, "--log-format") == 0 ||
+           strcmp(arg, "--metrics") == 0;
 }
 
 /* --set NAME=VALUE: split val at '=' and add it to the variables. */
@@ -50,6 +51,18 @@ static int value_option(mk_cli_args *a, const char *arg, char *val, const char *
 {
     if (strcmp(arg, "--report") == 0) {
         a->report = val;
+    } else if (strcmp(arg, "--metrics") == 0) {
+        if (strcmp(cmd, "run") != 0) {
+            fprintf(stderr, "mekong %s: --metrics is an option of mekong run\n", cmd);
+            return MK_EXIT_USAGE;
+        }
+        a->metrics = val;
+    } else if (strcmp(arg, "--log-format") == 0) {
+        if (strcmp(val, "json") != 0 && strcmp(val, "text") != 0) {
+            fprintf(stderr, "mekong %s: --log-format is text or json, not '%s'\n", cmd, val);
+            return MK_EXIT_USAGE;
+        }
+        mk_log_json = strcmp(val, "json") == 0;
     } else if (strcmp(arg, "--plugin-dir") == 0) {
         a->plugin_dirs = realloc(a->plugin_dirs, (a->nplugin_dirs + 1) * sizeof(char *));
         a->plugin_dirs[a->nplugin_dirs++] = val;
@@ -66,6 +79,8 @@ static int plain_argument(mk_cli_args *a, const char *arg, int want_pipeline, co
         a->quiet = 1;
     } else if (strcmp(arg, "--verbose") == 0 || strcmp(arg, "-v") == 0) {
         a->verbose = 1;
+    } else if (strcmp(arg, "--dry-run") == 0 && strcmp(cmd, "run") == 0) {
+        a->dry_run = 1;
     } else if (strcmp(arg, "--full-refresh") == 0 && strcmp(cmd, "run") == 0) {
         a->full_refresh = 1;
     } else if (strcmp(arg, "--reset") == 0 && strcmp(cmd, "state") == 0) {

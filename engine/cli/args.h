@@ -18,6 +18,8 @@ typedef struct mk_cli_args {
     size_t nplugin_dirs;
     cfg_vars vars;
     int quiet, verbose;
+    int dry_run;         /* --dry-run (run) */
+    const char *metrics; /* --metrics PATH (run) */
     int full_refresh; /* run --full-refresh */
     int reset;        /* state --reset */
 } mk_cli_args;

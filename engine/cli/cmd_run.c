@@ -77,8 +77,10 @@ static int run_loaded(mk_pipeline *p, const mk_cli_args *a)
     sa.sa_handler = on_signal;
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
-    mk_run_options o = {a->report, !a->quiet && isatty(2)};
+    mk_run_options o = {a->report, !a->quiet && isatty(2) && !mk_log_json};
     o.full_refresh = a->full_refresh;
+    o.dry_run = a->dry_run;
+    o.metrics_path = a->metrics;
     return mk_run_pipeline(p, &o);
 }
 

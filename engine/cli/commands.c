@@ -11,17 +11,23 @@
 
 const mk_command mk_commands[] = {
     {"run",
-     "mekong run PIPELINE [--set NAME=VALUE]... [--report FILE] [--full-refresh] "
+     "mekong run PIPELINE [--set NAME=VALUE]... [--report FILE] [--full-refresh] [--dry-run] "
      "[--quiet|--verbose]",
      "Run a pipeline: read its sources, apply its transforms, write its sinks, its rejects\n"
      "file and its run report.  Outputs appear only when the run succeeds.\n"
      "  --set NAME=VALUE   define ${NAME} for the pipeline file (before the environment)\n"
      "  --report FILE      write the JSON run report here instead of the pipeline's report:\n"
      "  --full-refresh     ignore the saved state (steps start from nothing); the run saves anew\n"
+     "  --dry-run          read and transform everything, write nothing (sinks are not\n"
+     "                     opened); the report goes to stdout, or to --report FILE\n"
+     "  --metrics FILE     write Prometheus textfile metrics here (instead of metrics:)\n"
+     "  --log-format json  every log line as one JSON object (default: text)\n"
      "  --plugin-dir DIR   look for plugins in DIR first (repeatable)\n"
      "  --quiet            only errors on stderr;  --verbose  also debug messages\n"
      "Exit status: 0 success, 1 the run failed (nothing published), 2 usage or pipeline\n"
-     "file error, 3 a quality threshold was crossed (outputs not published by default).",
+     "file error, 3 a quality threshold or drift check failed (outputs not published by\n"
+     "default), 4 another run holds the lock (lock_wait: seconds to wait; nothing touched).\n"
+     "See mekong(1).",
      mk_cmd_run},
     {"state", "mekong state PIPELINE [--reset] [--set NAME=VALUE]...",
      "Show what the pipeline's steps saved for the next run (incremental marks, the files a\n"
@@ -29,6 +35,15 @@ const mk_command mk_commands[] = {
      "  --reset   remove the state, so that the next run reads everything\n"
      "The state advances only when a run publishes; see docs/OPERATIONS.md.",
      mk_cmd_state},
+    {"preview", "mekong preview PIPELINE [-n ROWS] [--set NAME=VALUE]...",
+     "Show the first ROWS rows (default 20) after each stage -- each source as read, then\n"
+     "each transform's output -- as aligned tables.  Nothing is written.",
+     mk_cmd_preview},
+    {"history", "mekong history PIPELINE [--set NAME=VALUE]...",
+     "List the runs kept in the pipeline's history (history: { keep: N }, default 30):\n"
+     "start time, status, rows read, written and rejected, seconds, drift checks that\n"
+     "warned or failed.  See docs/NIGHTLY.md.",
+     mk_cmd_history},
     {"check", "mekong check PIPELINE [--set NAME=VALUE]... [--plugin-dir DIR]",
      "Check a pipeline file without reading data: YAML syntax, variables, every key against\n"
      "the plugins' declared options (with suggestions), types and required options.  The\n"

@@ -35,6 +35,8 @@ int mk_cmd_plugins(int argc, char **argv); /* cmd_plugins.c */
 int mk_cmd_detect(int argc, char **argv);  /* cmd_detect.c */
 int mk_cmd_test(int argc, char **argv);    /* cmd_test.c */
 int mk_cmd_help(int argc, char **argv);    /* cmd_help.c */
+int mk_cmd_preview(int argc, char **argv); /* cmd_preview.c */
+int mk_cmd_history(int argc, char **argv); /* cmd_history.c */
 int mk_cmd_state(int argc, char **argv);   /* cmd_state.c */
 
 #endif

@@ -18,6 +18,7 @@
 #include <time.h>
 
 #include "log.h"
+#include "ops.h"
 #include "readahead.h"
 #include "run_internal.h"
 
@@ -96,7 +97,8 @@ static int transform_batch(mk_run *run, mk_context *t, const mk_batch *source_ba
 {
     if (grow_bytes(&run->fate, &run->fate_cap, in->nrows) != 0)
         return mk_run_fail(run, "out of memory");
-    memset(run->fate, 0, in->nrows);
+    if (in->nrows) /* fate is still NULL when no batch had rows */
+        memset(run->fate, 0, in->nrows);
     mk_batch_reset(out, in->schema);
     mk_call call = {in, source_batch, run->fate, NULL, 0, 0};
     t->call = &call;
@@ -120,7 +122,10 @@ static int sinks_write(mk_run *run, const mk_batch *source_batch, const mk_batch
     if (b->nrows)
         memset(run->sink_rejected_row, 0, b->nrows);
     mk_call call = {b, source_batch, NULL, run->sink_rejected_row, checked, 0};
-    for (size_t i = 0; i < run->p->nsinks; i++) {
+    mk_ops_rows_to_sinks(run, b);
+    for (size_t i = 0; run->o->dry_run && i < run->p->nsinks; i++)
+        run->sinks[i].rows_written += b->nrows; /* not opened: would be written */
+    for (size_t i = 0; !run->o->dry_run && i < run->p->nsinks; i++) {
         mk_context *s = &run->sinks[i];
         uint64_t before = s->rows_rejected;
         s->call = &call;
@@ -144,6 +149,7 @@ static int flow(mk_run *run, mk_context **stages, size_t n, size_t from, mk_batc
             return mk_run_fail(run, "out of memory");
         if (transform_batch(run, stages[i], b, cur, out) != MK_OK)
             return MK_ERROR;
+        mk_ops_stage_rows(run, stages[i]->step, out);
         cur = out;
         checked = checked && stages[i]->text_checked;
     }
@@ -182,12 +188,17 @@ static int source_batch_ready(mk_run *run, mk_context *src, mk_readahead_batch *
         b->info[i].source = (uint32_t)src->step->index;
     src->rows_out += b->nrows;
     run->read += b->nrows;
+    mk_ops_stage_rows(run, src->step, b);
     return MK_OK;
 }
 
 static int stop_now(mk_run *run)
 {
     int sig = mk_run_stop_requested();
+    if (!sig && mk_ops_stop_early(run)) {
+        mk_run_fail(run, "stopped early: the stage watcher has the rows it wanted");
+        return 1;
+    }
     if (!sig)
         return 0;
     mk_run_fail(run, "interrupted by %s", sig == SIGINT ? "SIGINT" : "SIGTERM");
@@ -278,6 +289,7 @@ static int finish_stages(mk_run *run, mk_context **stages, size_t n, size_t nfin
         }
         t->rows_out += out->nrows;
         run->added += out->nrows;
+        mk_ops_stage_rows(run, t->step, out);
         /* nothing emitted: the stages after it would see a batch without
          * columns (and map would find none of the columns it names) */
         if (out->nrows == 0)

@@ -229,6 +229,8 @@ static int write_jsonl(mk_run *run, const mk_reject *r)
 
 int mk_rejects_write(mk_run *run, const mk_reject *r)
 {
+    if (!run->rejects) /* a dry run: counted, not written */
+        return MK_OK;
     return run->p->rejects_jsonl ? write_jsonl(run, r) : write_csv(run, r);
 }
 

@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "log.h"
+#include "ops.h"
 #include "run_internal.h"
 #include "util/textout.h"
 
@@ -233,7 +234,9 @@ static void write_rejects_and_thresholds(mk_outfile *f, const mk_run *run)
         mk_outfile_puts(f, "\n    ");
         jstr(f, run->threshold_failures[i]);
     }
-    mk_outfile_puts(f, "]\n}\n");
+    mk_outfile_puts(f, "]");
+    mk_drift_report_json(f, run);
+    mk_outfile_puts(f, "\n}\n");
 }
 
 int mk_report_end(mk_run *run, mk_outfile *f, int into_set, const char *what)
@@ -270,7 +273,8 @@ static int write_json(mk_run *run, const char *path, int into_set)
 int mk_report_write(mk_run *run, const char *json_path, const char *html_path, int into_set)
 {
     int rc = write_json(run, json_path, into_set);
-    if (html_path && (rc == 0 || !into_set) && mk_report_html(run, html_path, into_set) != 0)
+    if (html_path && !run->o->dry_run && (rc == 0 || !into_set) &&
+        mk_report_html(run, html_path, into_set) != 0)
         rc = -1;
     return rc;
 }

@@ -11,9 +11,10 @@
 #include <string.h>
 
 #include "log.h"
+#include "ops.h"
 #include "run_internal.h"
 
-static void html_text(mk_outfile *f, const char *s)
+void mk_html_text(mk_outfile *f, const char *s)
 {
     for (; s && *s; s++) {
         switch (*s) {
@@ -26,9 +27,7 @@ static void html_text(mk_outfile *f, const char *s)
     }
 }
 
-static void printf_out(mk_outfile *f, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static void printf_out(mk_outfile *f, const char *fmt, ...)
+void mk_html_printf(mk_outfile *f, const char *fmt, ...)
 {
     char buf[1024];
     va_list ap;
@@ -50,28 +49,28 @@ static const char style[] =
 static void html_head(mk_outfile *f, const mk_run *run)
 {
     mk_outfile_puts(f, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>mekong: ");
-    html_text(f, run->p->name);
+    mk_html_text(f, run->p->name);
     mk_outfile_puts(f, "</title><style>");
     mk_outfile_puts(f, style);
     mk_outfile_puts(f, "</style></head><body>\n<h1>Run report: ");
-    html_text(f, run->p->name);
+    mk_html_text(f, run->p->name);
     mk_outfile_puts(f, "</h1>\n<p>Status: <span class=\"");
     mk_outfile_puts(f, strcmp(run->status, "ok") == 0 ? "ok\">" : "bad\">");
-    html_text(f, run->status);
+    mk_html_text(f, run->status);
     mk_outfile_puts(f, "</span>");
     if (run->failure[0]) {
         mk_outfile_puts(f, " &mdash; ");
-        html_text(f, run->failure);
+        mk_html_text(f, run->failure);
     }
-    printf_out(f, "</p>\n<p>%.2f s, %.0f rows/s. Accounts %s.</p>\n", run->elapsed,
+    mk_html_printf(f, "</p>\n<p>%.2f s, %.0f rows/s. Accounts %s.</p>\n", run->elapsed,
                run->elapsed > 0 ? (double)run->read / run->elapsed : 0.0,
                run->balanced ? "add up" : "<span class=\"bad\">do not add up</span>");
     for (size_t i = 0; i < run->nthreshold_failures; i++) {
         mk_outfile_puts(f, "<p class=\"bad\">Threshold crossed: ");
-        html_text(f, run->threshold_failures[i]);
+        mk_html_text(f, run->threshold_failures[i]);
         mk_outfile_puts(f, "</p>\n");
     }
-    printf_out(f,
+    mk_html_printf(f,
                "<table><tr><th>read</th><th>written</th><th>rejected</th><th>dropped</th>"
                "<th>warnings</th></tr><tr><td class=\"n\">%" PRIu64 "</td><td class=\"n\">%" PRIu64
                "</td><td class=\"n\">%" PRIu64 "</td><td class=\"n\">%" PRIu64
@@ -85,10 +84,10 @@ static void html_rule_row(mk_outfile *f, const mk_run *run, const mk_rule_stat *
     double rs = base ? (double)r->rejected / (double)base : 0.0;
     double ws = base ? (double)r->warned / (double)base : 0.0;
     mk_outfile_puts(f, "<tr><td>");
-    html_text(f, r->name);
+    mk_html_text(f, r->name);
     mk_outfile_puts(f, "</td><td>");
-    html_text(f, r->stage);
-    printf_out(f,
+    mk_html_text(f, r->stage);
+    mk_html_printf(f,
                "</td><td class=\"n\">%" PRIu64 "</td><td class=\"n\">%" PRIu64
                "</td><td class=\"n\">%" PRIu64 "</td><td><div class=\"bar\">"
                "<span style=\"width:%.1f%%\"></span><span class=\"w\" style=\"width:%.1f%%\">"
@@ -99,18 +98,18 @@ static void html_rule_row(mk_outfile *f, const mk_run *run, const mk_rule_stat *
 static void html_samples(mk_outfile *f, const mk_rule_stat *r)
 {
     mk_outfile_puts(f, "<details><summary>Samples of ");
-    html_text(f, r->name);
-    printf_out(f, " (%zu)</summary><table><tr><th>source</th><th>position</th><th>kind</th>"
+    mk_html_text(f, r->name);
+    mk_html_printf(f, " (%zu)</summary><table><tr><th>source</th><th>position</th><th>kind</th>"
                   "<th>message</th><th>values</th></tr>\n", r->nsamples);
     for (size_t k = 0; k < r->nsamples; k++) {
         const mk_sample *s = &r->samples[k];
         mk_outfile_puts(f, "<tr><td>");
-        html_text(f, s->source);
-        printf_out(f, "</td><td class=\"n\">%" PRIu64 "</td><td>%s</td><td>", s->position,
+        mk_html_text(f, s->source);
+        mk_html_printf(f, "</td><td class=\"n\">%" PRIu64 "</td><td>%s</td><td>", s->position,
                    s->rejected ? "reject" : "warning");
-        html_text(f, s->message);
+        mk_html_text(f, s->message);
         mk_outfile_puts(f, "</td><td><code>");
-        html_text(f, s->values);
+        mk_html_text(f, s->values);
         mk_outfile_puts(f, "</code></td></tr>\n");
     }
     mk_outfile_puts(f, "</table></details>\n");
@@ -139,10 +138,10 @@ static void html_step(mk_outfile *f, const mk_context *c, uint64_t in, uint64_t 
     mk_outfile_puts(f, "<tr><td>");
     mk_outfile_puts(f, mk_role_name(c->step->role));
     mk_outfile_putc(f, ' ');
-    html_text(f, c->step->name);
+    mk_html_text(f, c->step->name);
     mk_outfile_puts(f, "</td><td>");
-    html_text(f, c->step->plugin_name);
-    printf_out(f, "</td><td class=\"n\">%" PRIu64 "</td><td class=\"n\">%" PRIu64
+    mk_html_text(f, c->step->plugin_name);
+    mk_html_printf(f, "</td><td class=\"n\">%" PRIu64 "</td><td class=\"n\">%" PRIu64
                   "</td><td class=\"n\">%" PRIu64 "</td><td class=\"n\">%" PRIu64 "</td></tr>\n",
                in, out, rejected, dropped);
 }
@@ -170,7 +169,7 @@ static void html_steps(mk_outfile *f, const mk_run *run)
         html_step(f, s, s->rows_written + s->rows_rejected, s->rows_written, s->rows_rejected, 0);
     }
     mk_outfile_puts(f, "</table>\n<p>Rejected rows: <code>");
-    html_text(f, p->rejects_path);
+    mk_html_text(f, p->rejects_path);
     mk_outfile_puts(f, "</code></p>\n</body></html>\n");
 }
 
@@ -185,6 +184,7 @@ int mk_report_html(mk_run *run, const char *path, int into_set)
         return -1;
     }
     html_head(f, run);
+    mk_trend_html(f, run);
     html_rules(f, run);
     html_steps(f, run);
     return mk_report_end(run, f, into_set, "the HTML report");

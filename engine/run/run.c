@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "log.h"
+#include "ops.h"
 #include "run_internal.h"
 
 static volatile sig_atomic_t stop_signal;
@@ -105,6 +106,8 @@ static int open_everything(mk_run *run)
     for (size_t i = 0; i < p->ntransforms; i++)
         if (open_step(run, &run->transforms[i]) != MK_OK)
             return MK_ERROR;
+    if (run->o->dry_run) /* --dry-run: no rejects file, sinks not opened */
+        return MK_OK;
     if (mk_rejects_open(run) != MK_OK)
         return MK_ERROR;
     for (size_t i = 0; i < p->nsinks; i++)
@@ -280,14 +283,17 @@ static void free_run(mk_run *run)
     mk_locks_release(run->locks);
     free(run->run_dir);
     mk_schema_registry_free(run->schemas);
+    mk_ops_free(run);
 }
 
 /* Read everything and finish; 1 when it all went well. */
 static int move_rows(mk_run *run)
 {
     /* a dead run's publish journal first: the state it publishes is read next */
-    int ok = run->o->no_run_folder || mk_publish_recover(run) == MK_OK;
-    if (ok && !run->o->no_run_folder)
+    /* (a dry run writes nothing: it leaves both to the next run) */
+    int writes = !run->o->no_run_folder && !run->o->dry_run;
+    int ok = !writes || mk_publish_recover(run) == MK_OK;
+    if (ok && writes)
         mk_publish_sweep(run);
     ok = ok && mk_state_open(run) == MK_OK && open_everything(run) == MK_OK;
     for (size_t i = 0; ok && i < run->p->nsources; i++)
@@ -306,7 +312,7 @@ static int move_rows(mk_run *run)
 static void summary(mk_run *run, int ok, int commit, const char *report, int report_written)
 {
     mk_pipeline *p = run->p;
-    int threshold_failed = run->nthreshold_failures > 0;
+    int threshold_failed = run->nthreshold_failures > 0 || mk_drift_failed(run);
     if (run->o->silent)
         return;
     if (!ok) {
@@ -336,7 +342,7 @@ static void summary(mk_run *run, int ok, int commit, const char *report, int rep
 static int take_locks(mk_run *run)
 {
     const mk_pipeline *p = run->p;
-    if (run->o->no_run_folder)
+    if (run->o->no_run_folder || run->o->dry_run) /* a dry run never keeps a run out */
         return 0;
     char msg[2048], waited[96] = "";
     int held = mk_locks_take(p, p->lock_wait, run->started_wall, &run->locks, msg, sizeof msg);
@@ -390,8 +396,12 @@ int mk_run_pipeline(mk_pipeline *p, const mk_run_options *o)
         ok = mk_run_fail(&run, "row accounts do not add up (a plugin bug): see the report") == MK_OK;
     if (ok)
         check_thresholds(&run);
+    if (ok)
+        mk_drift_check(&run);
     int threshold_failed = run.nthreshold_failures > 0;
-    int commit = ok && (!threshold_failed || p->publish_on_threshold);
+    int drift_failed = mk_drift_failed(&run); /* never published (publish_on_failure too) */
+    int commit = ok && !drift_failed && (!threshold_failed || p->publish_on_threshold) &&
+                 !o->dry_run;
     if (close_everything(&run, commit) != MK_OK)
         ok = 0;
     else if (commit && mk_state_save(&run) != MK_OK)
@@ -404,14 +414,18 @@ int mk_run_pipeline(mk_pipeline *p, const mk_run_options *o)
     clock_gettime(CLOCK_MONOTONIC, &end);
     run.elapsed = (double)(end.tv_sec - run.started.tv_sec) +
                   (double)(end.tv_nsec - run.started.tv_nsec) / 1e9;
-    run.status = !ok ? "failed" : threshold_failed ? "threshold" : "ok";
-    const char *report = o->report_path ? o->report_path : p->report_path;
+    run.status = !ok ? "failed" : threshold_failed ? "threshold" : drift_failed ? "drift" : "ok";
+    const char *report = o->report_path ? o->report_path : o->dry_run ? "-" : p->report_path;
     int report_written = 0;
     if (!publish(&run, ok && commit, report, &report_written))
         ok = 0;
     summary(&run, ok, commit, report, report_written);
     if (!ok && o->failure)
         snprintf(o->failure, o->failure_len, "%s", run.failure);
+    int code = !ok ? MK_EXIT_FAILED
+               : threshold_failed || drift_failed ? MK_EXIT_THRESHOLD
+                                                  : MK_EXIT_OK;
+    mk_ops_after_run(&run, report, code);
     free_run(&run);
-    return !ok ? MK_EXIT_FAILED : threshold_failed ? MK_EXIT_THRESHOLD : MK_EXIT_OK;
+    return code;
 }

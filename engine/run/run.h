@@ -46,6 +46,12 @@ typedef struct mk_run_options {
     /* the run's failure message, when it failed (may be NULL) */
     char *failure;
     size_t failure_len;
+    /* nightly operations (docs/NIGHTLY.md) */
+    int dry_run;              /* --dry-run: read and transform, write nothing */
+    const char *metrics_path; /* --metrics, overrides the pipeline's metrics: */
+    /* called with every stage's output batch (mekong preview); nonzero stops reading */
+    int (*on_stage)(void *data, const mk_step *step, const mk_batch *b);
+    void *stage_data;
 } mk_run_options;
 
 /* Run; returns an exit code. */

@@ -10,6 +10,8 @@
  *   flow.c     the batch loop: sources, transforms, sinks, finish
  *   run.c      opening, closing, accounts, thresholds, the summary
  *   report.c, report_html.c   the run report
+ *   ops.h and its files   nightly operations: history, drift checks,
+ *              metrics, the on_failure hook, the HTML trend (run->ops)
  *   state.c    the state file: what steps keep between successful runs
  *   publish.c  the outputs published as one set; journal; temporary files
  *   lock.c     one run at a time: pipeline and output locks
@@ -147,6 +149,7 @@ typedef struct mk_run {
     double last_progress;
     char **threshold_failures;
     size_t nthreshold_failures;
+    struct mk_ops *ops;       /* history, drift checks, dry-run counts (ops.h) */
     mk_state_file *state_files;    /* [0]: the pipeline's; then steps' own `state:` files */
     size_t nstate_files;
     int state_refused;             /* a state_set failed: the run must not publish */
@@ -253,5 +256,8 @@ char **mk_output_paths(const mk_pipeline *p, size_t *n);
 int mk_report_write(mk_run *run, const char *json_path, const char *html_path, int into_set);
 int mk_report_html(mk_run *run, const char *path, int into_set);
 int mk_report_end(mk_run *run, mk_outfile *f, int into_set, const char *what);
+/* HTML text escaped, and formatted output (up to 1 KiB), for the page's sections. */
+void mk_html_text(mk_outfile *f, const char *s);
+void mk_html_printf(mk_outfile *f, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 #endif

@@ -170,13 +170,14 @@ mk_outfile *mk_outfile_open(const char *path, char *err, size_t errlen)
         mk_outfile_abort(f);
         return NULL;
     }
-    if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
+    int to_stdout = strcmp(path, "-") == 0; /* "-": standard output, as it is */
+    if (to_stdout || (stat(path, &st) == 0 && !S_ISREG(st.st_mode))) {
         /* /dev/null, /dev/stdout, a FIFO: written directly (renaming a
          * file over a device would replace it) */
         free(f->tmp_path);
         f->tmp_path = NULL;
         f->direct = 1;
-        f->fd = open(path, O_WRONLY | O_CLOEXEC);
+        f->fd = to_stdout ? fcntl(1, F_DUPFD_CLOEXEC, 3) : open(path, O_WRONLY | O_CLOEXEC);
         if (f->fd < 0) {
             snprintf(err, errlen, "cannot open %s for writing: %s", path, strerror(errno));
             mk_outfile_abort(f);

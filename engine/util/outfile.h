@@ -10,6 +10,7 @@
  * A final name that exists and is not a regular file (/dev/null,
  * /dev/stdout, a FIFO) is opened and written directly: there is nothing to
  * rename over, and renaming a file over a device would replace the device.
+ * The name "-" is standard output, written directly too.
  *
  * Shared by the engine (rejects, report) and the plugin kit's mkk_file
  * (engine/kit: libmekongkit contains this code), so it knows nothing of
