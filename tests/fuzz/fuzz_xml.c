@@ -17,7 +17,7 @@
  *     engine/kit/kit_(all).c engine/util/(all).c engine/vntext/vn_(all).c
  *     engine/vntext/vntext.c $(pkg-config --libs libxml-2.0 libutf8proc)
  *     -lpthread -o fuzz_xml
- *   ./fuzz_xml -max_total_time=60 CORPUS_COPY/   (seeds: tests/fuzz/corpus/xml/)
+ *   ./fuzz_xml -max_total_time=60 CORPUS_COPY/   (seeds: tests/fuzz/corpus/fuzz_xml/)
  * where (all) is the shell's star.  Without libFuzzer (gcc), add
  * -DFUZZ_XML_MAIN and drop "fuzzer," from -fsanitize: ./fuzz_xml FILE...
  * runs each file once.

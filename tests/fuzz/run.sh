@@ -8,6 +8,8 @@
 #                  first two bytes choose them)
 #   fuzz_pipeline  pipeline files: YAML, ${VAR}, building the steps
 #   fuzz_vntext    legacy decoders, UTF-16 streams, detection, NFC
+#   fuzz_xml       the xml source's reader on one document (its own small
+#                  host: fuzz_xml.c), when libxml2 is installed
 #
 # Run from a configured build tree (config.h), or set MEKONG_BUILD; the
 # sources are MEKONG_SRC (default: this script's tree).  Objects and the
@@ -24,7 +26,9 @@ SRC=${MEKONG_SRC:-$(cd "$(dirname "$0")/../.." && pwd)}
 BUILD=${MEKONG_BUILD:-$(pwd)}
 WORK=${FUZZ_WORK:-$BUILD/tests/fuzz/work}
 CC=${FUZZ_CC:-clang}
-targets=${FUZZ_TARGETS:-fuzz_csv fuzz_pipeline fuzz_vntext}
+default_targets="fuzz_csv fuzz_pipeline fuzz_vntext"
+pkg-config --exists libxml-2.0 2>/dev/null && default_targets="$default_targets fuzz_xml"
+targets=${FUZZ_TARGETS:-$default_targets}
 
 if ! command -v "$CC" >/dev/null; then
     echo "# skip: fuzz targets need clang (apt-get install clang libclang-rt-14-dev)"
@@ -69,13 +73,28 @@ for f in "$SRC"/plugins/csv/*.c; do
     csv_objs+=("$o")
 done
 
+xml_objs=()
+if [[ " $targets " == *" fuzz_xml "* ]]; then
+    for f in "$SRC"/plugins/xml/*.c; do
+        o=$(compile "$f" -I"$SRC/plugins/xml" $(pkg-config --cflags libxml-2.0)) ||
+            { echo "not ok - fuzz targets build ($f)"; exit 1; }
+        xml_objs+=("$o")
+    done
+fi
+
 failed=0
 for t in $targets; do
     exe="$WORK/bin/$t"
-    main=$(compile "$SRC/tests/fuzz/$t.c" -I"$SRC/tests/fuzz") ||
+    extra=()
+    [ "$t" = fuzz_xml ] && extra=($(pkg-config --cflags libxml-2.0))
+    main=$(compile "$SRC/tests/fuzz/$t.c" -I"$SRC/tests/fuzz" "${extra[@]}") ||
         { echo "not ok - $t builds"; failed=1; continue; }
     case $t in
         fuzz_vntext) link=("$main" $(printf '%s\n' "${objs[@]}" | grep '_vntext_')) ;;
+        # its own host: the plugin with the kit, util and vntext code only
+        fuzz_xml) link=("$main" "${xml_objs[@]}"
+                        $(printf '%s\n' "${objs[@]}" | grep -E '_(kit|util|vntext)_')
+                        $(pkg-config --libs libxml-2.0)) ;;
         *) link=("$main" "${objs[@]}" "${csv_objs[@]}") ;;
     esac
     if ! "$CC" "${flags[@]}" -fsanitize=fuzzer "${link[@]}" "${libs[@]}" -o "$exe"; then
