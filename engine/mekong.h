@@ -336,6 +336,26 @@ typedef struct mk_host {
      * sink's close(state, 1); mkk_file_close does it for mkk_file outputs.  MK_OK, MK_BADARG (not
      * a file or folder there; the message is set), MK_NOMEM.  Main thread only. */
     int (*publish_path)(mk_context *ctx, const char *tmp_path, const char *final_path);
+    /* Held rows: a transform that can tell a row's fate only after later rows (dedupe keep:
+     * last) holds it.  row_hold gives row of in (of the process() call in progress) the fate
+     * "held": the host copies its values, where it came from (info, record) and the fields its
+     * source read (for the rejects file) into memory of its own, and *held names it (0, 1, 2...
+     * in the order rows were held).  Each held row is then released exactly once: rejected
+     * (held_reject: rule, reason, as row_reject) or dropped (held_drop) from process() or
+     * finish(), or passed (held_pass: appended to the out batch of finish(), only from there,
+     * with its own info and record, so provenance columns and report samples still name its
+     * source; its cells are copied into out, by name when out has another schema; an empty out
+     * takes the row's schema).  A row still held when finish() returns fails the run naming
+     * the plugin.  held_bytes: the memory this step's held rows take now (about 64 bytes, 16 a
+     * column and the values' bytes, twice when an earlier step changed the row; see
+     * docs/PLUGINS.md, dedupe): a plugin that holds rows bounds it.  Main thread only.  MK_OK,
+     * MK_NOMEM, MK_BADARG (not a row of the call, not a held row, held_pass outside finish():
+     * the run fails). */
+    int (*row_hold)(mk_context *ctx, const mk_batch *in, size_t row, uint64_t *held);
+    int (*held_pass)(mk_context *ctx, uint64_t held, mk_batch *out);
+    int (*held_reject)(mk_context *ctx, uint64_t held, const char *rule, const char *reason);
+    int (*held_drop)(mk_context *ctx, uint64_t held);
+    size_t (*held_bytes)(mk_context *ctx);
 } mk_host;
 
 
