@@ -34,8 +34,10 @@
  * it with names).  A transform decides for every input row whether it
  * passes (the row, or rows, are appended to the output batch), is rejected
  * (mk_host.row_reject, with a rule name and a reason), or is dropped on
- * purpose (mk_host.row_drop).  The host checks that every row of a batch
- * got exactly one fate and fails the run otherwise.
+ * purpose (mk_host.row_drop); since 1.2 it may instead hold it
+ * (mk_host.row_hold) and give it one of those fates later, at the latest
+ * in finish().  The host checks that every row of a batch got exactly one
+ * fate and fails the run otherwise.
  *
  * Plugins call the host only through the mk_host table handed to them.
  * Threads: open/close of every role, transforms and sinks run on the main
@@ -390,7 +392,8 @@ typedef struct mk_transform_ops {
     /* Give every row of in a fate; passing rows go to out (reset, with the
      * schema of the first input batch until the transform sets another). */
     int (*process)(void *state, const mk_batch *in, mk_batch *out);
-    /* End of the run: may append rows to out (their info is zero).  */
+    /* End of the run: may append rows to out (their info is zero; held
+     * rows passed with held_pass keep theirs).  */
     int (*finish)(void *state, mk_batch *out);
     void (*close)(void *state);
 } mk_transform_ops;
