@@ -8,7 +8,8 @@
 #      held rows) stays under 320 bytes a key for rows of three short
 #      columns (the figure docs/PLUGINS.md gives);
 #   3. memory_mb: 4 ends the run with the memory_mb message, publishing
-#      nothing, instead of growing.
+#      nothing, instead of growing; with keep: first, memory_mb: 1 does so
+#      for the key set (120,000 keys need 6 MB of slots).
 set -u
 MEKONG=${MEKONG:?set MEKONG to the mekong binary}
 if ! { [ -f "${MEKONG_BUILD:-.}/plugins/dedupe/.libs/dedupe.so" ] ||
@@ -30,13 +31,14 @@ awk -F, 'NR == 1 { print; next } { last[$2] = NR; line[NR] = $0 }
     "$work/in.csv" > "$work/want.csv"
 pipeline() {
     echo "sources: [ { name: people, plugin: csv, path: in.csv } ]"
-    echo "transforms: [ { plugin: dedupe, key: [national_id], keep: last, memory_mb: $1 } ]"
+    echo "transforms: [ { plugin: dedupe, key: [national_id], keep: ${2:-last}, memory_mb: $1 } ]"
     echo "sinks: [ { plugin: csv, path: out-$1.csv } ]"
     echo "rejects: rejects-$1.csv"
     echo "report: report-$1.json"
 }
 pipeline 256 > "$work/big.yaml"
 pipeline 4 > "$work/small.yaml"
+pipeline 1 first > "$work/first.yaml"
 if ! (cd "$work" && "$MEKONG" run big.yaml -q 2> err.big); then
     echo "not ok - dedupe-keep-last: the run failed: $(tail -1 "$work/err.big")"
     exit 0
@@ -68,4 +70,12 @@ if [ $rc = 1 ] && grep -q 'dedupe holds more than memory_mb (4 MB)' "$work/err.s
     echo "ok - dedupe-keep-last: memory_mb: 4 ends the run with a message, nothing published"
 else
     echo "not ok - dedupe-keep-last: memory_mb: 4 gave exit $rc: $(tail -1 "$work/err.small")"
+fi
+(cd "$work" && "$MEKONG" run first.yaml -q 2> err.first)
+rc=$?
+if [ $rc = 1 ] && grep -q 'dedupe holds more than memory_mb (1 MB): [0-9]* keys' "$work/err.first" &&
+   [ ! -e "$work/out-1.csv" ]; then
+    echo "ok - dedupe-keep-last: keep: first with memory_mb: 1 ends the run when the keys outgrow it"
+else
+    echo "not ok - dedupe-keep-last: keep: first, memory_mb: 1 gave exit $rc: $(tail -1 "$work/err.first")"
 fi
