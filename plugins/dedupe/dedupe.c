@@ -80,7 +80,7 @@ static const mk_option_decl options[] = {
     {"key", MK_OPT_LIST, 1, NULL, "the columns that make the key: [national_id]"},
     {"keep", MK_OPT_STRING, 0, "first", "which occurrence of a key passes", "first|last"},
     {"on_duplicate", MK_OPT_STRING, 0, "reject",
-     "a later occurrence is rejected (rule duplicate) or dropped", "reject|drop"},
+     "an occurrence that does not pass is rejected (rule duplicate) or dropped", "reject|drop"},
     {"null_key", MK_OPT_STRING, 0, "pass",
      "a key with a NULL cell: pass, reject (rule duplicate.null_key) or compare as a value",
      "pass|reject|compare"},
@@ -501,7 +501,7 @@ static const mk_transform_ops dedupe_ops = {dedupe_open, dedupe_process, dedupe_
 
 static const mk_plugin dedupe_plugin = {
     MK_PLUGIN_HEAD, "dedupe", PACKAGE_VERSION,
-    "one row per key: later occurrences rejected (rule duplicate) or dropped",
+    "one row per key (its first or last): the other occurrences rejected (rule duplicate) or dropped",
     NULL, NULL, options, &dedupe_ops, NULL, NULL,
     offsetof(mk_host, row_origin) + sizeof(void (*)(void)), /* uses row_origin */
 };
