@@ -11,6 +11,7 @@
 # peak RSS from GNU time:
 #   mekong csv -> csv              the same pipeline without dedupe (baseline)
 #   mekong csv -> dedupe -> csv    key: [national_id], duplicates dropped
+#   the same with keep: last       rows held until the end (peer: tac | awk | tac)
 #   awk '!seen[$1]++'              the classic one-liner (mawk or gawk)
 #   mlr head -n 1 -g national_id   Miller, when installed
 # Peak memory per key = (peak RSS of the run - peak RSS of the baseline) /
@@ -44,10 +45,11 @@ fi
 rows=$((KEYS + KEYS / 20))
 bytes=$(stat -c %s "$csv")
 
-for mode in pass dedupe; do
+for mode in pass dedupe last; do
     {
         echo "sources: [ { name: ids, plugin: csv, path: \"$csv\" } ]"
         [ $mode = dedupe ] && echo "transforms: [ { plugin: dedupe, key: [national_id], on_duplicate: drop } ]"
+        [ $mode = last ] && echo "transforms: [ { plugin: dedupe, key: [national_id], keep: last, on_duplicate: drop, memory_mb: 65536 } ]"
         echo "sinks: [ { plugin: csv, path: \"$WORK/dedupe-$mode.out.csv\" } ]"
         echo "rejects: \"$WORK/dedupe-$mode.rejects.csv\""
     } > "$WORK/dedupe-$mode.yaml"
@@ -79,7 +81,21 @@ line "mekong csv -> dedupe -> csv" "$best_s" "$rss_kb" "$(per_key "$rss_kb" "$ba
 echo "    key table at the end: $table bytes, $(awk -v t="$table" -v n="$KEYS" 'BEGIN {printf "%.1f", t / n}') bytes/key; rows out $got (want $want)"
 [ "$got" = "$want" ] || status=1
 
+measure dedupe-last "$MEKONG" run "$WORK/dedupe-last.yaml" --quiet \
+    --report "$WORK/dedupe-last.report.json" || exit 1
+got=$(out_rows "$WORK/dedupe-last.out.csv")
+held=$(grep -o '"held_memory_peak_bytes":[0-9]*' "$WORK/dedupe-last.report.json" | cut -d: -f2)
+line "mekong ... dedupe keep: last" "$best_s" "$rss_kb" "$(per_key "$rss_kb" "$base_kb") over base"
+echo "    held at the peak (keys and rows): $held bytes, $(awk -v t="$held" -v n="$KEYS" 'BEGIN {printf "%.1f", t / n}') bytes/key; rows out $got (want $want)"
+[ "$got" = "$want" ] || status=1
+
 awk_bin=$(command -v gawk || command -v mawk || command -v awk)
+measure dedupe-tac sh -c 'tac "$2" | "$1" -F, '"'"'!seen[$1]++'"'"' | tac > "$3"' sh "$awk_bin" "$csv" \
+    "$WORK/dedupe-tac.out.csv" || status=1
+got=$(($(wc -l < "$WORK/dedupe-tac.out.csv") - 1)) # the header passes too (a key of its own)
+line "tac | awk '!seen[\$1]++' | tac" "$best_s" "$rss_kb" "$(per_key "$rss_kb" 0) total"
+[ "$got" = "$want" ] || { echo "    tac | awk kept $got rows (want $want)"; status=1; }
+
 measure dedupe-awk sh -c '"$1" -F, '"'"'!seen[$1]++'"'"' "$2" > "$3"' sh "$awk_bin" "$csv" "$WORK/dedupe-awk.out.csv" ||
     status=1
 got=$(out_rows "$WORK/dedupe-awk.out.csv")

@@ -34,8 +34,10 @@
  * it with names).  A transform decides for every input row whether it
  * passes (the row, or rows, are appended to the output batch), is rejected
  * (mk_host.row_reject, with a rule name and a reason), or is dropped on
- * purpose (mk_host.row_drop).  The host checks that every row of a batch
- * got exactly one fate and fails the run otherwise.
+ * purpose (mk_host.row_drop); since 1.2 it may instead hold it
+ * (mk_host.row_hold) and give it one of those fates later, at the latest
+ * in finish().  The host checks that every row of a batch got exactly one
+ * fate and fails the run otherwise.
  *
  * Plugins call the host only through the mk_host table handed to them.
  * Threads: open/close of every role, transforms and sinks run on the main
@@ -340,6 +342,26 @@ typedef struct mk_host {
      * sink's close(state, 1); mkk_file_close does it for mkk_file outputs.  MK_OK, MK_BADARG (not
      * a file or folder there; the message is set), MK_NOMEM.  Main thread only. */
     int (*publish_path)(mk_context *ctx, const char *tmp_path, const char *final_path);
+    /* Held rows: a transform that can tell a row's fate only after later rows (dedupe keep:
+     * last) holds it.  row_hold gives row of in (of the process() call in progress) the fate
+     * "held": the host copies its values, where it came from (info, record) and the fields its
+     * source read (for the rejects file) into memory of its own, and *held names it (0, 1, 2...
+     * in the order rows were held).  Each held row is then released exactly once: rejected
+     * (held_reject: rule, reason, as row_reject) or dropped (held_drop) from process() or
+     * finish(), or passed (held_pass: appended to the out batch of finish(), only from there,
+     * with its own info and record, so provenance columns and report samples still name its
+     * source; its cells are copied into out, by name when out has another schema; an empty out
+     * takes the row's schema).  A row still held when finish() returns fails the run naming
+     * the plugin.  held_bytes: the memory this step's held rows take now (about 64 bytes, 16 a
+     * column and the values' bytes, twice when an earlier step changed the row; see
+     * docs/PLUGINS.md, dedupe): a plugin that holds rows bounds it.  Main thread only.  MK_OK,
+     * MK_NOMEM, MK_BADARG (not a row of the call, not a held row, held_pass outside finish():
+     * the run fails). */
+    int (*row_hold)(mk_context *ctx, const mk_batch *in, size_t row, uint64_t *held);
+    int (*held_pass)(mk_context *ctx, uint64_t held, mk_batch *out);
+    int (*held_reject)(mk_context *ctx, uint64_t held, const char *rule, const char *reason);
+    int (*held_drop)(mk_context *ctx, uint64_t held);
+    size_t (*held_bytes)(mk_context *ctx);
 } mk_host;
 
 
@@ -374,7 +396,8 @@ typedef struct mk_transform_ops {
     /* Give every row of in a fate; passing rows go to out (reset, with the
      * schema of the first input batch until the transform sets another). */
     int (*process)(void *state, const mk_batch *in, mk_batch *out);
-    /* End of the run: may append rows to out (their info is zero).  */
+    /* End of the run: may append rows to out (their info is zero; held
+     * rows passed with held_pass keep theirs).  */
     int (*finish)(void *state, mk_batch *out);
     void (*close)(void *state);
 } mk_transform_ops;

@@ -243,7 +243,10 @@ void mkk_keyset_prefetch(const mkk_keyset *ks, const uint64_t h[2])
         __builtin_prefetch(&ks->slots[(size_t)h[0] & ks->mask], 1);
 }
 
-int mkk_keyset_insert(mkk_keyset *ks, const uint64_t h[2], uint64_t payload, uint64_t *first)
+/* Insert; a key already there keeps its payload, or takes the new one
+ * (replace). */
+static int keyset_put(mkk_keyset *ks, const uint64_t h[2], uint64_t payload, uint64_t *first,
+                      int replace)
 {
     uint64_t h0 = h[0], h1 = h[1];
     if ((h0 | h1) == 0)
@@ -253,6 +256,8 @@ int mkk_keyset_insert(mkk_keyset *ks, const uint64_t h[2], uint64_t payload, uin
         if (s->h0 | s->h1) {
             if (first)
                 *first = s->payload;
+            if (replace)
+                s->payload = payload;
             return 1;
         }
         if (ks->count < ks->grow_at) {
@@ -266,4 +271,14 @@ int mkk_keyset_insert(mkk_keyset *ks, const uint64_t h[2], uint64_t payload, uin
     *probe(ks->slots, ks->mask, h0, h1) = (keyset_slot){h0, h1, payload};
     ks->count++;
     return 0;
+}
+
+int mkk_keyset_insert(mkk_keyset *ks, const uint64_t h[2], uint64_t payload, uint64_t *first)
+{
+    return keyset_put(ks, h, payload, first, 0);
+}
+
+int mkk_keyset_replace(mkk_keyset *ks, const uint64_t h[2], uint64_t payload, uint64_t *old)
+{
+    return keyset_put(ks, h, payload, old, 1);
 }

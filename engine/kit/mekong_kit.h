@@ -235,6 +235,9 @@ size_t mkk_keyset_bytes(const mkk_keyset *ks);
 void mkk_key_hash(const mk_value *cells, size_t n, uint64_t out[2]);
 /* 0: new, stored with payload.  1: already there, *first = the payload stored with it.  -1: no memory. */
 int mkk_keyset_insert(mkk_keyset *ks, const uint64_t h[2], uint64_t payload, uint64_t *first);
+/* Insert, or give a key already there a new payload: 0 new, 1 replaced (*old = the payload it
+ * had), -1 no memory.  For "the latest occurrence" (dedupe keep: last). */
+int mkk_keyset_replace(mkk_keyset *ks, const uint64_t h[2], uint64_t payload, uint64_t *old);
 /* A hint: h will be inserted soon (the slot is fetched into the cache).
  * Hash a batch of keys, prefetch each, then insert them: a big set is a
  * cache miss per key, and the misses then overlap. */

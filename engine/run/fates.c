@@ -146,6 +146,11 @@ static int set_fate(mk_context *ctx, const mk_batch *in, size_t row, mk_fate fat
     return MK_OK;
 }
 
+int mk_fate_set(mk_context *ctx, const mk_batch *in, size_t row, mk_fate fate)
+{
+    return set_fate(ctx, in, row, fate);
+}
+
 /* Append a row to out that comes from row of in: info and record copied. */
 static int append_from(const mk_batch *in, size_t row, mk_batch *out, size_t *out_row)
 {

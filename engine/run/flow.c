@@ -279,16 +279,15 @@ static int finish_stages(mk_run *run, mk_context **stages, size_t n, size_t nfin
         if (!out)
             return mk_run_fail(run, "out of memory");
         mk_batch_reset(out, NULL);
+        mk_holds_before_finish(t, out);
         int rc = t->step->plugin.desc->transform->finish(t->state, out);
+        uint64_t released = 0; /* held rows it passed keep their origin (hold.c) */
+        if (rc == MK_OK && mk_holds_after_finish(t, out, &released) != MK_OK)
+            rc = MK_ERROR;
         if (rc != MK_OK)
             return mk_run_step_failed(run, t, "finish", rc);
-        for (size_t r = 0; r < out->nrows; r++) {
-            memset(&out->info[r], 0, sizeof(mk_rowinfo));
-            out->info[r].source = MK_NO_SOURCE;
-            out->record[r] = 0;
-        }
         t->rows_out += out->nrows;
-        run->added += out->nrows;
+        run->added += out->nrows - released;
         mk_ops_stage_rows(run, t->step, out);
         /* nothing emitted: the stages after it would see a batch without
          * columns (and map would find none of the columns it names) */

@@ -320,6 +320,7 @@ void mk_context_free(mk_context *c)
     free(c->report_numbers);
     free(c->report_is_number);
     free(c->state_staged);
+    mk_holds_free(c);
 }
 
 const mk_host mk_host_table = {
@@ -367,4 +368,9 @@ const mk_host mk_host_table = {
     .state_get = mk_host_state_get,
     .state_set = mk_host_state_set,
     .publish_path = host_publish_path,
+    .row_hold = mk_host_row_hold,
+    .held_pass = mk_host_held_pass,
+    .held_reject = mk_host_held_reject,
+    .held_drop = mk_host_held_drop,
+    .held_bytes = mk_host_held_bytes,
 };

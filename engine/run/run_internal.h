@@ -15,6 +15,7 @@
  *   state.c    the state file: what steps keep between successful runs
  *   publish.c  the outputs published as one set; journal; temporary files
  *   lock.c     one run at a time: pipeline and output locks
+ *   hold.c     held rows: a transform decides their fate later (row_hold)
  *
  * A step's configuration (mk_step, pipeline.h) is frozen; everything a run
  * does with it lives in its mk_context here, which is what plugins get as
@@ -51,7 +52,7 @@ typedef struct mk_rule_stat {
     mk_sample samples[MK_RULE_SAMPLES];
 } mk_rule_stat;
 
-typedef enum { FATE_NONE = 0, FATE_PASS, FATE_REJECT, FATE_DROP } mk_fate;
+typedef enum { FATE_NONE = 0, FATE_PASS, FATE_REJECT, FATE_DROP, FATE_HELD } mk_fate;
 
 /* One process() (or sink write()) call in progress: which batch the step
  * may give fates to, and what it gave them. */
@@ -99,6 +100,7 @@ struct mk_context {
     size_t state_file;        /* index into run->state_files */
     char *state_staged;       /* the value state_set staged, or NULL */
     size_t handed_outputs;    /* sinks: outputs handed to the publish set (publish_path) */
+    struct mk_holds *holds;   /* rows this step holds (hold.c), or NULL */
 };
 
 /* A state file as read at the start of the run: the saved value of each
@@ -194,6 +196,23 @@ int mk_source_reject_now(mk_context *ctx, const mk_value *fields, size_t nfields
                          uint64_t line, uint64_t record, uint32_t part, const char *rule,
                          const char *reason);
 void mk_rules_free(mk_run *run);
+
+/* fates.c: give row of the call in progress its fate (MK_OK, MK_BADARG). */
+int mk_fate_set(mk_context *ctx, const mk_batch *in, size_t row, mk_fate fate);
+
+/* hold.c: held rows (mk_host.row_hold ...).  before_finish: held_pass
+ * may append to out.  after_finish: after ctx's
+ * finish() filled out, give the rows it made no source (released rows
+ * keep theirs), *released = how many it released; MK_ERROR (the run fails)
+ * when rows are still held.  free: with the context. */
+int mk_host_row_hold(mk_context *ctx, const mk_batch *in, size_t row, uint64_t *held);
+int mk_host_held_pass(mk_context *ctx, uint64_t held, mk_batch *out);
+int mk_host_held_reject(mk_context *ctx, uint64_t held, const char *rule, const char *reason);
+int mk_host_held_drop(mk_context *ctx, uint64_t held);
+size_t mk_host_held_bytes(mk_context *ctx);
+void mk_holds_before_finish(mk_context *ctx, mk_batch *out);
+int mk_holds_after_finish(mk_context *ctx, mk_batch *out, uint64_t *released);
+void mk_holds_free(mk_context *ctx);
 
 /* rejects.c */
 int mk_rejects_open(mk_run *run);

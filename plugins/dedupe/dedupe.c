@@ -2,14 +2,15 @@
  * dedupe.c -- the dedupe transform: one row per key.
  *
  *   key: [national_id]         the columns that make the key (one or more)
- *   keep: first                which occurrence passes (first is the only
- *                              one a single pass can keep: see below)
+ *   keep: first                which occurrence passes: first or last
  *   on_duplicate: reject       reject (rule "duplicate", the reason names
  *                              where the first occurrence came from) or drop
  *   null_key: pass             a key with a NULL cell: pass (never a
  *                              duplicate, as in SQL), reject
  *                              (rule "duplicate.null_key") or compare (NULL
  *                              is a value like any other)
+ *   memory_mb: 8192            what the step may hold (keys, and held rows
+ *                              for keep: last); more ends the run
  *
  * Trade-off: keys are kept as 128-bit hashes in an mkk_keyset (32 to 64
  * bytes a key, never the key's bytes), each with a 64-bit payload that
@@ -19,10 +20,13 @@
  * first occurrence without keeping its row.  Two keys whose hashes are
  * equal count as one (odds in docs/PLUGIN-KIT.md).
  *
- * keep: last is refused at open with a message: the engine gives every
- * row its fate while its batch is processed, so the last occurrence of a
- * key is known only at the end, after the earlier ones have already
- * passed.  See docs/PLUGINS.md (dedupe) for what it would take.
+ * keep: last holds rows (mk_host.row_hold): every row with a key is held
+ * by the host, the key's payload is the number of its held row, and a
+ * later occurrence rejects (or drops) the one held before it at once,
+ * naming itself; at finish() the rows still held -- the last occurrence
+ * of each key, and rows whose key has a NULL with null_key: pass -- pass
+ * in the order they were read.  So memory holds one row per distinct key
+ * until the end (see docs/PLUGINS.md, dedupe), bounded by memory_mb.
  */
 #include "config.h"
 
@@ -52,7 +56,8 @@ enum { NULL_PASS, NULL_REJECT, NULL_COMPARE };
 typedef struct dedupe_state {
     mk_context *ctx;
     const mk_host *host;
-    int on_duplicate, null_key;
+    int on_duplicate, null_key, keep_last;
+    size_t memory_limit; /* bytes: keys and held rows */
     mkk_colmap *columns; /* the key columns, per input schema */
     mk_value *cells;     /* the key of the row at hand */
     size_t nkey;
@@ -63,16 +68,24 @@ typedef struct dedupe_state {
     uint64_t (*hashes)[2]; /* per row of the batch at hand: its key's hash */
     uint8_t *has_null;     /* per row: a key cell is NULL */
     size_t hashes_cap;
+    /* keep: last */
+    const mk_schema *held_schema; /* every held row has it */
+    uint64_t *live;               /* a bit per held row: still held */
+    size_t live_words;
+    uint64_t nheld;               /* rows held so far */
+    size_t held_peak;             /* bytes */
 } dedupe_state;
 
 static const mk_option_decl options[] = {
     {"key", MK_OPT_LIST, 1, NULL, "the columns that make the key: [national_id]"},
     {"keep", MK_OPT_STRING, 0, "first", "which occurrence of a key passes", "first|last"},
     {"on_duplicate", MK_OPT_STRING, 0, "reject",
-     "a later occurrence is rejected (rule duplicate) or dropped", "reject|drop"},
+     "an occurrence that does not pass is rejected (rule duplicate) or dropped", "reject|drop"},
     {"null_key", MK_OPT_STRING, 0, "pass",
      "a key with a NULL cell: pass, reject (rule duplicate.null_key) or compare as a value",
      "pass|reject|compare"},
+    {"memory_mb", MK_OPT_INT, 0, "8192",
+     "memory cap of the keys and, with keep: last, the held rows, in MB; more ends the run"},
     {NULL, 0, 0, NULL, NULL, NULL},
 };
 
@@ -108,12 +121,19 @@ static int dedupe_open(mk_context *ctx, const mk_host *host, void **state)
         host->error(ctx, "dedupe needs a newer mekong (its host has no row_origin)");
         return MK_ERROR;
     }
-    if (mkk_opt_choice(host, ctx, "keep", "first|last") == 1) {
-        host->error(ctx, "keep: last is not supported: every row gets its fate while its batch "
-                         "is processed, so earlier occurrences would already have passed; "
-                         "use keep: first (sort the input newest first to keep the latest)");
+    d->keep_last = mkk_opt_choice(host, ctx, "keep", "first|last") == 1;
+    if (d->keep_last && !MK_HOST_HAS(host, held_bytes)) {
+        host->error(ctx, "keep: last needs a newer mekong (its host cannot hold rows); "
+                         "use keep: first");
         return MK_ERROR;
     }
+    long long mb = host->opt_int(ctx, "memory_mb");
+    if (mb < 1 || mb > 1048576) {
+        host->error(ctx, "memory_mb is %s; give a number of MB from 1 to 1048576",
+                    host->opt_string(ctx, "memory_mb"));
+        return MK_ERROR;
+    }
+    d->memory_limit = (size_t)mb << 20;
     d->on_duplicate = mkk_opt_choice(host, ctx, "on_duplicate", "reject|drop");
     d->null_key = mkk_opt_choice(host, ctx, "null_key", "pass|reject|compare");
     if (d->on_duplicate < 0)
@@ -266,6 +286,15 @@ static int hash_batch(dedupe_state *d, const mk_batch *in, const long *cols)
     return MK_OK;
 }
 
+static int reject_null_key(dedupe_state *d, const mk_batch *in, size_t r, const long *cols)
+{
+    char key[400], reason[500];
+    read_key(d, in, r, cols);
+    describe_key(d, key, sizeof key);
+    snprintf(reason, sizeof reason, "the key has a NULL cell: %s", key);
+    return d->host->row_reject(d->ctx, in, r, "duplicate.null_key", reason);
+}
+
 /* The fate of row r: pass, reject or drop. */
 static int dedupe_row(dedupe_state *d, const mk_batch *in, size_t r, const long *cols,
                       mk_batch *out)
@@ -273,13 +302,8 @@ static int dedupe_row(dedupe_state *d, const mk_batch *in, size_t r, const long 
     const mk_host *h = d->host;
     if (d->has_null[r] && d->null_key != NULL_COMPARE) {
         d->null_keys++;
-        if (d->null_key == NULL_PASS)
-            return h->row_pass(d->ctx, in, r, out);
-        char key[400], reason[500];
-        read_key(d, in, r, cols);
-        describe_key(d, key, sizeof key);
-        snprintf(reason, sizeof reason, "the key has a NULL cell: %s", key);
-        return h->row_reject(d->ctx, in, r, "duplicate.null_key", reason);
+        return d->null_key == NULL_PASS ? h->row_pass(d->ctx, in, r, out)
+                                        : reject_null_key(d, in, r, cols);
     }
     uint64_t first = 0;
     int seen = mkk_keyset_insert(d->seen, d->hashes[r], make_payload(d, in, r), &first);
@@ -292,6 +316,137 @@ static int dedupe_row(dedupe_state *d, const mk_batch *in, size_t r, const long 
     return h->row_pass(d->ctx, in, r, out);
 }
 
+/* ---- keep: last --------------------------------------------------------- */
+
+/* What the step holds: keys, and held rows with their bits. */
+static size_t memory_held(dedupe_state *d)
+{
+    size_t rows = d->keep_last ? d->host->held_bytes(d->ctx) + d->live_words * 8 : 0;
+    return mkk_keyset_bytes(d->seen) + rows;
+}
+
+/* 1 (and the message) when the step holds more than memory_mb. */
+static int over_memory(dedupe_state *d)
+{
+    size_t now = memory_held(d);
+    if (now > d->held_peak)
+        d->held_peak = now;
+    if (now <= d->memory_limit)
+        return 0;
+    size_t mb = d->memory_limit >> 20, keys = mkk_keyset_count(d->seen);
+    if (d->keep_last)
+        d->host->error(d->ctx,
+                       "dedupe holds more than memory_mb (%zu MB): %zu keys and the last row of "
+                       "each for keep: last (%zu bytes in all); raise memory_mb, or sort the "
+                       "input newest first and use keep: first, which holds no rows",
+                       mb, keys, now);
+    else
+        d->host->error(d->ctx,
+                       "dedupe holds more than memory_mb (%zu MB): %zu keys (%zu bytes, 32 to "
+                       "64 a key); raise memory_mb",
+                       mb, keys, now);
+    return 1;
+}
+
+/* Mark held row id as still held (on) or released. */
+static int set_live(dedupe_state *d, uint64_t id, int on)
+{
+    size_t w = (size_t)(id / 64);
+    if (w >= d->live_words) {
+        size_t n = d->live_words ? d->live_words * 2 : 256;
+        while (n <= w)
+            n *= 2;
+        uint64_t *grown = realloc(d->live, n * sizeof(*grown));
+        if (!grown)
+            return MK_NOMEM;
+        memset(grown + d->live_words, 0, (n - d->live_words) * sizeof(*grown));
+        d->live = grown;
+        d->live_words = n;
+    }
+    if (on)
+        d->live[w] |= 1ull << (id % 64);
+    else
+        d->live[w] &= ~(1ull << (id % 64));
+    return MK_OK;
+}
+
+/* Hold row r until a later occurrence or the end. */
+static int hold_row(dedupe_state *d, const mk_batch *in, size_t r, uint64_t *id)
+{
+    if (!d->held_schema)
+        d->held_schema = in->schema;
+    if (in->schema != d->held_schema) {
+        mk_origin where;
+        d->host->row_origin(d->ctx, in, r, &where);
+        d->host->error(d->ctx,
+                       "keep: last needs every row to have the same columns, and rows of %s "
+                       "have other columns than the rows before them; make them alike (a map "
+                       "step before dedupe) or use keep: first",
+                       where.source ? where.source : "an earlier step's finish");
+        return MK_ERROR;
+    }
+    int rc = d->host->row_hold(d->ctx, in, r, id);
+    if (rc == MK_OK)
+        rc = set_live(d, *id, 1);
+    if (rc != MK_OK)
+        return rc;
+    d->nheld++;
+    return over_memory(d) ? MK_ERROR : MK_OK;
+}
+
+/* Held row old has a later occurrence: row r of in. */
+static int superseded(dedupe_state *d, const mk_batch *in, size_t r, const long *cols,
+                      uint64_t old)
+{
+    d->duplicates++;
+    set_live(d, old, 0);
+    if (d->on_duplicate == ON_DUP_DROP)
+        return d->host->held_drop(d->ctx, old);
+    char key[400], where[600], reason[1100];
+    read_key(d, in, r, cols);
+    describe_key(d, key, sizeof key);
+    describe_first(d, make_payload(d, in, r), where, sizeof where);
+    snprintf(reason, sizeof reason, "%s has a later occurrence in %s (keep: last)", key, where);
+    return d->host->held_reject(d->ctx, old, "duplicate", reason);
+}
+
+/* Row r is held; the row held before it with the same key is not. */
+static int dedupe_row_last(dedupe_state *d, const mk_batch *in, size_t r, const long *cols)
+{
+    uint64_t id, old;
+    if (d->has_null[r] && d->null_key != NULL_COMPARE) {
+        d->null_keys++;
+        return d->null_key == NULL_PASS ? hold_row(d, in, r, &id)
+                                        : reject_null_key(d, in, r, cols);
+    }
+    int rc = hold_row(d, in, r, &id);
+    if (rc != MK_OK)
+        return rc;
+    int seen = mkk_keyset_replace(d->seen, d->hashes[r], id, &old);
+    if (seen < 0)
+        return MK_NOMEM;
+    return seen ? superseded(d, in, r, cols, old) : MK_OK;
+}
+
+/* The rows still held pass, in the order they were read. */
+static int release_held(dedupe_state *d, mk_batch *out)
+{
+    uint64_t released = 0;
+    for (size_t w = 0; w < d->live_words; w++) {
+        for (uint64_t bits = d->live[w]; bits; bits &= bits - 1) {
+            uint64_t id = (uint64_t)w * 64 + (uint64_t)__builtin_ctzll(bits);
+            int rc = d->host->held_pass(d->ctx, id, out);
+            if (rc != MK_OK)
+                return rc;
+            released++;
+        }
+        d->live[w] = 0;
+    }
+    d->host->report_add(d->ctx, "held_rows_passed", (int64_t)released);
+    d->host->report_add(d->ctx, "held_memory_peak_bytes", (int64_t)d->held_peak);
+    return MK_OK;
+}
+
 static int dedupe_process(void *state, const mk_batch *in, mk_batch *out)
 {
     dedupe_state *d = state;
@@ -301,19 +456,24 @@ static int dedupe_process(void *state, const mk_batch *in, mk_batch *out)
     out->schema = in->schema;
     int rc = hash_batch(d, in, cols);
     for (size_t r = 0; rc == MK_OK && r < in->nrows; r++)
-        rc = dedupe_row(d, in, r, cols, out);
+        rc = d->keep_last ? dedupe_row_last(d, in, r, cols) : dedupe_row(d, in, r, cols, out);
+    if (rc == MK_OK && !d->keep_last && over_memory(d))
+        rc = MK_ERROR;
     if (rc != MK_OK)
         return rc;
     d->host->rule_checked(d->ctx, "duplicate", in->nrows);
     return MK_OK;
 }
 
-/* The report: keys held, memory held, duplicates found. */
+/* The report: keys held, memory held, duplicates found; keep: last
+ * passes the rows it still holds. */
 static int dedupe_finish(void *state, mk_batch *out)
 {
-    (void)out;
     dedupe_state *d = state;
     const mk_host *h = d->host;
+    int rc = d->keep_last ? release_held(d, out) : MK_OK;
+    if (rc != MK_OK)
+        return rc;
     h->report_add(d->ctx, "keys", (int64_t)mkk_keyset_count(d->seen));
     h->report_add(d->ctx, "key_memory_bytes", (int64_t)mkk_keyset_bytes(d->seen));
     h->report_add(d->ctx, "duplicates", (int64_t)d->duplicates);
@@ -332,6 +492,7 @@ static void dedupe_close(void *state)
     free(d->origins);
     free(d->hashes);
     free(d->has_null);
+    free(d->live);
     free(d);
 }
 
@@ -340,7 +501,7 @@ static const mk_transform_ops dedupe_ops = {dedupe_open, dedupe_process, dedupe_
 
 static const mk_plugin dedupe_plugin = {
     MK_PLUGIN_HEAD, "dedupe", PACKAGE_VERSION,
-    "one row per key: later occurrences rejected (rule duplicate) or dropped",
+    "one row per key (its first or last): the other occurrences rejected (rule duplicate) or dropped",
     NULL, NULL, options, &dedupe_ops, NULL, NULL,
     offsetof(mk_host, row_origin) + sizeof(void (*)(void)), /* uses row_origin */
 };

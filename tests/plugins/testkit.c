@@ -6,7 +6,10 @@
  *            run (state {"next": N}, through state_get/state_set)
  * transform: every Nth row dropped / rejected / emitted twice, a row left
  *            without a fate on purpose, or a failure at a given row, so
- *            the tests can prove the engine's accounting and its checks.
+ *            the tests can prove the engine's accounting and its checks;
+ *            every Nth row held (mk_host.row_hold) and released at finish
+ *            as hold_release says (pass, reject, drop; forget and twice
+ *            are plugin bugs the host must catch).
  * sink:      a folder (path) holding rows.txt (the first column, one row a
  *            line) and count.txt, published as a whole through
  *            mk_host.publish_path (a data package is published so).
@@ -26,7 +29,10 @@ typedef struct kit {
     const mk_host *host;
     long long count, next, seen, start;
     int resume, done;
-    long long drop_every, reject_every, emit_every, forget_at, fail_at, hang_at;
+    long long drop_every, reject_every, emit_every, forget_at, fail_at, hang_at, hold_every;
+    const char *hold_release;
+    uint64_t *held; /* held rows, released at finish */
+    size_t nheld;
     const mk_schema *schema;
 } kit;
 
@@ -44,6 +50,9 @@ static const mk_option_decl transform_options[] = {
     {"fail_at", MK_OPT_INT, 0, "0", "fail at row N"},
     {"hang_at", MK_OPT_INT, 0, "0",
      "at row N, wait forever in C without looking at stopping() (the stop watchdog's test)"},
+    {"hold_every", MK_OPT_INT, 0, "0", "hold every Nth row until finish"},
+    {"hold_release", MK_OPT_STRING, 0, "pass", "what finish does with held rows",
+     "pass|reject|drop|forget|twice"},
     {NULL, 0, 0, NULL, NULL},
 };
 
@@ -59,6 +68,8 @@ static int kit_open(mk_context *ctx, const mk_host *host, void **state)
     k->schema = host->schema_intern(ctx, names, 1);
     k->count = host->opt_int(ctx, "count");
     k->drop_every = host->opt_int(ctx, "drop_every");
+    k->hold_every = host->opt_int(ctx, "hold_every");
+    k->hold_release = host->opt_string(ctx, "hold_release");
     k->reject_every = host->opt_int(ctx, "reject_every");
     k->emit_every = host->opt_int(ctx, "emit_every");
     k->forget_at = host->opt_int(ctx, "forget_at");
@@ -123,7 +134,13 @@ static int kit_process(void *state, const mk_batch *in, mk_batch *out)
         while (i == k->hang_at)
             pause(); /* deaf to stop requests: a signal only ends pause() */
         int rc;
-        if (every(k->drop_every, i))
+        if (every(k->hold_every, i)) {
+            uint64_t *grown = realloc(k->held, (k->nheld + 1) * sizeof(*grown));
+            if (!grown)
+                return MK_NOMEM;
+            k->held = grown;
+            rc = h->row_hold(k->ctx, in, r, &k->held[k->nheld++]);
+        } else if (every(k->drop_every, i))
             rc = h->row_drop(k->ctx, in, r);
         else if (every(k->reject_every, i))
             rc = h->row_reject(k->ctx, in, r, "testkit.every", "rejected as asked");
@@ -138,9 +155,31 @@ static int kit_process(void *state, const mk_batch *in, mk_batch *out)
     return MK_OK;
 }
 
+/* The held rows, released as hold_release says. */
+static int kit_finish(void *state, mk_batch *out)
+{
+    kit *k = state;
+    const mk_host *h = k->host;
+    const char *how = k->hold_release ? k->hold_release : "pass";
+    for (size_t i = 0; i < k->nheld && strcmp(how, "forget") != 0; i++) {
+        int rc = strcmp(how, "reject") == 0 ? h->held_reject(k->ctx, k->held[i], "testkit.held",
+                                                              "held, then rejected as asked")
+                 : strcmp(how, "drop") == 0 ? h->held_drop(k->ctx, k->held[i])
+                                            : h->held_pass(k->ctx, k->held[i], out);
+        if (rc == MK_OK && strcmp(how, "twice") == 0)
+            rc = h->held_pass(k->ctx, k->held[i], out);
+        if (rc != MK_OK)
+            return rc;
+    }
+    return MK_OK;
+}
+
 static void kit_close(void *state)
 {
-    free(state);
+    kit *k = state;
+    if (k)
+        free(k->held);
+    free(k);
 }
 
 /* A source that read to its end stages where the next run goes on. */
@@ -263,7 +302,7 @@ static int folder_close(void *state, int commit)
 }
 
 static const mk_source_ops source_ops = {kit_open, kit_schema, kit_next, kit_source_close};
-static const mk_transform_ops transform_ops = {kit_open, kit_process, NULL, kit_close};
+static const mk_transform_ops transform_ops = {kit_open, kit_process, kit_finish, kit_close};
 static const mk_sink_ops sink_ops = {folder_open, folder_write, folder_close};
 
 static const mk_plugin testkit_plugin = {

@@ -439,6 +439,34 @@ TEST(keyset_insert_and_payload)
     mkk_keyset_free(NULL);
 }
 
+/* replace: a key already there takes the new payload and says the old one
+ * (dedupe keep: last keeps the latest row's number so). */
+TEST(keyset_replace_payload)
+{
+    mkk_keyset *ks = mkk_keyset_new();
+    size_t n = 5000;
+    char id[16];
+    for (size_t round = 0; round < 3; round++) {
+        for (size_t i = 0; i < n; i++) {
+            int len = snprintf(id, sizeof id, "k%zu", i);
+            mk_value v = {id, (size_t)len};
+            uint64_t h[2], old = 12345;
+            mkk_key_hash(&v, 1, h);
+            CHECK_INT_EQ(mkk_keyset_replace(ks, h, round * n + i, &old), round ? 1 : 0);
+            CHECK_INT_EQ(old, round ? (round - 1) * n + i : 12345);
+        }
+    }
+    CHECK_INT_EQ(mkk_keyset_count(ks), n);
+    mk_value v = {"k7", 2};
+    uint64_t h[2], first = 0;
+    mkk_key_hash(&v, 1, h);
+    CHECK_INT_EQ(mkk_keyset_insert(ks, h, 1, &first), 1); /* insert keeps what replace set */
+    CHECK_INT_EQ(first, 2 * n + 7);
+    CHECK_INT_EQ(mkk_keyset_insert(ks, h, 1, &first), 1);
+    CHECK_INT_EQ(first, 2 * n + 7);
+    mkk_keyset_free(ks);
+}
+
 /* The empty-slot marker (0, 0) is a key too, stored as (0, 1). */
 TEST(keyset_zero_hash)
 {
@@ -506,6 +534,7 @@ int main(void)
     RUN(key_hash_avalanche);
     RUN(key_hash_halves_distinct);
     RUN(keyset_insert_and_payload);
+    RUN(keyset_replace_payload);
     RUN(keyset_zero_hash);
     return unit_failed_tests ? 1 : 0;
 }
