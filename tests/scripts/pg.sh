@@ -554,6 +554,29 @@ wait $writer 2>/dev/null
 check "a connection killed mid-load (pg_terminate_backend): exit 1, 'nothing was committed', the table unchanged" \
     test "$rc $(grep -c 'nothing was committed' "$work/last.err") $(q "SELECT string_agg(id::text, ',') FROM victim")" = "1 1 0"
 
+# ---- a run that fails after the sink loaded batches (a threshold) ---------------------
+# The sink has the next batch's COPY started at the end of each batch: a
+# run that fails between batches must end it and roll everything back.
+q "CREATE TABLE capped (id int CHECK (id % 4 <> 0), name text);
+   INSERT INTO capped VALUES (1, 'before')" >/dev/null
+printf 'id,name\n' > "$work/csvin/capped.csv"
+for i in $(seq 1 30); do printf '%s,Tên %s\n' "$i" "$i"; done >> "$work/csvin/capped.csv"
+newcase capped <<YAML
+batch_rows: 4
+sources: [ { name: c, plugin: csv, path: $work/csvin/capped.csv } ]
+sinks: [ { plugin: postgres, conninfo: "$CONN", table: capped } ]
+rejects: out/rejects.csv
+thresholds:
+  max_rejected: 10%
+YAML
+mk capped
+check "rows refused by the server cross max_rejected: exit 3, the refused rows in the report, the table unchanged" \
+    test "$rc $(json "$work/capped/out/report.json" 'r["totals"]["rejected"]') $(q "SELECT string_agg(id::text, ',') FROM capped")" = "3 7 1"
+sed -i 's/max_rejected: 10%/max_rejected: 50%/' "$work/capped/pipeline.yaml"
+mk capped
+check "the same load under the threshold: exit 0, 23 rows loaded across batches of 4, 7 refused" \
+    test "$rc $(q "SELECT count(*) FROM capped") $(json "$work/capped/out/report.json" 'r["totals"]["rejected"]')" = "0 24 7"
+
 # ---- an interrupt (SIGINT) mid-load ----------------------------------------------------
 q "CREATE TABLE interrupted (id int, full_name text, note text, province text);
    INSERT INTO interrupted VALUES (0, 'before', NULL, NULL)" >/dev/null
