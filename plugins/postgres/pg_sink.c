@@ -5,7 +5,8 @@
  *
  * Each batch is one COPY inside a savepoint (a few while rows are being
  * refused: adapt_chunk), its text sent in messages of
- * up to 1 MB.  The source parses the next batch on its read-ahead thread
+ * up to 64 kB (so the server starts on a batch while the rest of it is
+ * being formatted).  The source parses the next batch on its read-ahead thread
  * while this one streams to the server, and the server parses and inserts
  * as the bytes arrive; a batch costs two round trips (the start of COPY,
  * its result) whatever its size, and the first is hidden: the next
@@ -44,7 +45,7 @@
 enum { MODE_APPEND, MODE_REPLACE, MODE_UPSERT };
 #define STAGE "pg_temp.mekong_stage"
 #define STAGE_ROW "mekong_row"
-#define COPY_MESSAGE (1u << 20)
+#define COPY_MESSAGE (1u << 16)
 
 typedef struct pg_sink {
     mk_context *ctx;
