@@ -5,10 +5,13 @@
  *
  * Each batch is one COPY inside a savepoint (a few while rows are being
  * refused: adapt_chunk), its text sent in messages of
- * up to 1 MB.  The source parses the next batch on its read-ahead thread
+ * up to 64 kB (so the server starts on a batch while the rest of it is
+ * being formatted).  The source parses the next batch on its read-ahead thread
  * while this one streams to the server, and the server parses and inserts
  * as the bytes arrive; a batch costs two round trips (the start of COPY,
- * its result) whatever its size.  When the server refuses a row (a
+ * its result) whatever its size, and the first is hidden: the next
+ * batch's COPY is started at the end of a batch (copy_ahead), so the
+ * server is ready when it comes.  When the server refuses a row (a
  * constraint, a value it cannot read), the savepoint is rolled back, the
  * row is found -- from the line number in the error's CONTEXT, else by
  * bisecting the batch -- and rejected with the server's message, the
@@ -42,7 +45,7 @@
 enum { MODE_APPEND, MODE_REPLACE, MODE_UPSERT };
 #define STAGE "pg_temp.mekong_stage"
 #define STAGE_ROW "mekong_row"
-#define COPY_MESSAGE (1u << 20)
+#define COPY_MESSAGE (1u << 16)
 
 typedef struct pg_sink {
     mk_context *ctx;
@@ -54,6 +57,7 @@ typedef struct pg_sink {
     int exists;              /* the table was there at open */
     int started;             /* the first batch set up the load */
     int savepoint;           /* a savepoint "mekong" is open */
+    int ahead;               /* the next COPY was sent, its answer not read yet */
     int in_tx;
     const mk_schema *columns; /* the input's columns (first batch) */
     mkk_colmap *map;
@@ -438,8 +442,8 @@ static void drain(pg_sink *s)
         PQclear(res);
 }
 
-/* Start the batch's COPY (in a fresh savepoint): LOAD_OK or LOAD_FAILED. */
-static int begin_copy(pg_sink *s)
+/* Send the start of a COPY in a fresh savepoint: LOAD_OK or LOAD_FAILED. */
+static int send_begin(pg_sink *s)
 {
     pg_buf *q = &s->sql;
     q->len = 0;
@@ -451,6 +455,12 @@ static int begin_copy(pg_sink *s)
     s->savepoint = 0;
     if (!PQsendQuery(s->c.conn, pg_buf_str(q)))
         return load_result(s, NULL, NULL, "starting COPY");
+    return LOAD_OK;
+}
+
+/* The server's answer to send_begin: LOAD_OK once it waits for rows. */
+static int await_copy(pg_sink *s)
+{
     PGresult *res;
     while ((res = PQgetResult(s->c.conn))) {
         ExecStatusType st = PQresultStatus(res);
@@ -467,6 +477,52 @@ static int begin_copy(pg_sink *s)
         PQclear(res);
     }
     return load_result(s, NULL, NULL, "starting COPY");
+}
+
+/* Start a COPY: the one sent ahead at the end of the last batch, else a
+ * new one.  LOAD_OK or LOAD_FAILED. */
+static int begin_copy(pg_sink *s)
+{
+    if (s->ahead) {
+        s->ahead = 0;
+        return await_copy(s);
+    }
+    int rc = send_begin(s);
+    return rc == LOAD_OK ? await_copy(s) : rc;
+}
+
+/* At the end of a batch, start the next batch's COPY without waiting for
+ * the answer: the server gets ready while mekong makes the next batch,
+ * which saves a round trip per batch.  close() ends a COPY that no batch
+ * used (an empty COPY).  MK_OK or MK_ERROR. */
+static int copy_ahead(pg_sink *s)
+{
+    if (send_begin(s) != LOAD_OK)
+        return MK_ERROR;
+    s->ahead = 1;
+    return MK_OK;
+}
+
+/* close(): end the COPY sent ahead, empty (commit) or cancelled (else). */
+static int end_ahead(pg_sink *s, int commit)
+{
+    s->ahead = 0;
+    if (!commit) { /* the run failed already: no more messages */
+        PGresult *res;
+        while ((res = PQgetResult(s->c.conn))) {
+            if (PQresultStatus(res) == PGRES_COPY_IN)
+                PQputCopyEnd(s->c.conn, "the run failed");
+            PQclear(res);
+        }
+        return MK_OK;
+    }
+    if (await_copy(s) != LOAD_OK)
+        return MK_ERROR;
+    if (PQputCopyEnd(s->c.conn, NULL) != 1)
+        return load_result(s, NULL, NULL, "ending COPY") == LOAD_OK ? MK_OK : MK_ERROR;
+    int rc = load_result(s, PQgetResult(s->c.conn), NULL, "ending COPY");
+    drain(s);
+    return rc == LOAD_OK ? MK_OK : MK_ERROR;
 }
 
 static int send_out(pg_sink *s)
@@ -664,7 +720,7 @@ static int pg_sink_write(void *state, const mk_batch *b)
     }
     if (s->refused != before)
         s->host->report_add(s->ctx, "refused_by_server", (int64_t)(s->refused - before));
-    return rc;
+    return rc == MK_OK ? copy_ahead(s) : rc;
 }
 
 static int pg_sink_close(void *state, int commit)
@@ -673,7 +729,9 @@ static int pg_sink_close(void *state, int commit)
     if (!s)
         return MK_OK;
     int rc = MK_OK;
-    if (s->in_tx && commit) {
+    if (s->ahead && !pg_conn_lost(&s->c) && end_ahead(s, commit) != MK_OK)
+        rc = MK_ERROR;
+    if (rc == MK_OK && s->in_tx && commit) {
         rc = pg_exec(&s->c, "COMMIT", "committing the load (nothing was committed)");
     } else if (s->in_tx && !pg_conn_lost(&s->c)) {
         PGresult *res = PQexec(s->c.conn, "ROLLBACK");

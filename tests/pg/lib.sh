@@ -9,6 +9,8 @@
 #                   (exported, so psql and mekong reach it) and PG_DIR.
 #   pg_have_server  0 when server binaries are installed (else say why)
 #   pg_psql SQL     psql -X -q -v ON_ERROR_STOP=1 -At -c SQL
+#   pg_restart_limited KB   the same server again, its files limited to KB
+#                   kilobytes (a disk-full-like failure; see below)
 #
 # As root, the server runs as an unprivileged user (postgres when it
 # exists, else one made with useradd), since PostgreSQL refuses to run as
@@ -53,6 +55,22 @@ pg_stop() {
     PG_DIR=
 }
 
+pg_server_start() {
+    pg_as_server "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -l "$PG_DIR/server.log" -w -t 60 \
+        -o "-c listen_addresses=127.0.0.1 -p $PGPORT -k $PG_DIR -c fsync=${PG_FSYNC:-off} -c max_connections=40 ${PG_SERVER_OPTIONS:-}" \
+        start >/dev/null 2>&1 || { cat "$PG_DIR/server.log" >&2; return 1; }
+}
+
+# pg_restart_limited KB: restart the server with no file it writes allowed
+# past KB kilobytes (ulimit -f; the server ignores SIGXFSZ, so a write
+# past it fails with EFBIG, like a full disk).  More than a WAL segment
+# (16 MB) is needed for the server to run at all.  pg_restart_limited
+# unlimited lifts it.
+pg_restart_limited() {
+    pg_as_server "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -m fast -w stop >/dev/null 2>&1 || return 1
+    (ulimit -f "$1" && pg_server_start)
+}
+
 pg_start() {
     pg_have_server >/dev/null || return 1
     PG_RUNAS=
@@ -79,9 +97,7 @@ pg_start() {
     { echo "host all mk 127.0.0.1/32 trust"; cat "$PG_DIR/data/pg_hba.conf"; } > "$PG_DIR/hba"
     pg_as_server cp "$PG_DIR/hba" "$PG_DIR/data/pg_hba.conf"
     PGPORT=$(pg_free_port)
-    pg_as_server "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -l "$PG_DIR/server.log" -w -t 60 \
-        -o "-c listen_addresses=127.0.0.1 -p $PGPORT -k $PG_DIR -c fsync=${PG_FSYNC:-off} -c max_connections=40 ${PG_SERVER_OPTIONS:-}" \
-        start >/dev/null 2>&1 || { cat "$PG_DIR/server.log" >&2; return 1; }
+    pg_server_start || return 1
     export PGHOST=127.0.0.1 PGPORT PGUSER=mk PGDATABASE=postgres
     unset PGPASSWORD PGSERVICE PGOPTIONS
     export PGPASSFILE="$PG_DIR/no-pgpass"

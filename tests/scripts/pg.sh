@@ -453,6 +453,24 @@ q "GRANT SELECT ON kinds TO etl" >/dev/null
 PGPASSFILE="$work/pgpass" mk auth
 check "the password from PGPASSFILE works (and the role's privileges apply)" \
     test "$rc $(json "$work/auth/out/report.json" 'r["totals"]["written"]')" = "0 4"
+# the default password file, ~/.pgpass: HOME in a temporary folder, PGPASSFILE unset
+mkdir -p "$work/home"
+cp "$work/pgpass" "$work/home/.pgpass"
+chmod 644 "$work/home/.pgpass"
+saved_passfile=$PGPASSFILE
+unset PGPASSFILE
+rm -f "$work/auth/out/report.json" "$work/auth/out/p.csv"
+HOME="$work/home" mk auth
+check "~/.pgpass readable by others is ignored (libpq's rule): authentication fails, exit 1" \
+    test "$rc $(grep -c 'group or world access' "$work/last.err") $(grep -c 'no password supplied' "$work/last.err") $(ls "$work/auth/out/p.csv" 2>/dev/null | wc -l)" = "1 1 1 0"
+chmod 600 "$work/home/.pgpass"
+HOME="$work/home" mk auth
+check "the password from the default ~/.pgpass (mode 0600, PGPASSFILE unset) works" \
+    test "$rc $(json "$work/auth/out/report.json" 'r["totals"]["written"]' 2>/dev/null)" = "0 4"
+HOME="$work/home" mk auth --verbose
+check "the password from ~/.pgpass is in no log line, report or output (--verbose)" \
+    test "$rc $(grep -rl 'etl-secret-pw' "$work/last.out" "$work/last.err" "$work/auth/out" "$work/auth/.mekong" 2>/dev/null | wc -l)" = "0 0"
+export PGPASSFILE=$saved_passfile
 
 # ---- statement timeout --------------------------------------------------------------
 newcase timeout <<YAML
@@ -535,6 +553,29 @@ mk killed
 wait $writer 2>/dev/null
 check "a connection killed mid-load (pg_terminate_backend): exit 1, 'nothing was committed', the table unchanged" \
     test "$rc $(grep -c 'nothing was committed' "$work/last.err") $(q "SELECT string_agg(id::text, ',') FROM victim")" = "1 1 0"
+
+# ---- a run that fails after the sink loaded batches (a threshold) ---------------------
+# The sink has the next batch's COPY started at the end of each batch: a
+# run that fails between batches must end it and roll everything back.
+q "CREATE TABLE capped (id int CHECK (id % 4 <> 0), name text);
+   INSERT INTO capped VALUES (1, 'before')" >/dev/null
+printf 'id,name\n' > "$work/csvin/capped.csv"
+for i in $(seq 1 30); do printf '%s,Tên %s\n' "$i" "$i"; done >> "$work/csvin/capped.csv"
+newcase capped <<YAML
+batch_rows: 4
+sources: [ { name: c, plugin: csv, path: $work/csvin/capped.csv } ]
+sinks: [ { plugin: postgres, conninfo: "$CONN", table: capped } ]
+rejects: out/rejects.csv
+thresholds:
+  max_rejected: 10%
+YAML
+mk capped
+check "rows refused by the server cross max_rejected: exit 3, the refused rows in the report, the table unchanged" \
+    test "$rc $(json "$work/capped/out/report.json" 'r["totals"]["rejected"]') $(q "SELECT string_agg(id::text, ',') FROM capped")" = "3 7 1"
+sed -i 's/max_rejected: 10%/max_rejected: 50%/' "$work/capped/pipeline.yaml"
+mk capped
+check "the same load under the threshold: exit 0, 23 rows loaded across batches of 4, 7 refused" \
+    test "$rc $(q "SELECT count(*) FROM capped") $(json "$work/capped/out/report.json" 'r["totals"]["rejected"]')" = "0 24 7"
 
 # ---- an interrupt (SIGINT) mid-load ----------------------------------------------------
 q "CREATE TABLE interrupted (id int, full_name text, note text, province text);
@@ -658,6 +699,44 @@ YAML
 else
     echo "# skip: pg: round trip of the benchmark data: $gen is not built (make check builds it)"
 fi
+# ---- disk full on the server (the last check: it restarts the server) -----------------
+# The server restarted with its files limited to 17 MB (ulimit -f; a write
+# past it fails with EFBIG, "could not extend file", as on a full disk).
+# The source table is written and frozen before, so reading it writes
+# nothing; the load of ~24 MB into the target cannot fit.
+q "CREATE TABLE bigsrc (id int PRIMARY KEY, body text);
+   INSERT INTO bigsrc SELECT i, 'small ' || i FROM generate_series(1, 10) i;
+   CREATE TABLE bigdst (id int, body text)" >/dev/null
+newcase diskfull <<YAML
+sources:
+  - name: big
+    plugin: postgres
+    conninfo: "$CONN options='-c work_mem=200MB'"
+    table: bigsrc
+    incremental: [id]
+    state: state/big.json
+sinks: [ { plugin: postgres, conninfo: "$CONN", table: bigdst } ]
+rejects: out/rejects.csv
+YAML
+mk diskfull
+cp "$work/diskfull/state/big.json" "$work/diskfull-mark.json" 2>/dev/null
+q "INSERT INTO bigsrc SELECT i, repeat(md5(i::text), 31) FROM generate_series(11, 24010) i" >/dev/null
+q "VACUUM FREEZE bigsrc" >/dev/null
+q "CHECKPOINT" >/dev/null
+if first=$rc && pg_restart_limited 17408 2> "$work/restart.err"; then
+    mk diskfull
+    check "disk full on the server while loading: exit 1, the server's reason, the server and the table named" \
+        test "$first $rc $(grep -c "PostgreSQL (host=127.0.0.1 port=$PGPORT.*table bigdst: .*could not extend file.*nothing was committed" "$work/last.err")" = "0 1 1"
+    check "disk full on the server: the target is unchanged (the first run's 10 rows), the incremental mark not moved" \
+        test "$(q "SELECT count(*) FROM bigdst") $(cmp -s "$work/diskfull-mark.json" "$work/diskfull/state/big.json" && echo same)" = "10 same"
+    pg_restart_limited unlimited 2>> "$work/restart.err" || notok "the server restarted without a file-size limit" "$work/restart.err"
+    mk diskfull
+    check "disk full on the server: with room again, the same run loads the rows above the mark" \
+        test "$rc $(q "SELECT count(*) FROM bigdst") $(json "$work/diskfull/state/big.json" 'r["steps"]["big"]["values"]')" = "0 24010 ['24010']"
+else
+    notok "disk full on the server: cannot restart the server with a file-size limit (first run: exit $first)" "$work/restart.err" "$work/last.err"
+fi
+
 finished=1
 # PG_KEEP=1 leaves the cluster and the folder for a look (stop it with pg_ctl)
 [ -n "${PG_KEEP:-}" ] && { trap - EXIT; echo "# kept $work, server $PG_DIR on port $PGPORT"; }
