@@ -6,12 +6,15 @@
 #include "config.h"
 
 #include <signal.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "args.h"
 #include "commands.h"
+#include "log.h"
 #include "run/run.h"
+#include "run/shard.h"
 
 static void on_signal(int sig)
 {
@@ -27,7 +30,21 @@ static int run_loaded(mk_pipeline *p, const mk_cli_args *a)
     sigaction(SIGTERM, &sa, NULL);
     mk_run_options o = {a->report, !a->quiet && isatty(2)};
     o.full_refresh = a->full_refresh;
-    return mk_run_pipeline(p, &o);
+    if (!a->shard != !a->dir) {
+        mk_log(MK_LOG_ERROR, "mekong run: --shard and --dir go together (--shard I|auto --dir "
+               "SHARED); see 'mekong help run'");
+        return MK_EXIT_USAGE;
+    }
+    if (!a->shard)
+        return mk_run_pipeline(p, &o);
+    char *report;
+    int rc = mk_shard_prepare(p, a->dir, a->shard, &report);
+    if (rc == MK_EXIT_OK) {
+        o.report_path = report; /* the shard's own; --report is the merge's business */
+        rc = mk_run_pipeline(p, &o);
+    }
+    free(report);
+    return rc;
 }
 
 int mk_cmd_run(int argc, char **argv)
