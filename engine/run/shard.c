@@ -703,7 +703,12 @@ static int read_reports(mk_run *run, const char *dir, const shard_plan *pl, char
         size_t n = 0;
         char *text = path ? read_all(path, &n) : NULL;
         char *status = text ? member_str(text, text + n, "status") : NULL;
-        const char *why = !text ? "not run, or still running"
+        char *journal = shard_path(dir, pl, k, "run/publish.journal");
+        struct stat st;
+        int dying = journal && stat(journal, &st) == 0; /* killed while publishing */
+        free(journal);
+        const char *why = dying ? "died while publishing its parts: run it again"
+                          : !text ? "not run, or still running"
                           : !status || strcmp(status, "ok") != 0 ? "failed: run it again"
                           : sum_report(run, text, text + n, &elapsed) != 0 ? "unreadable report"
                                                                           : NULL;

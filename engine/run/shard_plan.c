@@ -99,6 +99,7 @@ typedef struct scan {
     int ended;            /* the byte before ended a record (outside quotes) */
     uint64_t line;        /* line of the next byte */
     uint64_t records;     /* records ended so far */
+    uint64_t cut_line, cut_records; /* line and records at the last boundary */
 } scan;
 
 /* Advance over one byte c; 1 when a record boundary lies just before c
@@ -113,7 +114,9 @@ static int scan_byte(scan *s, unsigned char c)
             return 0;
         }
         s->ended = 0;
-        boundary = 1;
+        boundary = 1; /* before c: c may be a line end itself (a blank line) */
+        s->cut_line = s->line;
+        s->cut_records = s->records;
     }
     if (c == '\n') {
         if (!s->prev_cr)
@@ -181,7 +184,7 @@ static int scan_file(const char *path, const mk_step *src, int n, cut *cuts, uin
         return -1;
     }
     const char *q = opt(src, "quote"), *d = opt(src, "delimiter");
-    scan s = {q[0] ? q[0] : '"', d[0] ? d[0] : ',', ST_FIELD, 0, 0, 1, 0};
+    scan s = {q[0] ? q[0] : '"', d[0] ? d[0] : ',', ST_FIELD, 0, 0, 1, 0, 1, 0};
     int header = opt_true(src, "header");
     cuts[0] = (cut){0, 1, 0};
     int next = 1, rc = 0;
@@ -199,10 +202,10 @@ static int scan_file(const char *path, const mk_step *src, int n, cut *cuts, uin
             if (!scan_byte(&s, buf[i]) || next >= n)
                 continue;
             uint64_t header_records = header ? 1 : 0;
-            if (s.records < header_records) /* no range starts inside the header */
+            if (s.cut_records < header_records) /* no range starts inside the header */
                 continue;
             while (next < n && off >= (uint64_t)next * *size / (uint64_t)n)
-                cuts[next++] = (cut){off, s.line, s.records - header_records};
+                cuts[next++] = (cut){off, s.cut_line, s.cut_records - header_records};
         }
     }
     if (got < 0) {

@@ -128,6 +128,7 @@ typedef struct csv_source {
     /* shard_range: (mekong run --shard) the one file is read from resume[0] to range_end */
     int ranged;
     uint64_t range_end;
+    size_t *part_of;       /* shard_files: paths[i] is part part_of[i] (its place in the glob) */
 } csv_source;
 
 static int no_space(unsigned char c)
@@ -355,7 +356,8 @@ static void on_record(int c, void *data)
         }
         memcpy(&MK_CELL(src->batch, r, 0), src->fields, src->ncols * sizeof(mk_value));
         src->batch->info[r].position = src->record_line;
-        src->batch->info[r].part = (uint32_t)src->file_index;
+        src->batch->info[r].part =
+            (uint32_t)(src->part_of ? src->part_of[src->file_index] : src->file_index);
         if (src->has_records)
             src->batch->record[r] = src->record;
     }
@@ -499,7 +501,8 @@ static int open_file(csv_source *src)
     csv_set_quote(&src->parser, (unsigned char)src->quote);
     csv_set_space_func(&src->parser, no_space);
     csv_set_blk_size(&src->parser, 1u << 16);
-    src->host->source_part(src->ctx, (uint32_t)src->file_index, src->path);
+    size_t part = src->part_of ? src->part_of[src->file_index] : src->file_index;
+    src->host->source_part(src->ctx, (uint32_t)part, src->path);
     return 0;
 }
 
@@ -1109,7 +1112,8 @@ static int choose_shard_files(csv_source *src, size_t n)
 {
     const mk_host *h = src->host;
     src->paths = calloc(src->files.gl_pathc + 1, sizeof(char *));
-    if (!src->paths)
+    src->part_of = calloc(src->files.gl_pathc + 1, sizeof(size_t));
+    if (!src->paths || !src->part_of)
         return -1;
     src->npaths = 0;
     for (size_t i = 0; i < src->files.gl_pathc; i++) {
@@ -1117,6 +1121,7 @@ static int choose_shard_files(csv_source *src, size_t n)
             const char *file;
             h->opt_entry(src->ctx, "shard_files", k, NULL, &file);
             if (strcmp(file, src->files.gl_pathv[i]) == 0) {
+                src->part_of[src->npaths] = i;
                 src->paths[src->npaths++] = src->files.gl_pathv[i];
                 break;
             }
@@ -1228,6 +1233,12 @@ static int csv_source_open(mk_context *ctx, const mk_host *host, void **state)
     if (!src->ranged && src->paths == src->files.gl_pathv && host->opt_bool(ctx, "incremental") &&
         choose_files(src) != 0)
         return MK_ERROR;
+    /* Every file to read is a part from the start (a shard: every file of
+     * the glob), so that a row's label ("in/2024.csv" when there are
+     * several) does not depend on how far the read-ahead has got. */
+    char **all = src->part_of ? src->files.gl_pathv : src->paths;
+    for (size_t i = src->part_of ? src->files.gl_pathc : src->npaths; i-- > 0;)
+        host->source_part(ctx, (uint32_t)i, all[i]);
     src->buf = malloc(READ_BLOCK);
     if (!src->buf)
         return MK_NOMEM;
@@ -1318,6 +1329,7 @@ static void csv_source_close(void *state)
     }
     csv_inc_free(&src->inc);
     free(src->resume);
+    free(src->part_of);
     if (src->paths != src->files.gl_pathv)
         free(src->paths);
     globfree(&src->files);
