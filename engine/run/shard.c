@@ -572,9 +572,48 @@ static int sum_report(mk_run *run, const char *r, const char *re, double *elapse
 
 /* ---- the merge: joining the parts ------------------------------------------- */
 
-/* Append the file at path to f; skip_header: leave out its first record
- * (mekong's CSV writers quote every field that holds a quote or a line
- * break, so the first LF outside quotes ends it). */
+/* Leave out the first record of fd, writing the rest of the block it ends
+ * in to f (mekong's CSV writers quote every field that holds a quote or a
+ * line break, so the first LF outside quotes ends it).  0 or -1. */
+static int skip_first_record(int fd, mk_outfile *f, char *buf)
+{
+    int in_quote = 0;
+    ssize_t n;
+    while ((n = read(fd, buf, COPY_BLOCK)) > 0) {
+        for (ssize_t i = 0; i < n; i++) {
+            if (buf[i] == '"')
+                in_quote = !in_quote;
+            else if (buf[i] == '\n' && !in_quote)
+                return mk_outfile_write(f, buf + i + 1, (size_t)(n - i - 1));
+        }
+    }
+    return n < 0 ? -1 : 0;
+}
+
+/* The rest of fd to f: by the kernel (copy_file_range) where it can. */
+static int copy_rest(int fd, mk_outfile *f, char *buf)
+{
+    if (mk_outfile_flush(f) != 0)
+        return -1;
+    ssize_t n;
+    for (;;) {
+        n = copy_file_range(fd, NULL, f->fd, NULL, (size_t)1 << 30, 0);
+        if (n == 0)
+            return 0;
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            break;
+    }
+    if (errno != EXDEV && errno != ENOSYS && errno != EINVAL && errno != EOPNOTSUPP)
+        return -1;
+    while ((n = read(fd, buf, COPY_BLOCK)) > 0) /* not between these files: read and write */
+        if (mk_outfile_write(f, buf, (size_t)n) != 0)
+            return -1;
+    return n < 0 ? -1 : 0;
+}
+
+/* Append the file at path to f; skip_header: leave out its first record. */
 static int append_part(mk_outfile *f, const char *path, int skip_header, char *err, size_t len)
 {
     int fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -583,26 +622,13 @@ static int append_part(mk_outfile *f, const char *path, int skip_header, char *e
         return -1;
     }
     char *buf = malloc(COPY_BLOCK);
-    ssize_t n;
-    int in_quote = 0, rc = buf ? 0 : -1;
-    while (buf && (n = read(fd, buf, COPY_BLOCK)) > 0) {
-        size_t from = 0;
-        while (skip_header && from < (size_t)n) {
-            char c = buf[from++];
-            if (c == '"')
-                in_quote = !in_quote;
-            else if (c == '\n' && !in_quote)
-                skip_header = 0;
-        }
-        if (mk_outfile_write(f, buf + from, (size_t)n - from) != 0) {
-            rc = -1;
-            break;
-        }
-    }
-    if (buf && n < 0)
-        rc = -1;
+    int rc = !buf || (skip_header && skip_first_record(fd, f, buf) != 0) ||
+                     copy_rest(fd, f, buf) != 0
+                 ? -1
+                 : 0;
     if (rc)
-        snprintf(err, len, "cannot copy the part %s: %s", path, strerror(errno));
+        snprintf(err, len, "cannot copy the part %s: %s", path,
+                 buf ? strerror(f->err ? f->err : errno) : "out of memory");
     free(buf);
     close(fd);
     return rc;

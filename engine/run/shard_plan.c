@@ -186,6 +186,12 @@ static int scan_file(const char *path, const mk_step *src, int n, cut *cuts, uin
     const char *q = opt(src, "quote"), *d = opt(src, "delimiter");
     scan s = {q[0] ? q[0] : '"', d[0] ? d[0] : ',', ST_FIELD, 0, 0, 1, 0, 1, 0};
     int header = opt_true(src, "header");
+    /* the bytes that change nothing but an unquoted field's start, outside and inside quotes */
+    unsigned char plain_unquoted[256], plain_quoted[256];
+    memset(plain_quoted, 1, sizeof plain_quoted);
+    plain_quoted['\n'] = plain_quoted['\r'] = plain_quoted[(unsigned char)s.quote] = 0;
+    memcpy(plain_unquoted, plain_quoted, sizeof plain_unquoted);
+    plain_unquoted[(unsigned char)s.delim] = 0;
     cuts[0] = (cut){0, 1, 0};
     int next = 1, rc = 0;
     uint64_t off = 0;
@@ -199,6 +205,24 @@ static int scan_file(const char *path, const mk_step *src, int n, cut *cuts, uin
             break;
         }
         for (ssize_t i = 0; i < got; i++, off++) {
+            if (!s.ended && s.state != ST_QUOTED && buf[i] == (unsigned char)s.delim) {
+                s.state = ST_FIELD; /* as scan_byte() would, from any state but quoted */
+                s.prev_cr = 0;
+                continue;
+            }
+            const unsigned char *plain = s.state == ST_QUOTED ? plain_quoted : plain_unquoted;
+            if (!s.ended && s.state != ST_QUOTE_SEEN && plain[buf[i]]) {
+                /* a run of plain bytes changes nothing but an unquoted field's start */
+                ssize_t j = i + 1;
+                while (j < got && plain[buf[j]])
+                    j++;
+                if (s.state == ST_FIELD)
+                    s.state = ST_UNQUOTED;
+                s.prev_cr = 0;
+                off += (uint64_t)(j - i - 1);
+                i = j - 1;
+                continue;
+            }
             if (!scan_byte(&s, buf[i]) || next >= n)
                 continue;
             uint64_t header_records = header ? 1 : 0;
