@@ -291,6 +291,9 @@ static int point_outputs(mk_pipeline *p, const char *dir, const shard_plan *pl, 
     free(name);
     free(p->html_report_path);
     p->html_report_path = NULL;
+    /* the report too (not only --report): locks are taken beside every output */
+    if (replace(&p->report_path, shard_path(dir, pl, k, "report.json")) != 0)
+        return -1;
     for (size_t i = 0; i < p->nthresholds; i++)
         p->thresholds[i].max_share = 1.0; /* a share is never above 1: the merge decides */
     return replace(&p->state_dir, shard_path(dir, pl, k, "run"));
@@ -344,7 +347,7 @@ int mk_shard_prepare(mk_pipeline *p, const char *dir, const char *which, char **
                pl.shards, pl.shards - 1);
         rc = MK_EXIT_USAGE;
     } else if (point_source(p, &pl, k) != 0 || point_outputs(p, dir, &pl, k) != 0 ||
-               !(*report = shard_path(dir, &pl, k, "report.json"))) {
+               !(*report = strdup(p->report_path))) {
         mk_log(MK_LOG_ERROR, "%s: cannot prepare shard %d of plan %s", p->name, k, pl.id);
         rc = MK_EXIT_FAILED;
     } else {

@@ -105,15 +105,17 @@ single() {
     rm -rf "single-$1" && cp -r out "single-$1" && rm -rf out
 }
 
-# sharded NAME IN ENC N: plan, N shards one after the other, merge
+# sharded NAME IN ENC N: plan, N shards at once (as a scheduler runs them), merge
 sharded() {
     rm -rf out "shared-$1"
-    local v=(--set IN="$2" --set ENC="$3")
+    local v=(--set IN="$2" --set ENC="$3") pids=() i failed=0
     "$MEKONG" plan p.yaml --shards "$4" --dir "shared-$1" "${v[@]}" -q || return 1
     for ((i = 0; i < $4; i++)); do
-        "$MEKONG" run p.yaml --shard "$i" --dir "shared-$1" "${v[@]}" -q || return 1
+        "$MEKONG" run p.yaml --shard "$i" --dir "shared-$1" "${v[@]}" -q &
+        pids+=($!)
     done
-    "$MEKONG" merge p.yaml --dir "shared-$1" "${v[@]}" -q
+    for i in "${pids[@]}"; do wait "$i" || failed=1; done
+    [ $failed = 0 ] && "$MEKONG" merge p.yaml --dir "shared-$1" "${v[@]}" -q
 }
 
 # same NAME: out/ equals single-NAME/ (outputs byte for byte, report but times)
