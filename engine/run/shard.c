@@ -204,7 +204,7 @@ static int set_scalar(mk_step *s, const char *name, const char *value)
     return 0;
 }
 
-static int set_files(mk_step *s, const char *files, const char *end)
+static int set_files(mk_step *s, const char *dir, const char *files, const char *end)
 {
     mk_optval *ov = optval(s, "shard_files");
     if (!ov)
@@ -218,7 +218,9 @@ static int set_files(mk_step *s, const char *files, const char *end)
         if (!grown)
             return -1;
         ov->values = grown;
-        ov->values[n] = mk_json_string_decode(v, ve);
+        char *name = mk_json_string_decode(v, ve);
+        ov->values[n] = name ? mk_path_join(dir, name) : NULL; /* as the glob names it */
+        free(name);
         if (!ov->values[n])
             return -1;
         ov->count = ++n;
@@ -242,10 +244,13 @@ static int point_source(mk_pipeline *p, const shard_plan *pl, int k)
     mk_step *src = &p->sources[0];
     if (strcmp(pl->mode, "files") == 0) {
         const char *fe, *files = member(part, pe, "files", &fe);
-        return files ? set_files(src, files, fe) : -1;
+        return files ? set_files(src, p->dir, files, fe) : -1;
     }
     struct stat st;
-    if (!pl->file || stat(pl->file, &st) != 0 || (uint64_t)st.st_size != pl->size) {
+    char *file = pl->file ? mk_path_join(p->dir, pl->file) : NULL;
+    int same = file && stat(file, &st) == 0 && (uint64_t)st.st_size == pl->size;
+    free(file);
+    if (!same) {
         mk_log(MK_LOG_ERROR, "%s changed since the shard plan was made (%" PRIu64 " bytes then): "
                "make the plan again", pl->file ? pl->file : "the planned file", pl->size);
         return -1;

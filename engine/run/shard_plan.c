@@ -253,6 +253,15 @@ static void put_str(mk_outfile *f, const char *s)
     mk_json_write_string(f, s, strlen(s), MK_JSON_REPLACE, NULL);
 }
 
+/* A file as the plan names it: relative to the pipeline's folder when it is
+ * in it, so that plan, shards and merge may name the pipeline differently
+ * (relative here, absolute on the nodes). */
+static void put_file(mk_outfile *f, const mk_pipeline *p, const char *path)
+{
+    size_t n = strlen(p->dir);
+    put_str(f, strncmp(path, p->dir, n) == 0 && path[n] == '/' ? path + n + 1 : path);
+}
+
 static void put_num(mk_outfile *f, uint64_t v)
 {
     char b[32];
@@ -288,7 +297,7 @@ static void plan_head(mk_outfile *f, const mk_pipeline *p, int n, const char *mo
 
 /* Several files: shard k gets the files whose middle byte falls in its
  * k-th of the total (contiguous, in glob order). */
-static void plan_files(mk_outfile *f, const glob_t *g, int n)
+static void plan_files(mk_outfile *f, const mk_pipeline *p, const glob_t *g, int n)
 {
     uint64_t total = 0, *sizes = calloc(g->gl_pathc, sizeof(uint64_t));
     for (size_t i = 0; sizes && i < g->gl_pathc; i++) {
@@ -313,7 +322,7 @@ static void plan_files(mk_outfile *f, const glob_t *g, int n)
                 break;
             if (!first)
                 mk_outfile_puts(f, ", ");
-            put_str(f, g->gl_pathv[i]);
+            put_file(f, p, g->gl_pathv[i]);
             first = 0;
             before += sizes ? sizes[i] : 0;
             i++;
@@ -324,11 +333,11 @@ static void plan_files(mk_outfile *f, const glob_t *g, int n)
     free(sizes);
 }
 
-static void plan_ranges(mk_outfile *f, const char *path, const cut *cuts, int n, uint64_t size,
-                        uint64_t lines, uint64_t records)
+static void plan_ranges(mk_outfile *f, const mk_pipeline *p, const char *path, const cut *cuts,
+                        int n, uint64_t size, uint64_t lines, uint64_t records)
 {
     mk_outfile_puts(f, ",\n  \"file\": ");
-    put_str(f, path);
+    put_file(f, p, path);
     mk_outfile_puts(f, ",\n  \"size\": ");
     put_num(f, size);
     mk_outfile_puts(f, ",\n  \"lines\": ");
@@ -384,7 +393,7 @@ int mk_shard_plan(const mk_pipeline *p, int n, const char *dir)
         mk_log(MK_LOG_ERROR, "cannot write the shard plan: %s", plan ? msg : "out of memory");
     if (f && g.gl_pathc > 1) {
         plan_head(f, p, n, "files");
-        plan_files(f, &g, n);
+        plan_files(f, p, &g, n);
     } else if (f) {
         cut *cuts = calloc((size_t)n, sizeof(cut));
         uint64_t size = 0, lines = 0, records = 0;
@@ -394,7 +403,7 @@ int mk_shard_plan(const mk_pipeline *p, int n, const char *dir)
             rc = MK_EXIT_USAGE;
         } else {
             plan_head(f, p, n, "ranges");
-            plan_ranges(f, g.gl_pathv[0], cuts, n, size, lines, records);
+            plan_ranges(f, p, g.gl_pathv[0], cuts, n, size, lines, records);
         }
         free(cuts);
     }

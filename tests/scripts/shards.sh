@@ -144,6 +144,19 @@ union files 'many/*.csv' utf-8 4
 grep -q '"mode": "ranges"' shared-tcvn3/plan.json && grep -q '"mode": "files"' shared-files/plan.json ||
     fail "union: the plans are not of the expected modes"
 
+# the pipeline named otherwise on the nodes (absolute there, relative to plan)
+rm -rf out shared-abs
+"$MEKONG" plan p.yaml --shards 3 --dir shared-abs --set 'IN=many/*.csv' --set ENC=utf-8 -q
+for i in 0 1 2; do
+    "$MEKONG" run "$work/p.yaml" --shard $i --dir "$work/shared-abs" --set 'IN=many/*.csv' --set ENC=utf-8 -q
+done
+if (cd / && "$MEKONG" merge "$work/p.yaml" --dir "$work/shared-abs" --set 'IN=many/*.csv' --set ENC=utf-8 -q) &&
+    cmp -s single-files/out.csv out/out.csv && ! grep -q "\"$work" shared-abs/plan.json; then
+    ok "paths: the plan names files relative to the pipeline; shards and merge may name it absolutely"
+else
+    fail "paths: a plan made with a relative pipeline path does not run with an absolute one"
+fi
+
 # more shards than files and than records
 single tiny tiny.csv utf-8
 if sharded files9 'many/*.csv' utf-8 9 && same files && sharded tiny tiny.csv utf-8 5 && same tiny; then
