@@ -27,6 +27,9 @@ if [ "$mode" = test ]; then
     # tests/scripts/pg.sh starts its own throwaway PostgreSQL cluster
     # (initdb, pg_ctl, psql from these packages).
     packages+=(postgresql postgresql-client)
+    # tests/scripts/shards-slurm.sh starts its own single-node Slurm cluster
+    # (munged, slurmctld -D, slurmd -D; no systemd needed).
+    packages+=(slurm-wlm munge)
 fi
 
 missing=()

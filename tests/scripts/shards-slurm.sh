@@ -29,9 +29,13 @@ stop() {
     # the jobs are over (slurm_round waits); their slurmstepd exit within a second
     for _ in $(seq 20); do [ -z "$(ls "$work/spool" 2> /dev/null | grep -v -e '^cred_state' -e '^hwloc')" ] && break; sleep 0.2; done
     for pid in "${pids[@]}"; do kill "$pid" 2> /dev/null; done
-    [ -f "$work/munge/pid" ] && kill "$(cat "$work/munge/pid")" 2> /dev/null
     for pid in "${pids[@]}"; do wait "$pid" 2> /dev/null; done
-    sleep 0.2
+    if [ -f "$work/munge/pid" ]; then # munged is not our child: wait for it to go
+        local m
+        m=$(cat "$work/munge/pid")
+        kill "$m" 2> /dev/null
+        for _ in $(seq 50); do kill -0 "$m" 2> /dev/null || break; sleep 0.1; done
+    fi
     rm -rf "$work"
 }
 trap stop EXIT
