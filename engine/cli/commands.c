@@ -12,7 +12,7 @@
 const mk_command mk_commands[] = {
     {"run",
      "mekong run PIPELINE [--set NAME=VALUE]... [--report FILE] [--full-refresh] "
-     "[--quiet|--verbose]",
+     "[--shard I|auto --dir SHARED] [--quiet|--verbose]",
      "Run a pipeline: read its sources, apply its transforms, write its sinks, its rejects\n"
      "file and its run report.  Outputs appear only when the run succeeds.\n"
      "  --set NAME=VALUE   define ${NAME} for the pipeline file (before the environment)\n"

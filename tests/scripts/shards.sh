@@ -249,3 +249,33 @@ if [ $rc = 0 ] && same utf8-bom && [ $rc2 = 2 ] && grep -q JOB_COMPLETION_INDEX 
 else
     fail "auto: --shard auto (exit $rc, without the variables $rc2)"
 fi
+
+# header: false in and out, JSON Lines rejects: nothing to leave out when joining
+cat > nh.yaml <<'YAML'
+sources:
+  - name: in
+    plugin: csv
+    path: nh.csv
+    header: false
+    columns: [a, b, c]
+transforms:
+  - plugin: map
+    provenance: { record: r, line: l }
+sinks:
+  - plugin: csv
+    path: nh/out.csv
+    header: false
+rejects: nh/rejects.jsonl
+report: nh/report.json
+YAML
+tail -n +2 one-utf8.csv > nh.csv
+"$MEKONG" run nh.yaml -q && mv nh nh-single
+"$MEKONG" plan nh.yaml --shards 3 --dir shared-nh -q &&
+    for i in 0 1 2; do "$MEKONG" run nh.yaml --shard $i --dir shared-nh -q; done &&
+    "$MEKONG" merge nh.yaml --dir shared-nh -q
+if cmp -s nh-single/out.csv nh/out.csv && cmp -s nh-single/rejects.jsonl nh/rejects.jsonl &&
+    [ "$(wc -l < nh/rejects.jsonl)" -gt 10 ]; then
+    ok "no-header: header: false, a headerless csv sink and JSON Lines rejects join exactly"
+else
+    fail "no-header: the joined outputs differ from one run's"
+fi
