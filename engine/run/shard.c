@@ -710,10 +710,13 @@ static void merge_thresholds(mk_run *run)
         double share = checked ? (double)rejected / (double)checked : 0.0;
         if (share <= t->max_share)
             continue;
-        char msg[1024];
-        snprintf(msg, sizeof msg, "%s%s rejected %.2f%% of the rows%s; the limit is %.2f%%",
-                 t->rule ? "rule " : "all rules", t->rule ? t->rule : "", share * 100,
-                 t->rule ? " it checked" : "", t->max_share * 100);
+        char msg[1024]; /* the words of run.c's check_thresholds */
+        if (t->rule)
+            snprintf(msg, sizeof msg, "rule %s rejected %.2f%% of the rows it checked; the limit "
+                     "is %.2f%%", t->rule, share * 100, t->max_share * 100);
+        else
+            snprintf(msg, sizeof msg, "%.2f%% of rows were rejected; the limit is %.2f%%",
+                     share * 100, t->max_share * 100);
         char **grown = realloc(run->threshold_failures,
                                (run->nthreshold_failures + 1) * sizeof(char *));
         if (grown) {

@@ -279,3 +279,20 @@ if cmp -s nh-single/out.csv nh/out.csv && cmp -s nh-single/rejects.jsonl nh/reje
 else
     fail "no-header: the joined outputs differ from one run's"
 fi
+
+# a threshold crossed by the totals: the merge exits 3 and publishes only the report, as one run
+sed 's/max_rejected: 50%/max_rejected: 0.1%/' p.yaml > t.yaml
+rm -rf out shared-t
+"$MEKONG" run t.yaml "${v[@]}" -q 2> /dev/null
+rc1=$?
+mv out t-single
+"$MEKONG" plan t.yaml --shards 3 --dir shared-t "${v[@]}" -q
+for i in 0 1 2; do "$MEKONG" run t.yaml --shard $i --dir shared-t "${v[@]}" -q; done
+"$MEKONG" merge t.yaml --dir shared-t "${v[@]}" -q 2> /dev/null
+rc2=$?
+if [ $rc1 = 3 ] && [ $rc2 = 3 ] && [ "$(ls out)" = report.json ] &&
+    [ "$(strip t-single/report.json)" = "$(strip out/report.json)" ]; then
+    ok "threshold: checked on the merged totals: exit 3, nothing but the report, the same report"
+else
+    fail "threshold: single run exit $rc1, merge exit $rc2, outputs: $(ls out | tr '\n' ' ')"
+fi
