@@ -296,3 +296,18 @@ if [ $rc1 = 3 ] && [ $rc2 = 3 ] && [ "$(ls out)" = report.json ] &&
 else
     fail "threshold: single run exit $rc1, merge exit $rc2, outputs: $(ls out | tr '\n' ' ')"
 fi
+
+# UTF-16 is refused; a file that changed after the plan fails the shard
+"$MEKONG" plan p.yaml --shards 2 --dir shared-u --set IN=one-utf8.csv --set ENC=utf-16 2> u.err
+rc1=$?
+cp one-utf8.csv grown.csv
+"$MEKONG" plan p.yaml --shards 2 --dir shared-g --set IN=grown.csv --set ENC=utf-8 -q
+echo "20001,x,y" >> grown.csv
+"$MEKONG" run p.yaml --shard 1 --dir shared-g --set IN=grown.csv --set ENC=utf-8 2> g.err
+rc2=$?
+if [ $rc1 = 2 ] && grep -q 'UTF-16' u.err && [ ! -e shared-u/plan.json ] && [ $rc2 = 1 ] &&
+    grep -q 'changed since the shard plan' g.err; then
+    ok "refusals: UTF-16 is not split (exit 2); a file grown since the plan fails the shard (exit 1)"
+else
+    fail "refusals: UTF-16 plan exit $rc1, grown file shard exit $rc2"
+fi
