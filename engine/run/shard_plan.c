@@ -158,6 +158,31 @@ static int scan_byte(scan *s, unsigned char c)
     return boundary;
 }
 
+/* Outside quotes, only a quote or a line end can change more than whether
+ * the next byte starts a field: find the first of them in buf[i, got) with
+ * memchr (one line at a time) and set the state the bytes before it leave.
+ * Returns where that byte is (i when buf[i] is one, or the state is not
+ * plain unquoted). */
+static ssize_t unquoted_run(scan *s, const unsigned char *buf, ssize_t i, ssize_t got)
+{
+    if (s->ended || (s->state != ST_FIELD && s->state != ST_UNQUOTED))
+        return i;
+    const unsigned char *b = buf + i, *e = buf + got;
+    const unsigned char *lf = memchr(b, '\n', (size_t)(e - b));
+    const unsigned char *stop = lf ? lf : e;
+    const unsigned char *q = memchr(b, (unsigned char)s->quote, (size_t)(stop - b));
+    if (q)
+        stop = q;
+    const unsigned char *cr = memchr(b, '\r', (size_t)(stop - b));
+    if (cr)
+        stop = cr;
+    if (stop == b)
+        return i;
+    s->state = stop[-1] == (unsigned char)s->delim ? ST_FIELD : ST_UNQUOTED;
+    s->prev_cr = 0;
+    return (ssize_t)(stop - buf);
+}
+
 /* Where a range starts: byte, line, records before it. */
 typedef struct cut {
     uint64_t offset, line, records;
@@ -205,22 +230,23 @@ static int scan_file(const char *path, const mk_step *src, int n, cut *cuts, uin
             break;
         }
         for (ssize_t i = 0; i < got; i++, off++) {
-            if (!s.ended && s.state != ST_QUOTED && buf[i] == (unsigned char)s.delim) {
-                s.state = ST_FIELD; /* as scan_byte() would, from any state but quoted */
-                s.prev_cr = 0;
+            ssize_t j = unquoted_run(&s, buf, i, got);
+            if (j > i) { /* plain bytes and delimiters outside quotes */
+                off += (uint64_t)(j - i - 1);
+                i = j - 1;
                 continue;
             }
             const unsigned char *plain = s.state == ST_QUOTED ? plain_quoted : plain_unquoted;
             if (!s.ended && s.state != ST_QUOTE_SEEN && plain[buf[i]]) {
                 /* a run of plain bytes changes nothing but an unquoted field's start */
-                ssize_t j = i + 1;
-                while (j < got && plain[buf[j]])
-                    j++;
+                ssize_t k = i + 1;
+                while (k < got && plain[buf[k]])
+                    k++;
                 if (s.state == ST_FIELD)
                     s.state = ST_UNQUOTED;
                 s.prev_cr = 0;
-                off += (uint64_t)(j - i - 1);
-                i = j - 1;
+                off += (uint64_t)(k - i - 1);
+                i = k - 1;
                 continue;
             }
             if (!scan_byte(&s, buf[i]) || next >= n)
