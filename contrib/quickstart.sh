@@ -30,6 +30,9 @@ if [ "$mode" = test ]; then
     # (initdb, pg_ctl, psql from these packages).
     packages+=(postgresql postgresql-client)
     packages+=(systemd) # systemd-analyze verify of contrib/systemd/ (tests/scripts/contrib.sh)
+    # tests/scripts/shards-slurm.sh starts its own single-node Slurm cluster
+    # (munged, slurmctld -D, slurmd -D; no systemd needed).
+    packages+=(slurm-wlm munge)
 fi
 
 missing=()

@@ -25,7 +25,8 @@ static int is_value_option(const char *arg)
 {
     return strcmp(arg, "--set") == 0 || strcmp(arg, "--report") == 0 ||
            strcmp(arg, "--plugin-dir") == 0 || strcmp(arg, "--log-format") == 0 ||
-           strcmp(arg, "--metrics") == 0;
+           strcmp(arg, "--metrics") == 0 || strcmp(arg, "--shards") == 0 ||
+           strcmp(arg, "--shard") == 0 || strcmp(arg, "--dir") == 0;
 }
 
 /* --set NAME=VALUE: split val at '=' and add it to the variables. */
@@ -49,7 +50,19 @@ static int add_var(mk_cli_args *a, char *val, const char *cmd)
 /* An option that takes a value (is_value_option), with its value val. */
 static int value_option(mk_cli_args *a, const char *arg, char *val, const char *cmd)
 {
-    if (strcmp(arg, "--report") == 0) {
+    int plan = strcmp(cmd, "plan") == 0, run = strcmp(cmd, "run") == 0;
+    if ((strcmp(arg, "--shards") == 0 && !plan) || (strcmp(arg, "--shard") == 0 && !run) ||
+        (strcmp(arg, "--dir") == 0 && !plan && !run && strcmp(cmd, "merge") != 0)) {
+        fprintf(stderr, "mekong %s: unknown option '%s'; see 'mekong help %s'\n", cmd, arg, cmd);
+        return MK_EXIT_USAGE;
+    }
+    if (strcmp(arg, "--shards") == 0) {
+        a->shards = val;
+    } else if (strcmp(arg, "--shard") == 0) {
+        a->shard = val;
+    } else if (strcmp(arg, "--dir") == 0) {
+        a->dir = val;
+    } else if (strcmp(arg, "--report") == 0) {
         a->report = val;
     } else if (strcmp(arg, "--metrics") == 0) {
         if (strcmp(cmd, "run") != 0) {

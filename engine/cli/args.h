@@ -22,6 +22,9 @@ typedef struct mk_cli_args {
     const char *metrics; /* --metrics PATH (run) */
     int full_refresh; /* run --full-refresh */
     int reset;        /* state --reset */
+    const char *shards; /* plan --shards N */
+    const char *shard;  /* run --shard I|auto */
+    const char *dir;    /* plan, run --shard, merge: --dir SHARED */
 } mk_cli_args;
 
 /* Parse the arguments of command cmd into a; want_pipeline: one PIPELINE

@@ -16,6 +16,7 @@
 #include <pthread.h>
 #include <semaphore.h>
 #include <signal.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -24,6 +25,7 @@
 #include "commands.h"
 #include "log.h"
 #include "run/run.h"
+#include "run/shard.h"
 #include "util/outfile.h"
 
 #define STOP_GRACE_MS 1200 /* the promise is 2 s from the signal to the end */
@@ -81,7 +83,21 @@ static int run_loaded(mk_pipeline *p, const mk_cli_args *a)
     o.full_refresh = a->full_refresh;
     o.dry_run = a->dry_run;
     o.metrics_path = a->metrics;
-    return mk_run_pipeline(p, &o);
+    if (!a->shard != !a->dir) {
+        mk_log(MK_LOG_ERROR, "mekong run: --shard and --dir go together (--shard I|auto --dir "
+               "SHARED); see 'mekong help run'");
+        return MK_EXIT_USAGE;
+    }
+    if (!a->shard)
+        return mk_run_pipeline(p, &o);
+    char *report;
+    int rc = mk_shard_prepare(p, a->dir, a->shard, &report);
+    if (rc == MK_EXIT_OK) {
+        o.report_path = report; /* the shard's own; --report is the merge's business */
+        rc = mk_run_pipeline(p, &o);
+    }
+    free(report);
+    return rc;
 }
 
 int mk_cmd_run(int argc, char **argv)

@@ -12,7 +12,7 @@
 const mk_command mk_commands[] = {
     {"run",
      "mekong run PIPELINE [--set NAME=VALUE]... [--report FILE] [--full-refresh] [--dry-run] "
-     "[--quiet|--verbose]",
+     "[--shard I|auto --dir SHARED] [--quiet|--verbose]",
      "Run a pipeline: read its sources, apply its transforms, write its sinks, its rejects\n"
      "file and its run report.  Outputs appear only when the run succeeds.\n"
      "  --set NAME=VALUE   define ${NAME} for the pipeline file (before the environment)\n"
@@ -27,8 +27,22 @@ const mk_command mk_commands[] = {
      "Exit status: 0 success, 1 the run failed (nothing published), 2 usage or pipeline\n"
      "file error, 3 a quality threshold or drift check failed (outputs not published by\n"
      "default), 4 another run holds the lock (lock_wait: seconds to wait; nothing touched).\n"
+     "  --shard I|auto --dir SHARED   run shard I of the plan in SHARED (see mekong plan);\n"
+     "                     auto: JOB_COMPLETION_INDEX, or SLURM_ARRAY_TASK_ID - SLURM_ARRAY_TASK_MIN\n"
      "See mekong(1).",
      mk_cmd_run},
+    {"plan", "mekong plan PIPELINE --shards N --dir SHARED [--set NAME=VALUE]...",
+     "Plan a run as N shards (docs/SCALE.md): write SHARED/plan.json, which gives each shard\n"
+     "whole files of the csv source, or byte ranges of its one file that start on record\n"
+     "boundaries, with the line and record numbers they start at.  Then run every shard\n"
+     "(mekong run PIPELINE --shard I --dir SHARED) and merge them.",
+     mk_cmd_plan},
+    {"merge", "mekong merge PIPELINE --dir SHARED [--report FILE] [--set NAME=VALUE]...",
+     "Merge the shards of the plan in SHARED: refused unless every shard finished; then each\n"
+     "sink's parts are joined in plan order (one header), the rejects too, the shards' reports\n"
+     "are added up into one, thresholds are checked on the totals, and all of it is published\n"
+     "as one set, as one run would.  Running it again publishes the same outputs again.",
+     mk_cmd_merge},
     {"state", "mekong state PIPELINE [--reset] [--set NAME=VALUE]...",
      "Show what the pipeline's steps saved for the next run (incremental marks, the files a\n"
      "csv source with incremental: true has loaded): the state file(s), indented.\n"

@@ -38,5 +38,7 @@ int mk_cmd_help(int argc, char **argv);    /* cmd_help.c */
 int mk_cmd_preview(int argc, char **argv); /* cmd_preview.c */
 int mk_cmd_history(int argc, char **argv); /* cmd_history.c */
 int mk_cmd_state(int argc, char **argv);   /* cmd_state.c */
+int mk_cmd_plan(int argc, char **argv);    /* cmd_plan.c */
+int mk_cmd_merge(int argc, char **argv);   /* cmd_plan.c */
 
 #endif

@@ -97,7 +97,7 @@ static int transform_batch(mk_run *run, mk_context *t, const mk_batch *source_ba
 {
     if (grow_bytes(&run->fate, &run->fate_cap, in->nrows) != 0)
         return mk_run_fail(run, "out of memory");
-    if (in->nrows) /* fate is still NULL when no batch had rows */
+    if (in->nrows) /* an empty batch (an empty shard) before any other: fate is still NULL */
         memset(run->fate, 0, in->nrows);
     mk_batch_reset(out, in->schema);
     mk_call call = {in, source_batch, run->fate, NULL, 0, 0};

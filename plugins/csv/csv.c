@@ -45,6 +45,16 @@ static const mk_option_decl source_options[] = {
     {"incremental", MK_OPT_BOOL, 0, "false",
      "read only files new or changed since the last successful run, and only the rows appended "
      "to a file that grew (state: path, size, mtime, SHA-256); see docs/OPERATIONS.md"},
+    /* set by `mekong run --shard` from the shard plan (docs/SCALE.md) */
+    {"shard_files", MK_OPT_LIST, 0, NULL,
+     "read only these files of the glob (as the glob names them), in glob order; none: only the "
+     "first file's header (an empty shard)"},
+    {"shard_range", MK_OPT_STRING, 0, NULL,
+     "START-END: of the one file, read the header and then only bytes [START, END); START is a "
+     "record boundary, with shard_line and shard_record"},
+    {"shard_line", MK_OPT_INT, 0, "1", "with shard_range: the line number at byte START"},
+    {"shard_record", MK_OPT_INT, 0, "0",
+     "with shard_range: the records before byte START, the header not counted"},
     {NULL, 0, 0, NULL, NULL},
 };
 

@@ -124,6 +124,11 @@ typedef struct csv_source {
     csv_sha256 sha;        /* of the current file's bytes */
     char mtime[40];        /* of the current file, at open */
     char inc_error[512];   /* a failure to remember a file (read-ahead thread) */
+
+    /* shard_range: (mekong run --shard) the one file is read from resume[0] to range_end */
+    int ranged;
+    uint64_t range_end;
+    size_t *part_of;       /* shard_files: paths[i] is part part_of[i] (its place in the glob) */
 } csv_source;
 
 static int no_space(unsigned char c)
@@ -351,7 +356,8 @@ static void on_record(int c, void *data)
         }
         memcpy(&MK_CELL(src->batch, r, 0), src->fields, src->ncols * sizeof(mk_value));
         src->batch->info[r].position = src->record_line;
-        src->batch->info[r].part = (uint32_t)src->file_index;
+        src->batch->info[r].part =
+            (uint32_t)(src->part_of ? src->part_of[src->file_index] : src->file_index);
         if (src->has_records)
             src->batch->record[r] = src->record;
     }
@@ -506,6 +512,11 @@ static int open_file(csv_source *src)
         src->jump_after_header = grew && src->header_wanted;
         src->jump_pending = grew && !src->header_wanted;
     }
+    if (src->ranged) { /* the header first (at byte 0), then the range */
+        int later = src->resume[0].offset > 0;
+        src->jump_after_header = later && src->header_wanted;
+        src->jump_pending = later && !src->header_wanted;
+    }
     src->pos = src->len = 0;
     src->eof = 0;
     src->file_offset = 0;
@@ -532,7 +543,8 @@ static int open_file(csv_source *src)
     csv_set_quote(&src->parser, (unsigned char)src->quote);
     csv_set_space_func(&src->parser, no_space);
     csv_set_blk_size(&src->parser, 1u << 16);
-    src->host->source_part(src->ctx, (uint32_t)src->file_index, src->path);
+    size_t part = src->part_of ? src->part_of[src->file_index] : src->file_index;
+    src->host->source_part(src->ctx, (uint32_t)part, src->path);
     return 0;
 }
 
@@ -616,8 +628,14 @@ static int convert_utf16_block(csv_source *src, size_t n)
 static int read_block(csv_source *src)
 {
     ssize_t n;
+    size_t want = READ_BLOCK;
+    if (src->ranged) { /* the range ends at range_end: the end of the file for this run */
+        uint64_t left = src->range_end > src->file_offset ? src->range_end - src->file_offset : 0;
+        if (left < want)
+            want = (size_t)left;
+    }
     do
-        n = read(src->fd, src->buf, READ_BLOCK);
+        n = read(src->fd, src->buf, want);
     while (n < 0 && errno == EINTR);
     if (n < 0) {
         src->host->error(src->ctx, "cannot read %s: %s", src->path, strerror(errno));
@@ -1130,6 +1148,89 @@ static int choose_files(csv_source *src)
     return 0;
 }
 
+/* shard_files: keep in src->paths only the files the shard plan gave this
+ * shard ("-" alone: none; the first file then gives only the header). */
+static int choose_shard_files(csv_source *src, size_t n)
+{
+    const mk_host *h = src->host;
+    src->paths = calloc(src->files.gl_pathc + 1, sizeof(char *));
+    src->part_of = calloc(src->files.gl_pathc + 1, sizeof(size_t));
+    if (!src->paths || !src->part_of)
+        return -1;
+    src->npaths = 0;
+    for (size_t i = 0; i < src->files.gl_pathc; i++) {
+        for (size_t k = 0; k < n; k++) {
+            const char *file;
+            h->opt_entry(src->ctx, "shard_files", k, NULL, &file);
+            if (strcmp(file, src->files.gl_pathv[i]) == 0) {
+                src->part_of[src->npaths] = i;
+                src->paths[src->npaths++] = src->files.gl_pathv[i];
+                break;
+            }
+        }
+    }
+    const char *first;
+    h->opt_entry(src->ctx, "shard_files", 0, NULL, &first);
+    int none = n == 1 && strcmp(first, "-") == 0;
+    if (src->npaths != n && !none) {
+        h->error(src->ctx, "shard_files names %zu file(s), %zu of them match %s: the files "
+                 "changed since the shard plan was made; make the plan again (mekong plan)",
+                 n, src->npaths, h->opt_string(src->ctx, "path"));
+        return -1;
+    }
+    if (none && src->files.gl_pathc && src->header_wanted) {
+        src->paths[src->npaths++] = src->files.gl_pathv[0]; /* for its header only */
+        src->header_only = 1;
+    }
+    return 0;
+}
+
+/* shard_range START-END with shard_line and shard_record: read one range
+ * of the one file (docs/SCALE.md). */
+static int choose_shard_range(csv_source *src, const char *range)
+{
+    const mk_host *h = src->host;
+    unsigned long long start, end;
+    char tail;
+    if (sscanf(range, "%llu-%llu%c", &start, &end, &tail) != 2 || end < start) {
+        h->error(src->ctx, "shard_range must be START-END (bytes, START <= END), not '%s'", range);
+        return -1;
+    }
+    if (src->npaths != 1) {
+        h->error(src->ctx, "shard_range reads one file, but %s matches %zu",
+                 h->opt_string(src->ctx, "path"), src->npaths);
+        return -1;
+    }
+    src->resume = calloc(1, sizeof(csv_resume));
+    if (!src->resume)
+        return -1;
+    src->ranged = 1;
+    src->range_end = end;
+    src->resume[0].offset = start;
+    src->resume[0].line = (uint64_t)h->opt_int(src->ctx, "shard_line");
+    src->resume[0].record = (uint64_t)h->opt_int(src->ctx, "shard_record");
+    return 0;
+}
+
+static int choose_shard(csv_source *src)
+{
+    const mk_host *h = src->host;
+    size_t nfiles = h->opt_count(src->ctx, "shard_files");
+    const char *range = h->opt_string(src->ctx, "shard_range");
+    if (!nfiles && !range)
+        return 0;
+    if (h->opt_bool(src->ctx, "incremental")) {
+        h->error(src->ctx, "incremental: true cannot be read as shards (not yet): run the "
+                 "pipeline as one run");
+        return -1;
+    }
+    if (nfiles && range) {
+        h->error(src->ctx, "give shard_files or shard_range, not both");
+        return -1;
+    }
+    return nfiles ? choose_shard_files(src, nfiles) : choose_shard_range(src, range);
+}
+
 static int csv_source_open(mk_context *ctx, const mk_host *host, void **state)
 {
     csv_source *src = calloc(1, sizeof(*src));
@@ -1169,12 +1270,28 @@ static int csv_source_open(mk_context *ctx, const mk_host *host, void **state)
     }
     src->paths = src->files.gl_pathv;
     src->npaths = src->files.gl_pathc;
-    if (host->opt_bool(ctx, "incremental") && choose_files(src) != 0)
+    if (choose_shard(src) != 0)
         return MK_ERROR;
+    if (!src->ranged && src->paths == src->files.gl_pathv && host->opt_bool(ctx, "incremental") &&
+        choose_files(src) != 0)
+        return MK_ERROR;
+    /* Every file to read is a part from the start (a shard: every file of
+     * the glob), so that a row's label ("in/2024.csv" when there are
+     * several) does not depend on how far the read-ahead has got. */
+    char **all = src->part_of ? src->files.gl_pathv : src->paths;
+    for (size_t i = src->part_of ? src->files.gl_pathc : src->npaths; i-- > 0;)
+        host->source_part(ctx, (uint32_t)i, all[i]);
     src->buf = malloc(READ_BLOCK);
     if (!src->buf)
         return MK_NOMEM;
-    if (set_encoding(src) != 0 || set_columns(src) != 0 || read_header(src) != 0)
+    if (set_encoding(src) != 0 || set_columns(src) != 0)
+        return MK_ERROR;
+    if (src->ranged && src->utf16) {
+        host->error(ctx, "shard_range cannot split UTF-16 (convert the file to UTF-8, or run it "
+                    "as one shard)");
+        return MK_ERROR;
+    }
+    if (read_header(src) != 0)
         return MK_ERROR;
     if (!src->schema) /* every file empty */
         src->schema = host->schema_intern(ctx, NULL, 0);
@@ -1254,6 +1371,7 @@ static void csv_source_close(void *state)
     }
     csv_inc_free(&src->inc);
     free(src->resume);
+    free(src->part_of);
     if (src->paths != src->files.gl_pathv)
         free(src->paths);
     globfree(&src->files);

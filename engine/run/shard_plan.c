@@ -1,0 +1,447 @@
+/*
+ * shard_plan.c -- `mekong plan`: which pipelines can run as shards, and
+ * the shard plan (see shard.h, docs/SCALE.md).
+ *
+ * The one csv source is split either by whole files (a glob matching
+ * several files: contiguous runs of files of about equal bytes, in glob
+ * order) or, for one file, by byte ranges.  A range starts on a record
+ * boundary: the plan reads the file once with the states libcsv reads it
+ * with (field start, unquoted, quoted, quote seen in a quoted field), so a
+ * quoted field holding line breaks never splits, and counts lines (LF,
+ * CRLF or CR alone, as the csv source does) and records as it goes, so
+ * each range knows the line and record numbers it starts at.  The
+ * delimiter, the quote and line ends are ASCII in every single-byte
+ * encoding the source reads (TCVN3, VNI, Windows-1258, ...) and in UTF-8,
+ * so the pass works on the bytes; a UTF-8 BOM stays in the header's range.
+ * UTF-16 is refused.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <glob.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "run.h"
+#include "shard.h"
+#include "util/outfile.h"
+#include "util/textout.h"
+
+#define SCAN_BLOCK (1u << 20)
+
+static const char *opt(const mk_step *s, const char *name)
+{
+    const mk_optval *ov = mk_step_option(s, name);
+    return ov && ov->value ? ov->value : "";
+}
+
+static int opt_true(const mk_step *s, const char *name)
+{
+    const char *v = opt(s, name);
+    return strcasecmp(v, "true") == 0 || strcasecmp(v, "yes") == 0 ||
+           strcasecmp(v, "on") == 0 || strcmp(v, "1") == 0;
+}
+
+static int is_dedupe(const mk_step *steps, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(steps[i].plugin_name, "dedupe") == 0)
+            return 1;
+    return 0;
+}
+
+int mk_shard_supported(const mk_pipeline *p, char *msg, size_t len)
+{
+    if (p->nsources != 1 || strcmp(p->sources[0].plugin_name, "csv") != 0) {
+        snprintf(msg, len, "shards need exactly one source, of plugin csv (this pipeline has %zu "
+                 "source(s)%s%s); other sources are not split yet", p->nsources,
+                 p->nsources ? ", the first of plugin " : "",
+                 p->nsources ? p->sources[0].plugin_name : "");
+        return 0;
+    }
+    if (opt_true(&p->sources[0], "incremental")) {
+        snprintf(msg, len, "source %s has incremental: true, which shards do not support yet",
+                 p->sources[0].name);
+        return 0;
+    }
+    if (is_dedupe(p->transforms, p->ntransforms) ||
+        is_dedupe(p->sources[0].chain, p->sources[0].chain_len)) {
+        snprintf(msg, len, "a dedupe step decides over all rows; dedupe across shards (the second "
+                 "stage of docs/SCALE.md) is not built yet: run this pipeline as one run");
+        return 0;
+    }
+    for (size_t i = 0; i < p->nsinks; i++) {
+        const char *pl = p->sinks[i].plugin_name;
+        if (strcmp(pl, "csv") != 0 && strcmp(pl, "jsonl") != 0) {
+            snprintf(msg, len, "sink %s (plugin %s) cannot be merged from shards yet; only csv "
+                     "and jsonl sinks can", p->sinks[i].name, pl);
+            return 0;
+        }
+    }
+    return 1;
+}
+
+/* ---- the quote-parity pass ---------------------------------------------- */
+
+enum { ST_FIELD, ST_UNQUOTED, ST_QUOTED, ST_QUOTE_SEEN };
+
+typedef struct scan {
+    char quote, delim;
+    int state;
+    int prev_cr;          /* the byte before was a CR */
+    int ended;            /* the byte before ended a record (outside quotes) */
+    uint64_t line;        /* line of the next byte */
+    uint64_t records;     /* records ended so far */
+    uint64_t cut_line, cut_records; /* line and records at the last boundary */
+} scan;
+
+/* Advance over one byte c; 1 when a record boundary lies just before c
+ * (the bytes before it end a record, and c does not continue that
+ * record's line end). */
+static int scan_byte(scan *s, unsigned char c)
+{
+    int boundary = 0;
+    if (s->ended) {
+        if (c == '\n' && s->prev_cr) { /* the LF of a CRLF */
+            s->prev_cr = 0;
+            return 0;
+        }
+        s->ended = 0;
+        boundary = 1; /* before c: c may be a line end itself (a blank line) */
+        s->cut_line = s->line;
+        s->cut_records = s->records;
+    }
+    if (c == '\n') {
+        if (!s->prev_cr)
+            s->line++;
+    } else if (c == '\r') {
+        s->line++;
+    }
+    s->prev_cr = c == '\r';
+    int eol = c == '\n' || c == '\r';
+    switch (s->state) {
+    case ST_QUOTED:
+        if (c == (unsigned char)s->quote)
+            s->state = ST_QUOTE_SEEN;
+        break;
+    case ST_QUOTE_SEEN: /* libcsv: "" is a quote; after "x the field goes on quoted */
+        if (c == (unsigned char)s->quote)
+            s->state = ST_QUOTED;
+        else if (c == (unsigned char)s->delim)
+            s->state = ST_FIELD;
+        else if (eol)
+            s->ended = 1, s->records++, s->state = ST_FIELD;
+        else
+            s->state = ST_QUOTED;
+        break;
+    case ST_FIELD:
+        if (c == (unsigned char)s->quote) {
+            s->state = ST_QUOTED;
+            break;
+        }
+        /* fall through */
+    default:
+        if (c == (unsigned char)s->delim)
+            s->state = ST_FIELD;
+        else if (eol)
+            s->ended = 1, s->records++, s->state = ST_FIELD;
+        else
+            s->state = ST_UNQUOTED;
+    }
+    return boundary;
+}
+
+/* Outside quotes, only a quote or a line end can change more than whether
+ * the next byte starts a field: find the first of them in buf[i, got) with
+ * memchr (one line at a time) and set the state the bytes before it leave.
+ * Returns where that byte is (i when buf[i] is one, or the state is not
+ * plain unquoted). */
+static ssize_t unquoted_run(scan *s, const unsigned char *buf, ssize_t i, ssize_t got)
+{
+    if (s->ended || (s->state != ST_FIELD && s->state != ST_UNQUOTED))
+        return i;
+    const unsigned char *b = buf + i, *e = buf + got;
+    const unsigned char *lf = memchr(b, '\n', (size_t)(e - b));
+    const unsigned char *stop = lf ? lf : e;
+    const unsigned char *q = memchr(b, (unsigned char)s->quote, (size_t)(stop - b));
+    if (q)
+        stop = q;
+    const unsigned char *cr = memchr(b, '\r', (size_t)(stop - b));
+    if (cr)
+        stop = cr;
+    if (stop == b)
+        return i;
+    s->state = stop[-1] == (unsigned char)s->delim ? ST_FIELD : ST_UNQUOTED;
+    s->prev_cr = 0;
+    return (ssize_t)(stop - buf);
+}
+
+/* Where a range starts: byte, line, records before it. */
+typedef struct cut {
+    uint64_t offset, line, records;
+} cut;
+
+/* Read path once; cuts[k] for k = 1..n-1: the first record boundary at or
+ * after k * size / n and after the header.  cuts[0] is the start. */
+static int scan_file(const char *path, const mk_step *src, int n, cut *cuts, uint64_t *size,
+                     uint64_t *lines, uint64_t *records, char *msg, size_t len)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    struct stat st;
+    if (fd < 0 || fstat(fd, &st) != 0) {
+        snprintf(msg, len, "cannot read %s: %s", path, strerror(errno));
+        if (fd >= 0)
+            close(fd);
+        return -1;
+    }
+    *size = (uint64_t)st.st_size;
+    unsigned char *buf = malloc(SCAN_BLOCK);
+    if (!buf) {
+        close(fd);
+        snprintf(msg, len, "out of memory");
+        return -1;
+    }
+    const char *q = opt(src, "quote"), *d = opt(src, "delimiter");
+    scan s = {q[0] ? q[0] : '"', d[0] ? d[0] : ',', ST_FIELD, 0, 0, 1, 0, 1, 0};
+    int header = opt_true(src, "header");
+    /* the bytes that change nothing but an unquoted field's start, outside and inside quotes */
+    unsigned char plain_unquoted[256], plain_quoted[256];
+    memset(plain_quoted, 1, sizeof plain_quoted);
+    plain_quoted['\n'] = plain_quoted['\r'] = plain_quoted[(unsigned char)s.quote] = 0;
+    memcpy(plain_unquoted, plain_quoted, sizeof plain_unquoted);
+    plain_unquoted[(unsigned char)s.delim] = 0;
+    cuts[0] = (cut){0, 1, 0};
+    int next = 1, rc = 0;
+    uint64_t off = 0;
+    ssize_t got;
+    while ((got = read(fd, buf, SCAN_BLOCK)) > 0) {
+        if (off == 0 && got >= 2 && ((buf[0] == 0xff && buf[1] == 0xfe) ||
+                                     (buf[0] == 0xfe && buf[1] == 0xff))) {
+            snprintf(msg, len, "%s is UTF-16 (byte-order mark): byte ranges of UTF-16 are not "
+                     "split; convert it to UTF-8 or give several files", path);
+            rc = -1;
+            break;
+        }
+        for (ssize_t i = 0; i < got; i++, off++) {
+            ssize_t j = unquoted_run(&s, buf, i, got);
+            if (j > i) { /* plain bytes and delimiters outside quotes */
+                off += (uint64_t)(j - i - 1);
+                i = j - 1;
+                continue;
+            }
+            const unsigned char *plain = s.state == ST_QUOTED ? plain_quoted : plain_unquoted;
+            if (!s.ended && s.state != ST_QUOTE_SEEN && plain[buf[i]]) {
+                /* a run of plain bytes changes nothing but an unquoted field's start */
+                ssize_t k = i + 1;
+                while (k < got && plain[buf[k]])
+                    k++;
+                if (s.state == ST_FIELD)
+                    s.state = ST_UNQUOTED;
+                s.prev_cr = 0;
+                off += (uint64_t)(k - i - 1);
+                i = k - 1;
+                continue;
+            }
+            if (!scan_byte(&s, buf[i]) || next >= n)
+                continue;
+            uint64_t header_records = header ? 1 : 0;
+            if (s.cut_records < header_records) /* no range starts inside the header */
+                continue;
+            while (next < n && off >= (uint64_t)next * *size / (uint64_t)n)
+                cuts[next++] = (cut){off, s.cut_line, s.cut_records - header_records};
+        }
+    }
+    if (got < 0) {
+        snprintf(msg, len, "cannot read %s: %s", path, strerror(errno));
+        rc = -1;
+    }
+    uint64_t header_records = header && s.records ? 1 : 0;
+    for (; next < n; next++) /* nothing left for these shards: empty ranges at the end */
+        cuts[next] = (cut){*size, s.line, s.records - header_records};
+    *lines = s.line;
+    *records = s.records;
+    free(buf);
+    close(fd);
+    return rc;
+}
+
+/* ---- writing the plan ------------------------------------------------------ */
+
+static void put_str(mk_outfile *f, const char *s)
+{
+    mk_json_write_string(f, s, strlen(s), MK_JSON_REPLACE, NULL);
+}
+
+/* A file as the plan names it: relative to the pipeline's folder when it is
+ * in it, so that plan, shards and merge may name the pipeline differently
+ * (relative here, absolute on the nodes). */
+static void put_file(mk_outfile *f, const mk_pipeline *p, const char *path)
+{
+    size_t n = strlen(p->dir);
+    put_str(f, strncmp(path, p->dir, n) == 0 && path[n] == '/' ? path + n + 1 : path);
+}
+
+static void put_num(mk_outfile *f, uint64_t v)
+{
+    char b[32];
+    snprintf(b, sizeof b, "%" PRIu64, v);
+    mk_outfile_puts(f, b);
+}
+
+static void plan_head(mk_outfile *f, const mk_pipeline *p, int n, const char *mode)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    char id[40], stamp[32];
+    snprintf(id, sizeof id, "%08llx%05lx%06lx", (unsigned long long)ts.tv_sec,
+             (unsigned long)(ts.tv_nsec / 10000) & 0xfffff, (unsigned long)getpid() & 0xffffff);
+    struct tm tm;
+    gmtime_r(&ts.tv_sec, &tm);
+    strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    mk_outfile_puts(f, "{\n  \"mekong_shard_plan\": 1,\n  \"plan\": ");
+    put_str(f, id);
+    mk_outfile_puts(f, ",\n  \"pipeline\": ");
+    put_str(f, p->name);
+    mk_outfile_puts(f, ",\n  \"pipeline_file\": ");
+    put_str(f, p->path);
+    mk_outfile_puts(f, ",\n  \"created\": ");
+    put_str(f, stamp);
+    mk_outfile_puts(f, ",\n  \"shards\": ");
+    put_num(f, (uint64_t)n);
+    mk_outfile_puts(f, ",\n  \"source\": ");
+    put_str(f, p->sources[0].name);
+    mk_outfile_puts(f, ",\n  \"mode\": ");
+    put_str(f, mode);
+}
+
+/* Several files: shard k gets the files whose middle byte falls in its
+ * k-th of the total (contiguous, in glob order). */
+static void plan_files(mk_outfile *f, const mk_pipeline *p, const glob_t *g, int n)
+{
+    uint64_t total = 0, *sizes = calloc(g->gl_pathc, sizeof(uint64_t));
+    for (size_t i = 0; sizes && i < g->gl_pathc; i++) {
+        struct stat st;
+        sizes[i] = stat(g->gl_pathv[i], &st) == 0 ? (uint64_t)st.st_size : 0;
+        total += sizes[i];
+    }
+    mk_outfile_puts(f, ",\n  \"files\": ");
+    put_num(f, g->gl_pathc);
+    mk_outfile_puts(f, ",\n  \"parts\": [");
+    size_t i = 0;
+    uint64_t before = 0;
+    for (int k = 0; k < n; k++) {
+        mk_outfile_puts(f, k ? ",\n    {\"shard\": " : "\n    {\"shard\": ");
+        put_num(f, (uint64_t)k);
+        mk_outfile_puts(f, ", \"files\": [");
+        int first = 1;
+        while (i < g->gl_pathc) {
+            uint64_t mid = before + (sizes ? sizes[i] : 0) / 2;
+            uint64_t owner = total ? mid * (uint64_t)n / total : (uint64_t)(i * (size_t)n / g->gl_pathc);
+            if (owner > (uint64_t)k && k < n - 1)
+                break;
+            if (!first)
+                mk_outfile_puts(f, ", ");
+            put_file(f, p, g->gl_pathv[i]);
+            first = 0;
+            before += sizes ? sizes[i] : 0;
+            i++;
+        }
+        mk_outfile_puts(f, "]}");
+    }
+    mk_outfile_puts(f, "\n  ]\n}\n");
+    free(sizes);
+}
+
+static void plan_ranges(mk_outfile *f, const mk_pipeline *p, const char *path, const cut *cuts,
+                        int n, uint64_t size, uint64_t lines, uint64_t records)
+{
+    mk_outfile_puts(f, ",\n  \"file\": ");
+    put_file(f, p, path);
+    mk_outfile_puts(f, ",\n  \"size\": ");
+    put_num(f, size);
+    mk_outfile_puts(f, ",\n  \"lines\": ");
+    put_num(f, lines);
+    mk_outfile_puts(f, ",\n  \"records\": ");
+    put_num(f, records);
+    mk_outfile_puts(f, ",\n  \"parts\": [");
+    for (int k = 0; k < n; k++) {
+        mk_outfile_puts(f, k ? ",\n    {\"shard\": " : "\n    {\"shard\": ");
+        put_num(f, (uint64_t)k);
+        mk_outfile_puts(f, ", \"start\": ");
+        put_num(f, cuts[k].offset);
+        mk_outfile_puts(f, ", \"end\": ");
+        put_num(f, k + 1 < n ? cuts[k + 1].offset : size);
+        mk_outfile_puts(f, ", \"line\": ");
+        put_num(f, cuts[k].line);
+        mk_outfile_puts(f, ", \"record\": ");
+        put_num(f, cuts[k].records);
+        mk_outfile_puts(f, "}");
+    }
+    mk_outfile_puts(f, "\n  ]\n}\n");
+}
+
+static int refuse_encoding(const mk_step *src, char *msg, size_t len)
+{
+    const char *enc = opt(src, "encoding");
+    if (strncasecmp(enc, "utf-16", 6) == 0 || strncasecmp(enc, "utf16", 5) == 0) {
+        snprintf(msg, len, "source %s is UTF-16 (encoding: %s): byte ranges of UTF-16 are not "
+                 "split; convert it to UTF-8, or give several files", src->name, enc);
+        return 1;
+    }
+    return 0;
+}
+
+int mk_shard_plan(const mk_pipeline *p, int n, const char *dir)
+{
+    char msg[2048];
+    if (!mk_shard_supported(p, msg, sizeof msg)) {
+        mk_log(MK_LOG_ERROR, "%s: cannot plan shards: %s", p->path, msg);
+        return MK_EXIT_USAGE;
+    }
+    const mk_step *src = &p->sources[0];
+    glob_t g;
+    if (glob(opt(src, "path"), GLOB_ERR, NULL, &g) != 0) {
+        mk_log(MK_LOG_ERROR, "%s: source %s: no file matches %s", p->path, src->name,
+               opt(src, "path"));
+        return MK_EXIT_FAILED;
+    }
+    char *plan = mk_shard_plan_path(dir);
+    mk_outfile *f = plan ? mk_outfile_open(plan, msg, sizeof msg) : NULL;
+    int rc = f ? MK_EXIT_OK : MK_EXIT_FAILED;
+    if (!f)
+        mk_log(MK_LOG_ERROR, "cannot write the shard plan: %s", plan ? msg : "out of memory");
+    if (f && g.gl_pathc > 1) {
+        plan_head(f, p, n, "files");
+        plan_files(f, p, &g, n);
+    } else if (f) {
+        cut *cuts = calloc((size_t)n, sizeof(cut));
+        uint64_t size = 0, lines = 0, records = 0;
+        if (!cuts || refuse_encoding(src, msg, sizeof msg) ||
+            scan_file(g.gl_pathv[0], src, n, cuts, &size, &lines, &records, msg, sizeof msg)) {
+            mk_log(MK_LOG_ERROR, "%s: cannot plan shards: %s", p->path, cuts ? msg : "no memory");
+            rc = MK_EXIT_USAGE;
+        } else {
+            plan_head(f, p, n, "ranges");
+            plan_ranges(f, p, g.gl_pathv[0], cuts, n, size, lines, records);
+        }
+        free(cuts);
+    }
+    if (f && rc == MK_EXIT_OK && mk_outfile_commit(f, msg, sizeof msg) != 0) {
+        mk_log(MK_LOG_ERROR, "cannot write the shard plan: %s", msg);
+        rc = MK_EXIT_FAILED;
+    } else if (f && rc != MK_EXIT_OK) {
+        mk_outfile_abort(f);
+    } else if (f) {
+        mk_log(MK_LOG_INFO, "%s: plan for %d shard(s) written to %s", p->name, n, plan);
+    }
+    free(plan);
+    globfree(&g);
+    return rc;
+}

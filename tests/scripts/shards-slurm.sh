@@ -1,0 +1,197 @@
+#!/usr/bin/env bash
+# shards-slurm.sh -- one pipeline as 4 shards through a real Slurm (issue
+# 14): a single-node cluster started here (munged, slurmctld -D, slurmd -D
+# with a generated slurm.conf on free loopback ports; no systemd), stopped
+# at the end.  Skips when the Debian packages slurm-wlm and munge are not
+# installed.
+#
+#   slurm-union    plan, `sbatch --array=0-3` running --shard auto, and the
+#                  merge with --dependency=afterok: a large TCVN3 file (CRLF,
+#                  quoted line breaks, rejected rows) and a glob of files give
+#                  one run's outputs, rejects and report totals
+#   slurm-retry    array task 2 killed (-9) on its first attempt: the merge
+#                  job never runs and nothing is published; `sbatch --array=2`
+#                  again, then the merge: one run's outputs
+set -u
+SRC=${MEKONG_SRC:-$(cd "$(dirname "$0")/../.." && pwd)}
+MEKONG=${MEKONG:-$SRC/engine/mekong}
+for tool in munged mungekey slurmctld slurmd sbatch sinfo squeue; do
+    if ! command -v "$tool" > /dev/null && [ ! -x "/usr/sbin/$tool" ]; then
+        echo "# skip: shards-slurm: $tool not found (apt-get install slurm-wlm munge)"
+        exit 0
+    fi
+done
+PATH=$PATH:/usr/sbin
+work=$(mktemp -d "${TMPDIR:-/tmp}/mekong-slurm.XXXXXX")
+chmod 755 "$work"
+pids=()
+stop() {
+    # the jobs are over (slurm_round waits); their slurmstepd exit within a second
+    for _ in $(seq 20); do [ -z "$(ls "$work/spool" 2> /dev/null | grep -v -e '^cred_state' -e '^hwloc')" ] && break; sleep 0.2; done
+    for pid in "${pids[@]}"; do kill "$pid" 2> /dev/null; done
+    for pid in "${pids[@]}"; do wait "$pid" 2> /dev/null; done
+    if [ -f "$work/munge/pid" ]; then # munged is not our child: wait for it to go
+        local m
+        m=$(cat "$work/munge/pid")
+        kill "$m" 2> /dev/null
+        for _ in $(seq 50); do kill -0 "$m" 2> /dev/null || break; sleep 0.1; done
+    fi
+    rm -rf "$work"
+}
+trap stop EXIT
+cd "$work" || exit 1
+ok() { echo "ok - shards-slurm: $*"; }
+fail() { echo "not ok - shards-slurm: $*"; }
+
+# ---- the cluster -----------------------------------------------------------
+mkdir -p munge spool state logs && chmod 700 munge
+mungekey --create --keyfile="$work/munge/key" > /dev/null 2>&1 && chmod 600 munge/key
+munged --key-file="$work/munge/key" --socket="$work/munge/sock" --pid-file="$work/munge/pid" \
+    --log-file="$work/munge/log" --seed-file="$work/munge/seed" --force 2> munge/err ||
+    { fail "munged does not start: $(head -2 munge/err)"; exit 0; }
+port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+node=$(hostname -s)
+cat > slurm.conf <<EOF
+ClusterName=mekongtest
+SlurmctldHost=$node(127.0.0.1)
+SlurmctldPort=$(port)
+SlurmdPort=$(port)
+AuthType=auth/munge
+AuthInfo=socket=$work/munge/sock
+CredType=cred/munge
+SlurmUser=$(id -un)
+SlurmdUser=$(id -un)
+StateSaveLocation=$work/state
+SlurmdSpoolDir=$work/spool
+SlurmctldPidFile=$work/slurmctld.pid
+SlurmdPidFile=$work/slurmd.pid
+SlurmctldLogFile=$work/slurmctld.log
+SlurmdLogFile=$work/slurmd.log
+ProctrackType=proctrack/linuxproc
+TaskPlugin=task/none
+SelectType=select/cons_tres
+SelectTypeParameters=CR_CPU
+MpiDefault=none
+ReturnToService=2
+JobCompType=jobcomp/none
+AccountingStorageType=accounting_storage/none
+SchedulerType=sched/builtin
+MinJobAge=600
+NodeName=$node NodeAddr=127.0.0.1 CPUs=$(nproc) State=UNKNOWN
+PartitionName=test Nodes=ALL Default=YES MaxTime=INFINITE State=UP
+EOF
+export SLURM_CONF=$work/slurm.conf
+slurmctld -D -f "$SLURM_CONF" > ctld.out 2>&1 &
+pids+=($!)
+slurmd -D -f "$SLURM_CONF" > slurmd.out 2>&1 &
+pids+=($!)
+for _ in $(seq 60); do
+    sinfo -h -o %t 2> /dev/null | grep -q idle && break
+    sleep 0.5
+done
+if ! sinfo -h -o %t 2> /dev/null | grep -q idle; then
+    fail "the Slurm node does not come up: $(tail -3 slurmctld.log slurmd.log 2> /dev/null | tr '\n' ' ')"
+    exit 0
+fi
+
+# ---- inputs and pipeline (as tests/scripts/shards.sh) ---------------------------
+PYTHONPATH="$SRC/tests/data/encodings" python3 - <<'PYTHON' || { fail "inputs"; exit 0; }
+import os, random, vnenc
+random.seed(41)
+names = ["Nguyễn Văn An", "Trần Thị Bích", "Lê Hoàng Đức", "Phạm Thu Hà"]
+def rows(n, first):
+    out = []
+    for i in range(first, first + n):
+        r = random.random()
+        if r < 0.05:
+            out.append('%d,"%s","dòng một\ndòng hai, ""trích"""' % (i, names[i % 4]))
+        elif r < 0.07:
+            out.append('%d,%s' % (i, names[i % 4]))
+        elif r < 0.08:
+            out.append('')
+        else:
+            out.append('%d,%s,ghi chú %d' % (i, names[i % 4], i))
+    return out
+text = "\r\n".join(["ma,ten,ghi_chu"] + rows(20000, 1)) + "\r\n"
+open("one-tcvn3.csv", "wb").write(vnenc.encode(text, "tcvn3"))
+os.mkdir("many")
+first = 1
+for k, n in enumerate([3000, 10, 7000, 1, 2500, 4000]):
+    open("many/part-%d.csv" % k, "w", newline="").write(
+        "\n".join(["ma,ten,ghi_chu"] + rows(n, first)) + "\n")
+    first += n
+PYTHON
+cat > p.yaml <<'YAML'
+sources:
+  - name: in
+    plugin: csv
+    path: ${IN}
+    encoding: ${ENC}
+transforms:
+  - plugin: map
+    provenance: { source: src, file: source_file, record: source_row, line: source_line }
+sinks:
+  - plugin: csv
+    path: out/out.csv
+  - plugin: jsonl
+    path: out/out.jsonl
+rejects: out/rejects.csv
+report: out/report.json
+YAML
+totals() { python3 -c 'import json,sys; r = json.load(open(sys.argv[1])); print(r["totals"], [s["rows_written"] for s in r["sinks"]])' "$1"; }
+
+# slurm_round NAME DIR ARRAY SHARD WRAP_PREFIX: the array, then the merge after it; waits
+slurm_round() {
+    local array merge
+    array=$(sbatch --parsable --array="$3" --output="$work/logs/$1-%a.log" \
+        --wrap="$5 exec '$MEKONG' run p.yaml --shard $4 --dir '$2' ${vars[*]} -q") || return 1
+    merge=$(sbatch --parsable --dependency="afterok:$array" --kill-on-invalid-dep=yes \
+        --output="$work/logs/$1-merge.log" \
+        --wrap="exec '$MEKONG' merge p.yaml --dir '$2' ${vars[*]} -q") || return 1
+    for _ in $(seq 240); do
+        [ -z "$(squeue -h -j "$array,$merge" 2> /dev/null)" ] && return 0
+        sleep 0.5
+    done
+    return 1
+}
+
+union() { # NAME IN ENC
+    vars=(--set "'IN=$2'" --set "ENC=$3")
+    rm -rf out && "$MEKONG" run p.yaml --set "IN=$2" --set "ENC=$3" -q && mv out "single-$1"
+    "$MEKONG" plan p.yaml --shards 4 --dir "shared-$1" --set "IN=$2" --set "ENC=$3" -q
+    if ! slurm_round "$1" "$work/shared-$1" 0-3 auto ""; then
+        fail "slurm-union-$1: the jobs did not finish in 120 s"
+        return
+    fi
+    local f
+    for f in out.csv out.jsonl rejects.csv; do
+        cmp -s "single-$1/$f" "out/$f" || { fail "slurm-union-$1: $f differs from one run's"; return; }
+    done
+    if [ "$(totals "single-$1/report.json")" = "$(totals out/report.json)" ]; then
+        ok "slurm-union-$1: 4 array tasks and an afterok merge give one run's outputs and totals"
+    else
+        fail "slurm-union-$1: report totals differ"
+    fi
+}
+union tcvn3 one-tcvn3.csv tcvn3
+union files 'many/*.csv' utf-8
+
+# task 2 killed on its first attempt
+vars=(--set "IN=one-tcvn3.csv" --set "ENC=tcvn3")
+rm -rf out
+"$MEKONG" plan p.yaml --shards 4 --dir "$work/shared-k" "${vars[@]}" -q
+kill2='if [ "$SLURM_ARRAY_TASK_ID" = 2 ] && [ ! -e '"$work"'/killed ]; then touch '"$work"'/killed; kill -9 $$; fi;'
+slurm_round killed "$work/shared-k" 0-3 auto "$kill2"
+first_out=$(ls out 2> /dev/null)
+if [ -e killed ] && [ -z "$first_out" ]; then
+    # sbatch --array=2 alone has SLURM_ARRAY_TASK_MIN=2: the retry names its shard
+    slurm_round retry "$work/shared-k" 2 2 ""
+    if cmp -s single-tcvn3/out.csv out/out.csv && cmp -s single-tcvn3/rejects.csv out/rejects.csv &&
+        [ "$(totals single-tcvn3/report.json)" = "$(totals out/report.json)" ]; then
+        ok "slurm-retry: task 2 killed: no merge, nothing published; its retry and the merge give one run"
+    else
+        fail "slurm-retry: after the retry the outputs are not one run's"
+    fi
+else
+    fail "slurm-retry: the killed task left outputs published (or was not killed): $first_out"
+fi

@@ -1,0 +1,347 @@
+#!/usr/bin/env bash
+# shards.sh -- one pipeline as N shards (issue 14, docs/SCALE.md), the
+# shards run as plain processes: mekong plan, mekong run --shard I, mekong
+# merge must give the outputs of one run, byte for byte.
+#
+#   union-*     4 shards of one large file (UTF-8 with a BOM, and TCVN3; CRLF,
+#               quoted fields holding line breaks and "", blank lines, rows
+#               with a wrong field count) and of 7 files (a glob), through
+#               lua (drop, reject) and map (provenance: file, record, line):
+#               csv and jsonl outputs and the rejects byte-identical to one
+#               run, the report the same but for its times
+#   empty       more shards than files, and than records: empty shards
+#   refused     merge before every shard finished: exit 1, nothing published
+#   killed      a shard killed with -9 while publishing its parts: merge
+#               refused; the retry and the merge publish one run's outputs
+#   retry       a shard run again replaces its own parts and nothing else
+#   twice       merge run twice: the same outputs
+#   dedupe      a pipeline with dedupe is refused in shard mode (exit 2)
+#   auto        --shard auto from JOB_COMPLETION_INDEX and SLURM_ARRAY_TASK_*
+set -u
+SRC=${MEKONG_SRC:-$(cd "$(dirname "$0")/../.." && pwd)}
+MEKONG=${MEKONG:-$SRC/engine/mekong}
+work=$(mktemp -d "${TMPDIR:-/tmp}/mekong-shards.XXXXXX")
+trap 'rm -rf "$work"' EXIT
+cd "$work" || exit 1
+
+ok() { echo "ok - shards: $*"; }
+fail() { echo "not ok - shards: $*"; }
+
+PYTHONPATH="$SRC/tests/data/encodings" python3 - <<'PYTHON' || { fail "inputs"; exit 0; }
+import os, random, vnenc
+random.seed(14)
+names = ["Nguyễn Văn An", "Trần Thị Bích", "Lê Hoàng Đức", "Phạm Thu Hà", "Võ Ngọc Ánh"]
+def rows(n, first):
+    out = []
+    for i in range(first, first + n):
+        r = random.random()
+        name = names[i % len(names)]
+        if r < 0.05:
+            out.append('%d,"%s","dòng một\ndòng hai, ""trích"""' % (i, name))
+        elif r < 0.07:
+            out.append('%d,%s' % (i, name))           # a field short: rejected
+        elif r < 0.08:
+            out.append('')                           # a blank line: rejected
+        elif r < 0.09:
+            out.append('%d,"%s","a\r\nb,c"' % (i, name))
+        else:
+            out.append('%d,%s,ghi chú %d' % (i, name, i))
+    return out
+text = "\r\n".join(["ma,ten,ghi_chu"] + rows(20000, 1)) + "\r\n"
+open("one-utf8.csv", "w", newline="").write("\ufeff" + text)
+open("one-tcvn3.csv", "wb").write(vnenc.encode(text, "tcvn3"))
+os.mkdir("many")
+first = 1
+for k, n in enumerate([3000, 10, 0, 7000, 1, 2500, 4000]):
+    body = "\n".join(["ma,ten,ghi_chu"] + rows(n, first)) + "\n"
+    open("many/part-%d.csv" % k, "w", newline="").write(body)
+    first += n
+open("tiny.csv", "w").write("ma,ten,ghi_chu\n1,a,b\n")
+PYTHON
+
+cat > rules.lua <<'LUA'
+function process(row)
+  if row.ma ~= nil and row.ma:sub(-1) == "7" then drop() end
+  check("ma.short", row.ma == nil or #row.ma < 5 or row.ma:sub(1, 1) ~= "9", "ma starts with 9")
+end
+LUA
+cat > p.yaml <<'YAML'
+sources:
+  - name: in
+    plugin: csv
+    path: ${IN}
+    encoding: ${ENC}
+transforms:
+  - plugin: lua
+    script: rules.lua
+  - plugin: map
+    provenance: { source: src, file: source_file, record: source_row, line: source_line }
+sinks:
+  - name: table
+    plugin: csv
+    path: out/out.csv
+  - name: lines
+    plugin: jsonl
+    path: out/out.jsonl
+rejects: out/rejects.csv
+report: out/report.json
+thresholds:
+  max_rejected: 50%
+YAML
+
+# the report without its times, for comparing
+strip() {
+    python3 -c 'import json,sys
+r = json.load(open(sys.argv[1]))
+for k in ("started", "elapsed_seconds", "rows_per_second"):
+    r.pop(k, None)
+print(json.dumps(r, sort_keys=True, indent=1))' "$1"
+}
+
+# single NAME IN ENC: one run's outputs into single-NAME/
+single() {
+    rm -rf out
+    "$MEKONG" run p.yaml --set IN="$2" --set ENC="$3" -q || return 1
+    rm -rf "single-$1" && cp -r out "single-$1" && rm -rf out
+}
+
+# sharded NAME IN ENC N: plan, N shards at once (as a scheduler runs them), merge
+sharded() {
+    rm -rf out "shared-$1"
+    local v=(--set IN="$2" --set ENC="$3") pids=() i failed=0
+    "$MEKONG" plan p.yaml --shards "$4" --dir "shared-$1" "${v[@]}" -q || return 1
+    for ((i = 0; i < $4; i++)); do
+        "$MEKONG" run p.yaml --shard "$i" --dir "shared-$1" "${v[@]}" -q &
+        pids+=($!)
+    done
+    for i in "${pids[@]}"; do wait "$i" || failed=1; done
+    [ $failed = 0 ] && "$MEKONG" merge p.yaml --dir "shared-$1" "${v[@]}" -q
+}
+
+# same NAME: out/ equals single-NAME/ (outputs byte for byte, report but times)
+same() {
+    for f in out.csv out.jsonl rejects.csv; do
+        cmp -s "single-$1/$f" "out/$f" || { echo "# $1: $f differs"; return 1; }
+    done
+    [ "$(strip "single-$1/report.json")" = "$(strip out/report.json)" ] ||
+        { diff <(strip "single-$1/report.json") <(strip out/report.json) | head -20; return 1; }
+}
+
+union() { # NAME IN ENC N
+    if ! single "$1" "$2" "$3"; then
+        fail "union-$1: the single run failed"
+    elif ! sharded "$1" "$2" "$3" "$4"; then
+        fail "union-$1: plan, a shard or the merge failed"
+    elif same "$1" && [ "$(wc -l < "single-$1/rejects.csv")" -gt 10 ]; then
+        ok "union-$1: $4 shards give one run's outputs, rejects and report"
+    else
+        fail "union-$1: $4 shards differ from one run"
+    fi
+}
+union utf8-bom one-utf8.csv utf-8 4
+union tcvn3 one-tcvn3.csv tcvn3 4
+union files 'many/*.csv' utf-8 4
+grep -q '"mode": "ranges"' shared-tcvn3/plan.json && grep -q '"mode": "files"' shared-files/plan.json ||
+    fail "union: the plans are not of the expected modes"
+
+# the pipeline named otherwise on the nodes (absolute there, relative to plan)
+rm -rf out shared-abs
+"$MEKONG" plan p.yaml --shards 3 --dir shared-abs --set 'IN=many/*.csv' --set ENC=utf-8 -q
+for i in 0 1 2; do
+    "$MEKONG" run "$work/p.yaml" --shard $i --dir "$work/shared-abs" --set 'IN=many/*.csv' --set ENC=utf-8 -q
+done
+if (cd / && "$MEKONG" merge "$work/p.yaml" --dir "$work/shared-abs" --set 'IN=many/*.csv' --set ENC=utf-8 -q) &&
+    cmp -s single-files/out.csv out/out.csv && ! grep -q "\"$work" shared-abs/plan.json; then
+    ok "paths: the plan names files relative to the pipeline; shards and merge may name it absolutely"
+else
+    fail "paths: a plan made with a relative pipeline path does not run with an absolute one"
+fi
+
+# more shards than files and than records
+single tiny tiny.csv utf-8
+if sharded files9 'many/*.csv' utf-8 9 && same files && sharded tiny tiny.csv utf-8 5 && same tiny; then
+    ok "empty: 9 shards of 7 files and 5 shards of one record give one run's outputs"
+else
+    fail "empty: empty shards change the outputs"
+fi
+
+# merge before every shard finished
+v=(--set IN=one-utf8.csv --set ENC=utf-8)
+rm -rf out shared
+"$MEKONG" plan p.yaml --shards 4 --dir shared "${v[@]}" -q
+for i in 0 1 3; do "$MEKONG" run p.yaml --shard $i --dir shared "${v[@]}" -q; done
+"$MEKONG" merge p.yaml --dir shared "${v[@]}" 2> merge.err
+rc=$?
+if [ $rc = 1 ] && [ ! -e out/out.csv ] && [ ! -e out/rejects.csv ] && grep -q 'shard 2 (not run' merge.err; then
+    ok "refused: merge with shard 2 missing exits 1, names it, publishes nothing"
+else
+    fail "refused: merge with a shard missing: exit $rc, $(ls out 2> /dev/null | tr '\n' ' ')"
+    cat merge.err
+fi
+
+# shard 2 killed with -9 while it publishes its parts (a pod evicted)
+id=$(python3 -c 'import json; print(json.load(open("shared/plan.json"))["plan"])')
+MEKONG_TEST_PUBLISH_DELAY_MS=3000 "$MEKONG" run p.yaml --shard 2 --dir shared "${v[@]}" -q &
+pid=$!
+for _ in $(seq 200); do [ -e "shared/$id/shard-2/run/publish.journal" ] && break; sleep 0.05; done
+kill -9 $pid 2> /dev/null
+wait $pid 2> /dev/null
+"$MEKONG" merge p.yaml --dir shared "${v[@]}" -q 2> merge.err
+rc=$?
+if [ $rc = 1 ] && [ ! -e out/out.csv ] && grep -q 'shard 2' merge.err; then
+    "$MEKONG" run p.yaml --shard 2 --dir shared "${v[@]}" -q &&
+        "$MEKONG" merge p.yaml --dir shared "${v[@]}" -q
+    if same utf8-bom && [ -z "$(find shared -name '.*tmp-*')" ]; then
+        ok "killed: shard 2 killed while publishing: merge refused; retry and merge give one run"
+    else
+        fail "killed: after the retry the outputs are not one run's (or temporaries are left)"
+    fi
+else
+    fail "killed: merge after shard 2 was killed: exit $rc"
+    cat merge.err
+fi
+
+# a retry replaces its own parts only
+before=$(stat -c '%n %i' shared/"$id"/shard-{0,2,3}/* 2> /dev/null | sort)
+old1=$(stat -c %i shared/"$id"/shard-1/0-out.csv)
+"$MEKONG" run p.yaml --shard 1 --dir shared "${v[@]}" -q
+after=$(stat -c '%n %i' shared/"$id"/shard-{0,2,3}/* 2> /dev/null | sort)
+new1=$(stat -c %i shared/"$id"/shard-1/0-out.csv)
+if [ "$before" = "$after" ] && [ "$old1" != "$new1" ]; then
+    ok "retry: shard 1 run again replaced its parts, the other shards' files untouched"
+else
+    fail "retry: shard 1 run again touched other shards (or not its own parts)"
+fi
+
+# merge twice
+"$MEKONG" merge p.yaml --dir shared "${v[@]}" -q && same utf8-bom && m1=$(md5sum out/*.csv out/*.jsonl)
+"$MEKONG" merge p.yaml --dir shared "${v[@]}" -q && m2=$(md5sum out/*.csv out/*.jsonl)
+if [ -n "${m1:-}" ] && [ "$m1" = "${m2:-}" ] && same utf8-bom; then
+    ok "twice: a second merge publishes the same outputs"
+else
+    fail "twice: the second merge differs or failed"
+fi
+
+# dedupe is refused in shard mode
+sed 's/^transforms:/transforms:\n  - plugin: dedupe\n    key: [ma]/' p.yaml > d.yaml
+"$MEKONG" plan d.yaml --shards 2 --dir shared-d "${v[@]}" 2> d.err
+rc=$?
+if [ $rc = 2 ] && grep -q 'dedupe across shards' d.err && [ ! -e shared-d/plan.json ]; then
+    ok "dedupe: a pipeline with dedupe is refused in shard mode (exit 2)"
+else
+    fail "dedupe: plan of a pipeline with dedupe: exit $rc"
+    cat d.err
+fi
+
+# --shard auto
+rm -rf out shared-a
+"$MEKONG" plan p.yaml --shards 3 --dir shared-a "${v[@]}" -q
+JOB_COMPLETION_INDEX=0 "$MEKONG" run p.yaml --shard auto --dir shared-a "${v[@]}" -q &&
+    SLURM_ARRAY_TASK_ID=6 SLURM_ARRAY_TASK_MIN=5 "$MEKONG" run p.yaml --shard auto --dir shared-a "${v[@]}" -q &&
+    SLURM_ARRAY_TASK_ID=2 "$MEKONG" run p.yaml --shard auto --dir shared-a "${v[@]}" -q &&
+    "$MEKONG" merge p.yaml --dir shared-a "${v[@]}" -q
+rc=$?
+env -u JOB_COMPLETION_INDEX -u SLURM_ARRAY_TASK_ID "$MEKONG" run p.yaml --shard auto --dir shared-a \
+    "${v[@]}" -q 2> auto.err
+rc2=$?
+if [ $rc = 0 ] && same utf8-bom && [ $rc2 = 2 ] && grep -q JOB_COMPLETION_INDEX auto.err; then
+    ok "auto: --shard auto takes JOB_COMPLETION_INDEX or SLURM_ARRAY_TASK_ID - SLURM_ARRAY_TASK_MIN"
+else
+    fail "auto: --shard auto (exit $rc, without the variables $rc2)"
+fi
+
+# header: false in and out, JSON Lines rejects: nothing to leave out when joining
+cat > nh.yaml <<'YAML'
+sources:
+  - name: in
+    plugin: csv
+    path: nh.csv
+    header: false
+    columns: [a, b, c]
+transforms:
+  - plugin: map
+    provenance: { record: r, line: l }
+sinks:
+  - plugin: csv
+    path: nh/out.csv
+    header: false
+rejects: nh/rejects.jsonl
+report: nh/report.json
+YAML
+tail -n +2 one-utf8.csv > nh.csv
+"$MEKONG" run nh.yaml -q && mv nh nh-single
+"$MEKONG" plan nh.yaml --shards 3 --dir shared-nh -q &&
+    for i in 0 1 2; do "$MEKONG" run nh.yaml --shard $i --dir shared-nh -q; done &&
+    "$MEKONG" merge nh.yaml --dir shared-nh -q
+if cmp -s nh-single/out.csv nh/out.csv && cmp -s nh-single/rejects.jsonl nh/rejects.jsonl &&
+    [ "$(wc -l < nh/rejects.jsonl)" -gt 10 ]; then
+    ok "no-header: header: false, a headerless csv sink and JSON Lines rejects join exactly"
+else
+    fail "no-header: the joined outputs differ from one run's"
+fi
+
+# a threshold crossed by the totals: the merge exits 3 and publishes only the report, as one run
+sed 's/max_rejected: 50%/max_rejected: 0.1%/' p.yaml > t.yaml
+rm -rf out shared-t
+"$MEKONG" run t.yaml "${v[@]}" -q 2> /dev/null
+rc1=$?
+mv out t-single
+"$MEKONG" plan t.yaml --shards 3 --dir shared-t "${v[@]}" -q
+for i in 0 1 2; do "$MEKONG" run t.yaml --shard $i --dir shared-t "${v[@]}" -q; done
+"$MEKONG" merge t.yaml --dir shared-t "${v[@]}" -q 2> /dev/null
+rc2=$?
+if [ $rc1 = 3 ] && [ $rc2 = 3 ] && [ "$(ls out)" = report.json ] &&
+    [ "$(strip t-single/report.json)" = "$(strip out/report.json)" ]; then
+    ok "threshold: checked on the merged totals: exit 3, nothing but the report, the same report"
+else
+    fail "threshold: single run exit $rc1, merge exit $rc2, outputs: $(ls out | tr '\n' ' ')"
+fi
+
+# UTF-16 is refused; a file that changed after the plan fails the shard
+"$MEKONG" plan p.yaml --shards 2 --dir shared-u --set IN=one-utf8.csv --set ENC=utf-16 2> u.err
+rc1=$?
+cp one-utf8.csv grown.csv
+"$MEKONG" plan p.yaml --shards 2 --dir shared-g --set IN=grown.csv --set ENC=utf-8 -q
+echo "20001,x,y" >> grown.csv
+"$MEKONG" run p.yaml --shard 1 --dir shared-g --set IN=grown.csv --set ENC=utf-8 2> g.err
+rc2=$?
+if [ $rc1 = 2 ] && grep -q 'UTF-16' u.err && [ ! -e shared-u/plan.json ] && [ $rc2 = 1 ] &&
+    grep -q 'changed since the shard plan' g.err; then
+    ok "refusals: UTF-16 is not split (exit 2); a file grown since the plan fails the shard (exit 1)"
+else
+    fail "refusals: UTF-16 plan exit $rc1, grown file shard exit $rc2"
+fi
+
+# random bytes of CSV's alphabet (stray and doubled quotes, CR alone, CRLF,
+# quotes after a closing quote): 9 shards still give one run's outputs
+cat > fz.yaml <<'YAML'
+sources: [ { name: in, plugin: csv, path: fz.csv } ]
+transforms: [ { plugin: map, provenance: { record: r, line: l } } ]
+sinks: [ { plugin: csv, path: fz/out.csv } ]
+rejects: fz/rejects.csv
+report: fz/report.json
+YAML
+bad=""
+for seed in 1 2 3; do
+    python3 -c 'import random, sys
+random.seed(int(sys.argv[1]))
+alphabet = ["a", "b", "\"", ",", "\n", "\r", "\r\n", "x", "\"", ",", " ", "ệ", "\"\""]
+out = ["c1,c2,c3\n"]
+for i in range(40000):
+    out.append(random.choice(alphabet) if random.random() < 0.5 else random.choice("ab12"))
+open("fz.csv", "w", newline="").write("".join(out))' "$seed"
+    rm -rf fz fz-single "shared-fz"
+    "$MEKONG" run fz.yaml -q && mv fz fz-single
+    "$MEKONG" plan fz.yaml --shards 9 --dir shared-fz -q
+    for i in $(seq 0 8); do "$MEKONG" run fz.yaml --shard "$i" --dir shared-fz -q; done
+    "$MEKONG" merge fz.yaml --dir shared-fz -q
+    for f in out.csv rejects.csv report.json; do
+        [ "$f" = report.json ] && { [ "$(strip fz-single/$f)" = "$(strip fz/$f)" ] || bad="$bad $seed:$f"; continue; }
+        cmp -s "fz-single/$f" "fz/$f" || bad="$bad $seed:$f"
+    done
+done
+if [ -z "$bad" ]; then
+    ok "garbage: 3 random files of quotes, delimiters and line ends: 9 shards give one run's outputs"
+else
+    fail "garbage: differs from one run:$bad"
+fi
