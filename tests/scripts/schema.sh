@@ -1,0 +1,119 @@
+#!/usr/bin/env bash
+# tests/scripts/schema.sh -- the schema transform against tests/data/schema/.
+#
+# Each folder of tests/data/schema/ holds schema.json (or .yaml), input.csv
+# and optionally step.yaml (extra options of the schema step, indented) and
+# lookup files.  input.csv has the columns id and expect: expect is "ok"
+# (the row must pass) or "RULE" / "RULE:CHECK" (the row must be rejected
+# with that rule, and the first error of its reason must name CHECK, the
+# constraint in parentheses; mekong:NAME for the Vietnamese checks), and
+# expect-warnings, if there, the report's warnings total.  One ok/not ok line per folder, naming every
+# row that went another way.  A folder with expect-error holds a message the
+# run must fail with (exit 1) instead.  Then:
+#   vn-ids-data      plugins/schema/vn_ids_data.c is what gen-vn-ids.sh makes
+#                    from lua/mekong/id_data.lua (the C checks read the
+#                    rule library's facts).
+#
+# Environment: MEKONG (the binary), MEKONG_SRC.
+set -u
+SRC=${MEKONG_SRC:-$(cd "$(dirname "$0")/../.." && pwd)}
+MEKONG=${MEKONG:-$SRC/engine/mekong}
+if ! "$MEKONG" plugins 2>/dev/null | grep -q '^schema '; then
+    echo "# skip: schema tests: the schema plugin is not built"
+    exit 0
+fi
+if ! "$MEKONG" plugins 2>/dev/null | grep -q '^csv '; then
+    echo "# skip: schema tests: the csv plugin is not built"
+    exit 0
+fi
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+for d in "$SRC"/tests/data/schema/*/; do
+    name=$(basename "$d")
+    w=$tmp/$name
+    cp -r "$d" "$w"
+    schema=schema.json
+    [ -f "$w/schema.yaml" ] && schema=schema.yaml
+    {
+        echo "sources:"
+        echo "  - name: input"
+        echo "    plugin: csv"
+        echo "    path: input.csv"
+        echo "transforms:"
+        echo "  - plugin: schema"
+        echo "    schema: $schema"
+        [ -f "$w/step.yaml" ] && cat "$w/step.yaml"
+        echo "sinks:"
+        echo "  - plugin: csv"
+        echo "    path: out/rows.csv"
+        echo "rejects: out/rejects.csv"
+        echo "report: out/report.json"
+    } > "$w/pipeline.yaml"
+    (cd "$w" && "$MEKONG" run pipeline.yaml > out.log 2>&1)
+    rc=$?
+    if [ -f "$w/expect-error" ]; then
+        if [ $rc -eq 1 ] && grep -qF -- "$(cat "$w/expect-error")" "$w/out.log"; then
+            echo "ok - schema $name: the run fails with the expected message"
+        else
+            echo "not ok - schema $name: expected exit 1 and '$(cat "$w/expect-error")', got $rc:"
+            sed 's/^/    /' "$w/out.log" | head -5
+        fi
+        continue
+    fi
+    if [ $rc -ne 0 ]; then
+        echo "not ok - schema $name: mekong run exited $rc"
+        sed 's/^/    /' "$w/out.log" | head -10
+        continue
+    fi
+    python3 - "$w" "$name" <<'PY'
+import csv, re, sys
+w, name = sys.argv[1], sys.argv[2]
+rows = {r["id"]: r for r in csv.DictReader(open(f"{w}/input.csv", newline=""))}
+passed = {r["id"] for r in csv.DictReader(open(f"{w}/out/rows.csv", newline=""))}
+rejected = {}
+for r in csv.DictReader(open(f"{w}/out/rejects.csv", newline="")):
+    rejected[r["id"]] = r["_reason"]
+bad = []
+for i, r in rows.items():
+    exp = r["expect"]
+    if exp == "ok":
+        if i not in passed:
+            bad.append(f"row {i}: expected to pass, rejected: {rejected.get(i, '(lost)')}")
+        continue
+    rule, _, check = exp.partition(":")
+    if rule == "mekong":  # the Vietnamese checks' rules are mekong:NAME
+        rule, check = exp, ""
+    reason = rejected.get(i)
+    if reason is None:
+        bad.append(f"row {i}: expected {exp}, but it passed")
+        continue
+    got_rule, _, rest = reason.partition(": ")
+    first = rest.split("; ")[0]
+    m = re.search(r"\(([^()]*)\)$", first)
+    got_check = m.group(1) if m else ""
+    if got_rule != rule or (check and got_check != check):
+        bad.append(f"row {i}: expected {exp}, got {got_rule}:{got_check} ({reason})")
+lost = set(rows) - passed - set(rejected)
+try:
+    want = int(open(f"{w}/expect-warnings").read())
+    import json
+    got = json.load(open(f"{w}/out/report.json"))["totals"]["warnings"]
+    if got != want:
+        bad.append(f"the report counts {got} warnings, expected {want}")
+except FileNotFoundError:
+    pass
+if bad or lost:
+    print(f"not ok - schema {name}: {len(bad)} of {len(rows)} rows went another way")
+    for b in bad[:20]:
+        print("    " + b)
+else:
+    print(f"ok - schema {name}: {len(rows)} rows, each passed or rejected as expected")
+PY
+done
+
+if sh "$SRC/plugins/schema/gen-vn-ids.sh" "$SRC/lua/mekong/id_data.lua" | cmp -s - "$SRC/plugins/schema/vn_ids_data.c"; then
+    echo "ok - schema vn-ids-data: vn_ids_data.c is made from lua/mekong/id_data.lua"
+else
+    echo "not ok - schema vn-ids-data: vn_ids_data.c differs from what gen-vn-ids.sh makes (run it)"
+fi
