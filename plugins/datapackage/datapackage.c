@@ -57,6 +57,9 @@ static const mk_option_decl sink_options[] = {
     {"schema", MK_OPT_PATH, 0, NULL,
      "the Table Schema of the rows (JSON or YAML); default: inferred from the column types"},
     {"jsonl", MK_OPT_BOOL, 0, "false", "also write the rows as JSON Lines (a second resource)"},
+    {"canonical", MK_OPT_BOOL, 0, "false",
+     "the rows come from schema with canonical: true: describe the declared schema in "
+     "canonical form (no type options or date patterns, constraint values canonical)"},
     {NULL, 0, 0, NULL, NULL},
 };
 

@@ -22,8 +22,11 @@
 
 #include "dp_plugin.h"
 #include "ts_json.h"
+#include "ts_schema.h"
 
 #define PROFILE "https://datapackage.org/profiles/2.0/"
+
+static int canonical_schema(dp_sink *s);
 
 /* ---- metadata ---------------------------------------------------------------- */
 
@@ -128,6 +131,8 @@ int dp_read_metadata(dp_sink *s)
             h->error(s->ctx, "schema: %s is not a Table Schema (an object with fields)", schema);
             return MK_ERROR;
         }
+        if (h->opt_bool(s->ctx, "canonical") && canonical_schema(s) != MK_OK)
+            return MK_ERROR;
     }
     return MK_OK;
 }
@@ -185,6 +190,96 @@ int dp_header_from_declared(dp_sink *s)
         rc |= (i ? dp_put(&s->csv, ",", 1) : 0) | dp_put(&s->csv, n, strlen(n));
     }
     return fields && fields->count ? rc | dp_put(&s->csv, "\n", 1) : rc;
+}
+
+/* ---- the canonical form of a declared schema ------------------------------ */
+
+/* Remove key from map n (nothing when it has none). */
+static void cfg_remove(cfg_node *n, const char *key)
+{
+    for (size_t i = 0; n->kind == CFG_MAP && i < n->count; i++) {
+        if (strcmp(n->keys[i]->value, key) != 0)
+            continue;
+        cfg_free(n->keys[i]);
+        cfg_free(n->items[i]);
+        memmove(&n->keys[i], &n->keys[i + 1], (n->count - i - 1) * sizeof(cfg_node *));
+        memmove(&n->items[i], &n->items[i + 1], (n->count - i - 1) * sizeof(cfg_node *));
+        n->count--;
+        return;
+    }
+}
+
+/* A constraint value as its canonical text (the data's form after the
+ * schema step's canonical: true). */
+static int canon_value(const ts_field *f, cfg_node *v)
+{
+    char scratch[TS_SCRATCH];
+    ts_cell c;
+    if (v->kind != CFG_SCALAR || !ts_parse(f, v->value, strlen(v->value), scratch, &c))
+        return 0;
+    char *text = strndup(c.canon, c.canon_len);
+    if (!text)
+        return -1;
+    free(v->value);
+    v->value = text;
+    v->quoted = !(f->type == TS_INTEGER || f->type == TS_NUMBER || f->type == TS_YEAR) ||
+                !ts_is_json_number(text);
+    return 0;
+}
+
+static int canon_constraints(const ts_field *f, cfg_node *cn)
+{
+    static const char *const bounds[] = {"minimum", "maximum", "exclusiveMinimum",
+                                         "exclusiveMaximum"};
+    for (size_t i = 0; cn && cn->kind == CFG_MAP && i < cn->count; i++) {
+        const char *k = cn->keys[i]->value;
+        cfg_node *v = cn->items[i];
+        for (size_t b = 0; b < 4; b++)
+            if (strcmp(k, bounds[b]) == 0 && canon_value(f, v) != 0)
+                return -1;
+        for (size_t e = 0; strcmp(k, "enum") == 0 && v->kind == CFG_SEQ && e < v->count; e++)
+            if (canon_value(f, v->items[e]) != 0)
+                return -1;
+    }
+    return 0;
+}
+
+/* The declared schema as the rows are after schema's canonical: true:
+ * type options and date patterns gone, constraint values in canonical
+ * form, missing values [""] (a missing value became NULL). */
+static int canonical_schema(dp_sink *s)
+{
+    char err[1024];
+    ts_schema *ts = ts_schema_compile(s->declared, "schema", err, sizeof err);
+    if (!ts) {
+        s->host->error(s->ctx, "schema: %s", err);
+        return MK_ERROR;
+    }
+    cfg_node *fields = cfg_get(s->declared, "fields");
+    static const char *const drop[] = {"decimalChar", "groupChar", "bareNumber", "trueValues",
+                                       "falseValues", "missingValues"};
+    int rc = MK_OK;
+    for (size_t i = 0; i < fields->count && i < ts->nfields && rc == MK_OK; i++) {
+        cfg_node *f = fields->items[i];
+        const ts_field *tf = &ts->fields[i];
+        if (canon_constraints(tf, cfg_get(f, "constraints")) != 0)
+            rc = MK_NOMEM;
+        for (size_t k = 0; k < sizeof drop / sizeof *drop; k++)
+            cfg_remove(f, drop[k]);
+        if (tf->type == TS_DATE || tf->type == TS_TIME || tf->type == TS_DATETIME)
+            cfg_remove(f, "format");
+    }
+    ts_schema_free(ts);
+    cfg_remove(s->declared, "missingValues");
+    cfg_node *mv = cfg_new(CFG_SEQ, "", 0, 0), *empty = cfg_new(CFG_SCALAR, "", 0, 0);
+    if (empty)
+        empty->quoted = 1;
+    if (rc != MK_OK || !mv || !empty || cfg_add(mv, NULL, empty) != 0 ||
+        cfg_add(s->declared, "missingValues", mv) != 0) {
+        s->host->error(s->ctx, "out of memory");
+        return MK_NOMEM;
+    }
+    return MK_OK;
 }
 
 /* ---- writing ---------------------------------------------------------------- */
