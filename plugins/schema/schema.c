@@ -697,7 +697,9 @@ static int schema_row(schema_state *s, const plan *p, const mk_batch *in, size_t
     s->rule = NULL;
     s->reject = 0;
     check_cells(s, p, &MK_CELL(in, r, 0));
-    if (check_keys(s, in, r) != 0 || self_refs(s, in, r) != 0)
+    /* keys only for rows that are kept so far: "first occurrence" is the
+     * first row kept, as a Lua rule or SQL filtering first would see it */
+    if (!s->reject && (check_keys(s, in, r) != 0 || self_refs(s, in, r) != 0))
         return MK_NOMEM;
     if (s->reject)
         return s->host->row_reject(s->ctx, in, r, s->rule, s->reason);

@@ -581,9 +581,11 @@ static int is_missing(const ts_field *f, const char *p, size_t n)
 {
     if (!p)
         return 1;
-    for (size_t i = 0; i < f->missing.n; i++)
-        if (strlen(f->missing.v[i]) == n && memcmp(f->missing.v[i], p, n) == 0)
+    for (size_t i = 0; i < f->missing.n; i++) {
+        const char *m = f->missing.v[i]; /* first bytes first: no strlen per cell */
+        if (n == 0 ? m[0] == '\0' : m[0] == p[0] && strncmp(m, p, n) == 0 && m[n] == '\0')
             return 1;
+    }
     return 0;
 }
 

@@ -347,9 +347,30 @@ static long days_from_civil(int y, int m, int d)
     return era * 146097 + doe - 719468;
 }
 
+/* n as exactly width digits (sprintf costs more than the rest of a date). */
+static size_t put_digits(char *o, int n, int width)
+{
+    for (int i = width - 1; i >= 0; i--, n /= 10)
+        o[i] = (char)('0' + n % 10);
+    return (size_t)width;
+}
+
+static size_t write_date(char *o, const tparts *t)
+{
+    size_t len = put_digits(o, t->year, 4);
+    o[len++] = '-';
+    len += put_digits(o + len, t->month, 2);
+    o[len++] = '-';
+    return len + put_digits(o + len, t->day, 2);
+}
+
 static size_t write_time(char *o, const tparts *t)
 {
-    size_t len = (size_t)sprintf(o, "%02d:%02d:%02d", t->hour, t->minute, t->second);
+    size_t len = put_digits(o, t->hour, 2);
+    o[len++] = ':';
+    len += put_digits(o + len, t->minute, 2);
+    o[len++] = ':';
+    len += put_digits(o + len, t->second, 2);
     if (t->frac_len)
         len += (size_t)sprintf(o + len, ".%.*s", t->frac_len, t->frac);
     if (t->tz == 1)
@@ -395,7 +416,7 @@ static int parse_temporal(const ts_field *f, const char *p, size_t n, char *scra
         return 0;
     size_t len = 0;
     if (f->type != TS_TIME)
-        len = (size_t)sprintf(scratch, "%04d-%02d-%02d", t.year, t.month, t.day);
+        len = write_date(scratch, &t);
     if (f->type == TS_DATETIME)
         scratch[len++] = 'T';
     if (f->type != TS_DATE)
