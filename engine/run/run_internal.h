@@ -187,5 +187,7 @@ int mk_run_stop_requested(void);
 /* report.c, report_html.c: 0 or -1 */
 int mk_report_write(mk_run *run, const char *json_path, const char *html_path);
 int mk_report_html(mk_run *run, const char *path);
+/* Per-field tables of the steps that report fields.NAME.* (report_fields.c). */
+void mk_report_html_fields(mk_outfile *f, const mk_run *run);
 
 #endif

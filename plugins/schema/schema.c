@@ -524,6 +524,8 @@ static void check_cells(schema_state *s, const plan *p, const mk_value *row)
         }
         count_value(st, c);
     }
+    for (size_t i = 0; i < ts->nfields; i++)
+        s->stats[i].passed += s->cells[i].failed == TS_NCHECKS;
 }
 
 static uint64_t position_of(const mk_batch *in, size_t r)
@@ -596,6 +598,7 @@ static int check_keys(schema_state *s, const mk_batch *in, size_t r)
             return -1;
         if (rc == 1) {
             s->stats[i].failed[TS_C_UNIQUE]++;
+            s->stats[i].passed--; /* counted with the cell's own checks */
             add_error(s, &ts->fields[i], "unique-error",
                       "field '%s' value '%.*s' is not unique: the row at line %" PRIu64
                       " has it (unique)",
@@ -708,11 +711,30 @@ static int schema_row(schema_state *s, const plan *p, const mk_batch *in, size_t
         if (rc != MK_OK)
             return rc;
     }
-    for (size_t i = 0; i < s->ts->nfields; i++)
-        s->stats[i].passed += s->cells[i].failed == TS_NCHECKS;
     if (record_self_refs(s) != 0)
         return MK_NOMEM;
     return pass_row(s, p, in, r, out);
+}
+
+/* How many rows each rule looked at (the share in the quality report). */
+static void report_checked(schema_state *s, uint64_t rows)
+{
+    const mk_host *h = s->host;
+    const ts_schema *ts = s->ts;
+    int unique = ts->nunique_keys > 0;
+    for (size_t i = 0; i < ts->nfields; i++) {
+        unique |= ts->fields[i].unique;
+        if (ts->fields[i].vn)
+            h->rule_checked(s->ctx, vn_rule(ts->fields[i].vn), rows);
+    }
+    h->rule_checked(s->ctx, "type-error", rows);
+    h->rule_checked(s->ctx, "constraint-error", rows);
+    if (ts->primary.n)
+        h->rule_checked(s->ctx, "primary-key", rows);
+    if (unique)
+        h->rule_checked(s->ctx, "unique-error", rows);
+    if (ts->nfkeys)
+        h->rule_checked(s->ctx, "foreign-key", rows);
 }
 
 static int schema_process(void *state, const mk_batch *in, mk_batch *out)
@@ -727,7 +749,7 @@ static int schema_process(void *state, const mk_batch *in, mk_batch *out)
         if (rc != MK_OK)
             return rc;
     }
-    s->host->rule_checked(s->ctx, "type-error", in->nrows);
+    report_checked(s, in->nrows);
     return MK_OK;
 }
 

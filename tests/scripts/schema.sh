@@ -49,6 +49,7 @@ for d in "$SRC"/tests/data/schema/*/; do
         echo "    path: out/rows.csv"
         echo "rejects: out/rejects.csv"
         echo "report: out/report.json"
+        echo "html_report: out/report.html"
     } > "$w/pipeline.yaml"
     (cd "$w" && "$MEKONG" run pipeline.yaml > out.log 2>&1)
     rc=$?
@@ -111,6 +112,17 @@ else:
     print(f"ok - schema {name}: {len(rows)} rows, each passed or rejected as expected")
 PY
 done
+
+# the HTML report has a table of the fields, the failing ones marked
+html=$tmp/types/out/report.html
+if [ -f "$html" ] && grep -q '<h2>Fields checked by schema#1</h2>' "$html" &&
+    grep -q '<tr class="bad"><td>s_str</td><td>string</td><td class="n">85</td>' "$html" &&
+    grep -q '<td>minLength 1, maxLength 1, pattern 1</td>' "$html" &&
+    grep -q '<tr><td>any</td>' "$html"; then
+    echo "ok - schema html-fields: the HTML report shows each field, failing fields marked, by constraint"
+else
+    echo "not ok - schema html-fields: the HTML report lacks the per-field table of the types run"
+fi
 
 if sh "$SRC/plugins/schema/gen-vn-ids.sh" "$SRC/lua/mekong/id_data.lua" | cmp -s - "$SRC/plugins/schema/vn_ids_data.c"; then
     echo "ok - schema vn-ids-data: vn_ids_data.c is made from lua/mekong/id_data.lua"
