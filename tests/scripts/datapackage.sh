@@ -115,9 +115,20 @@ if (!validate(JSON.parse(fs.readFileSync(descriptor, "utf8")))) {
   process.exit(1);
 }
 JS
+        # a schema with the mekong:* extension properties stays a valid Table Schema
+        printf 'id,cccd,sex\n1,001099012345,nam\n' > vn.csv
+        echo '{"fields": [{"name": "id", "type": "integer"}, {"name": "cccd", "mekong:check": "cccd",
+               "mekong:sexField": "sex", "mekong:onError": "warn"}, {"name": "sex"}]}' > vn.schema.json
+        echo "sources: [{ name: s, plugin: csv, path: vn.csv }]
+transforms: [{ plugin: schema, schema: vn.schema.json }]
+sinks: [{ plugin: datapackage, path: out/vn, schema: vn.schema.json }]
+rejects: out/vn-rejects.csv" > vn.yaml
+        "$MEKONG" run vn.yaml > vn.log 2>&1
         if out=$(node "$npmdir/validate.js" "$SRC/tests/data/frictionless/tabular-data-package.json" \
-            "$pkg/datapackage.json" 2>&1); then
-            echo "ok - dp-profile: ajv finds the descriptor valid against the Tabular Data Package profile"
+            "$pkg/datapackage.json" 2>&1) &&
+            out=$(node "$npmdir/validate.js" "$SRC/tests/data/frictionless/tabular-data-package.json" \
+            out/vn/datapackage.json 2>&1); then
+            echo "ok - dp-profile: ajv finds the descriptors valid against the Tabular Data Package profile (mekong:* properties too)"
         else
             echo "not ok - dp-profile: ajv: $(echo "$out" | head -5 | tr '\n' ' ')"
         fi
