@@ -313,7 +313,8 @@ static void write_resource(FILE *fp, const dp_sink *s, const dp_out *o, int json
     char name[320];
     snprintf(name, sizeof name, "%s%s", s->resource, jsonl ? "-jsonl" : "");
     ts_json_string(fp, name);
-    fputs(",\"type\":\"table\",\"path\":", fp);
+    /* "profile" too: v1 readers (frictionless-py 4, datapackage-js) look for it */
+    fputs(",\"type\":\"table\",\"profile\":\"tabular-data-resource\",\"path\":", fp);
     ts_json_string(fp, o->file);
     fprintf(fp, ",\"format\":\"%s\",\"mediatype\":\"%s\",\"encoding\":\"utf-8\"",
             jsonl ? "jsonl" : "csv", jsonl ? "application/x-ndjson" : "text/csv");
@@ -396,7 +397,7 @@ int dp_write_descriptor(dp_sink *s)
     time_t now = time(NULL);
     struct tm tm;
     strftime(created, sizeof created, "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&now, &tm));
-    fputs("{\"$schema\":\"" PROFILE "datapackage.json\",\n \"name\":", fp);
+    fputs("{\"$schema\":\"" PROFILE "datapackage.json\",\n \"profile\":\"tabular-data-package\",\n \"name\":", fp);
     ts_json_string(fp, s->name);
     write_option(fp, s, "title");
     write_option(fp, s, "description");

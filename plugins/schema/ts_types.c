@@ -544,7 +544,7 @@ static size_t json_skip(const char *p, size_t n, size_t i, int depth)
         }
     }
     size_t start = i;
-    while (i < n && strchr("+-.0123456789eEtruefalsn", p[i]))
+    while (i < n && p[i] && strchr("+-.0123456789eEtruefalsn", p[i]))
         i++;
     char word[40];
     if (i == start || i - start >= sizeof word)
@@ -582,7 +582,7 @@ static int read_double(const char *p, size_t n, size_t *i, double *v)
 {
     char buf[64];
     size_t start = *i = skip_ws(p, n, *i), k = 0;
-    while (*i < n && k < sizeof buf - 1 && strchr("+-.0123456789eE", p[*i]))
+    while (*i < n && k < sizeof buf - 1 && p[*i] && strchr("+-.0123456789eE", p[*i]))
         buf[k++] = p[(*i)++];
     buf[k] = '\0';
     if (*i == start)
