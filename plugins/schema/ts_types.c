@@ -598,7 +598,7 @@ static int parse_geopoint(const ts_field *f, const char *p, size_t n, char *scra
     double lon, lat;
     size_t i = 0;
     if (f->format == TS_FMT_DEFAULT) {
-        if (!read_double(p, n, &i, &lon) || i >= n || p[i++] != ',' ||
+        if (!read_double(p, n, &i, &lon) || (i = skip_ws(p, n, i)) >= n || p[i++] != ',' ||
             !read_double(p, n, &i, &lat) || skip_ws(p, n, i) != n)
             return 0;
         return geo_pair(lon, lat, scratch, out);
