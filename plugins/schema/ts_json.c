@@ -108,6 +108,10 @@ static long hex4(jparser *p)
 /* One escape after the backslash, into out; bytes written or 0. */
 static size_t parse_escape(jparser *p, char *out)
 {
+    if (p->s >= p->end) {
+        jfail(p, "a string ends with a backslash");
+        return 0;
+    }
     char c = *p->s++;
     const char *from = "\"\\/bfnrt", *to = "\"\\/\b\f\n\r\t";
     const char *k = strchr(from, c);
