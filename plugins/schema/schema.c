@@ -27,12 +27,14 @@
 
 #include <csv.h>
 #include <errno.h>
+#include <pthread.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "mekong.h"
 #include "mekong_kit.h"
@@ -40,7 +42,7 @@
 #include "ts_json.h"
 #include "ts_vn.h"
 
-enum { MAX_DISTINCT = 20 };
+enum { MAX_DISTINCT = 20, MAX_THREADS = 4, MIN_PARALLEL_ROWS = 256 };
 
 /* Per field: what the report shows. */
 typedef struct field_stats {
@@ -74,8 +76,15 @@ typedef struct schema_state {
     mkk_keyset **ukeys;           /* per uniqueKeys entry */
     sch_hset *fkeys;              /* per foreignKeys entry: the referenced keys */
     sch_hset wards, provinces;    /* ward_2025, province_2025 */
-    char (*scratch)[TS_SCRATCH];  /* per field */
-    ts_cell *cells;               /* per field */
+    ts_cell *cells;               /* the cells of the row whose fate is being decided */
+    /* the rows of a chunk, checked before their fates are decided (phase 1,
+     * on threads for big batches): chunk rows * fields cells and scratch */
+    ts_cell *rcells;
+    char (*rscratch)[TS_SCRATCH];
+    size_t chunk;                 /* rows a chunk holds */
+    int nthreads;
+    field_stats *wstats;          /* (nthreads - 1) * fields: the other threads' counts */
+    pcre2_match_data **wmd;       /* (nthreads - 1) * fields: their pattern match data */
     mk_value *keycells;
     char reason[1024];
     const char *rule;
@@ -96,6 +105,8 @@ static const mk_option_decl options[] = {
      "folder with wards_2025.csv and provinces_2025.csv (code column) for ward_2025 / "
      "province_2025 checks"},
     {"report_fields", MK_OPT_BOOL, 0, "true", "per-field results in the run report"},
+    {"threads", MK_OPT_INT, 0, "0",
+     "threads checking the cells of big batches (0: one per core, at most 4; 1: none)"},
     {NULL, 0, 0, NULL, NULL},
 };
 
@@ -196,17 +207,46 @@ static int load_foreign_keys(schema_state *s)
     return MK_OK;
 }
 
+/* The other threads' counts and match data (the main thread uses the
+ * fields' own). */
+static int make_workers(schema_state *s)
+{
+    long want = s->host->opt_int(s->ctx, "threads");
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    if (want <= 0)
+        want = cores > 0 ? (cores < MAX_THREADS ? cores : MAX_THREADS) : 1;
+    s->nthreads = want > MAX_THREADS ? MAX_THREADS : (int)want;
+    size_t nf = s->ts->nfields, extra = (size_t)(s->nthreads - 1);
+    if (!extra || !nf)
+        return MK_OK;
+    s->wstats = calloc(extra * nf, sizeof(field_stats));
+    s->wmd = calloc(extra * nf, sizeof(pcre2_match_data *));
+    if (!s->wstats || !s->wmd)
+        return MK_NOMEM;
+    for (size_t w = 0; w < extra; w++)
+        for (size_t i = 0; i < nf; i++)
+            if (s->ts->fields[i].has_pattern &&
+                !(s->wmd[w * nf + i] = ts_field_match_data(&s->ts->fields[i])))
+                return MK_NOMEM;
+    return MK_OK;
+}
+
 static int make_sets(schema_state *s)
 {
     const ts_schema *ts = s->ts;
     size_t n = ts->nfields ? ts->nfields : 1;
     s->stats = calloc(n, sizeof(field_stats));
     s->unique = calloc(n, sizeof(mkk_keyset *));
-    s->scratch = calloc(n, TS_SCRATCH);
-    s->cells = calloc(n, sizeof(ts_cell));
+    /* a chunk of rows: 1024 (a default batch), fewer for wide schemas (16 MiB of scratch) */
+    s->chunk = (16u << 20) / (n * TS_SCRATCH);
+    s->chunk = s->chunk < 1 ? 1 : s->chunk > 1024 ? 1024 : s->chunk;
+    s->rscratch = calloc(s->chunk * n, TS_SCRATCH);
+    s->rcells = calloc(s->chunk * n, sizeof(ts_cell));
     s->keycells = calloc(n, sizeof(mk_value));
     s->ukeys = calloc(ts->nunique_keys ? ts->nunique_keys : 1, sizeof(mkk_keyset *));
-    if (!s->stats || !s->unique || !s->scratch || !s->cells || !s->keycells || !s->ukeys)
+    if (!s->stats || !s->unique || !s->rscratch || !s->rcells || !s->keycells || !s->ukeys)
+        return MK_NOMEM;
+    if (make_workers(s) != MK_OK)
         return MK_NOMEM;
     for (size_t i = 0; i < ts->nfields; i++)
         if (ts->fields[i].unique && !(s->unique[i] = mkk_keyset_new()))
@@ -416,7 +456,7 @@ static const char *vn_rule(ts_vn v)
     return names[v];
 }
 
-static const char *vn_check(schema_state *s, const ts_field *f, size_t fi, const plan *p,
+static const char *vn_check(const schema_state *s, const ts_field *f, size_t fi, const plan *p,
                             const mk_value *row, const char *v, size_t n, char *buf, size_t cap)
 {
     int mobile = 0;
@@ -481,32 +521,31 @@ static const char *error_rule(ts_check c)
     return c == TS_C_TYPE ? "type-error" : "constraint-error";
 }
 
-/* The cells of every field: types, constraints, Vietnamese checks. */
-static void check_cells(schema_state *s, const plan *p, const mk_value *row)
+/* Phase 1, any thread: the cells of one row -- types, constraints,
+ * Vietnamese checks -- into cells, counted in stats.  No host call, no
+ * allocation; md: the thread's pattern match data per field (NULL: the
+ * fields' own, for the main thread). */
+static void check_row(const schema_state *s, const plan *p, const mk_value *row, ts_cell *cells,
+                      char (*scratch)[TS_SCRATCH], field_stats *stats, pcre2_match_data **md)
 {
     const ts_schema *ts = s->ts;
     for (size_t i = 0; i < ts->nfields; i++) {
         const ts_field *f = &ts->fields[i];
-        ts_cell *c = &s->cells[i];
-        field_stats *st = &s->stats[i];
+        ts_cell *c = &cells[i];
+        field_stats *st = &stats[i];
         st->checked++;
         if (p->col[i] < 0) { /* fieldsMatch let the column be absent */
             c->missing = 1, c->canon = NULL, c->canon_len = 0, c->failed = TS_NCHECKS;
             st->missing++;
-            if (f->required) {
-                st->failed[TS_C_REQUIRED]++;
-                add_error(s, f, "missing-cell", "field '%s' is required, and the rows have no "
-                                                "such column", f->name);
-            }
+            if (f->required)
+                c->failed = TS_C_REQUIRED, st->failed[TS_C_REQUIRED]++;
             continue;
         }
         const mk_value *v = &row[p->col[i]];
-        ts_cell_check(f, v->ptr, v->len, s->scratch[i], c);
+        ts_cell_check_md(f, v->ptr, v->len, scratch[i], md ? md[i] : NULL, c);
         st->missing += c->missing;
         if (c->failed != TS_NCHECKS) {
             st->failed[c->failed]++;
-            add_error(s, f, error_rule(c->failed), "field '%s' value '%.*s' %s (%s)", f->name,
-                      shown(v->len), v->ptr ? v->ptr : "", c->detail, ts_check_name(c->failed));
             continue;
         }
         if (c->missing)
@@ -516,16 +555,39 @@ static void check_cells(schema_state *s, const plan *p, const mk_value *row)
             const char *why = vn_check(s, f, i, p, row, v->ptr, v->len, buf, sizeof buf);
             if (why) {
                 st->failed[TS_C_VN]++;
-                add_error(s, f, vn_rule(f->vn), "field '%s' value '%.*s' fails mekong:check %s: %s",
-                          f->name, shown(v->len), v->ptr, vn_rule(f->vn) + 7, why);
                 c->failed = TS_C_VN;
+                snprintf(c->detail, sizeof c->detail, "%s", why);
                 continue;
             }
         }
         count_value(st, c);
     }
     for (size_t i = 0; i < ts->nfields; i++)
-        s->stats[i].passed += s->cells[i].failed == TS_NCHECKS;
+        stats[i].passed += cells[i].failed == TS_NCHECKS;
+}
+
+/* Phase 2, main thread: the failures of the row's cells into its reason. */
+static void report_row(schema_state *s, const plan *p, const mk_value *row)
+{
+    const ts_schema *ts = s->ts;
+    for (size_t i = 0; i < ts->nfields; i++) {
+        const ts_field *f = &ts->fields[i];
+        const ts_cell *c = &s->cells[i];
+        if (c->failed == TS_NCHECKS)
+            continue;
+        if (p->col[i] < 0) {
+            add_error(s, f, "missing-cell", "field '%s' is required, and the rows have no "
+                                            "such column", f->name);
+            continue;
+        }
+        const mk_value *v = &row[p->col[i]];
+        if (c->failed == TS_C_VN)
+            add_error(s, f, vn_rule(f->vn), "field '%s' value '%.*s' fails mekong:check %s: %s",
+                      f->name, shown(v->len), v->ptr, vn_rule(f->vn) + 7, c->detail);
+        else
+            add_error(s, f, error_rule(c->failed), "field '%s' value '%.*s' %s (%s)", f->name,
+                      shown(v->len), v->ptr ? v->ptr : "", c->detail, ts_check_name(c->failed));
+    }
 }
 
 static uint64_t position_of(const mk_batch *in, size_t r)
@@ -694,12 +756,13 @@ static int pass_row(schema_state *s, const plan *p, const mk_batch *in, size_t r
     return write_canonical(s, p, out, o);
 }
 
+/* The fate of row r, whose cells phase 1 checked into s->cells. */
 static int schema_row(schema_state *s, const plan *p, const mk_batch *in, size_t r, mk_batch *out)
 {
     s->reason[0] = '\0';
     s->rule = NULL;
     s->reject = 0;
-    check_cells(s, p, &MK_CELL(in, r, 0));
+    report_row(s, p, &MK_CELL(in, r, 0));
     /* keys only for rows that are kept so far: "first occurrence" is the
      * first row kept, as a Lua rule or SQL filtering first would see it */
     if (!s->reject && (check_keys(s, in, r) != 0 || self_refs(s, in, r) != 0))
@@ -714,6 +777,87 @@ static int schema_row(schema_state *s, const plan *p, const mk_batch *in, size_t
     if (record_self_refs(s) != 0)
         return MK_NOMEM;
     return pass_row(s, p, in, r, out);
+}
+
+/* One thread's share of a chunk. */
+typedef struct job {
+    const schema_state *s;
+    const plan *p;
+    const mk_batch *in;
+    size_t chunk_from, from, to;
+    field_stats *stats;
+    pcre2_match_data **md;
+} job;
+
+static void run_job(const job *j)
+{
+    size_t nf = j->s->ts->nfields;
+    for (size_t r = j->from; r < j->to; r++) {
+        size_t k = (r - j->chunk_from) * nf;
+        check_row(j->s, j->p, &MK_CELL(j->in, r, 0), &j->s->rcells[k], &j->s->rscratch[k],
+                  j->stats, j->md);
+    }
+}
+
+static void *job_thread(void *arg)
+{
+    run_job(arg);
+    return NULL;
+}
+
+/* Phase 1 for rows [from, to): split between the threads when the chunk is
+ * big enough to pay for them (a thread that cannot start: its share is
+ * done here). */
+static void check_chunk(schema_state *s, const plan *p, const mk_batch *in, size_t from, size_t to)
+{
+    size_t n = to - from, nf = s->ts->nfields;
+    size_t nt = n >= MIN_PARALLEL_ROWS ? (size_t)s->nthreads : 1;
+    job jobs[MAX_THREADS];
+    pthread_t tid[MAX_THREADS];
+    int started[MAX_THREADS] = {0};
+    for (size_t t = 0; t < nt; t++) {
+        jobs[t] = (job){s, p, in, from, from + n * t / nt, from + n * (t + 1) / nt,
+                        t ? &s->wstats[(t - 1) * nf] : s->stats, t ? &s->wmd[(t - 1) * nf] : NULL};
+        if (t)
+            started[t] = pthread_create(&tid[t], NULL, job_thread, &jobs[t]) == 0;
+    }
+    run_job(&jobs[0]);
+    for (size_t t = 1; t < nt; t++) {
+        if (started[t])
+            pthread_join(tid[t], NULL);
+        else
+            run_job(&jobs[t]);
+    }
+}
+
+/* The other threads' counts into the main ones (at the end of the run). */
+static void merge_stats(schema_state *s)
+{
+    size_t nf = s->ts->nfields;
+    for (int w = 0; w + 1 < s->nthreads && s->wstats; w++) {
+        for (size_t i = 0; i < nf; i++) {
+            field_stats *d = &s->stats[i], *o = &s->wstats[(size_t)w * nf + i];
+            d->checked += o->checked, d->missing += o->missing, d->passed += o->passed;
+            for (int c = 0; c < TS_NCHECKS; c++)
+                d->failed[c] += o->failed[c];
+            for (size_t k = 0; k < o->ndistinct && !d->distinct_over; k++) {
+                size_t j = 0;
+                while (j < d->ndistinct && d->distinct[j] != o->distinct[k])
+                    j++;
+                if (j == d->ndistinct && d->ndistinct == MAX_DISTINCT)
+                    d->distinct_over = 1;
+                else if (j == d->ndistinct)
+                    d->distinct[d->ndistinct++] = o->distinct[k];
+            }
+            d->distinct_over |= o->distinct_over;
+            if (o->has_range && (!d->has_range || o->min < d->min))
+                d->min = o->min, memcpy(d->min_text, o->min_text, sizeof d->min_text);
+            if (o->has_range && (!d->has_range || o->max > d->max))
+                d->max = o->max, memcpy(d->max_text, o->max_text, sizeof d->max_text);
+            d->has_range |= o->has_range;
+            memset(o, 0, sizeof *o);
+        }
+    }
 }
 
 /* How many rows each rule looked at (the share in the quality report). */
@@ -744,10 +888,16 @@ static int schema_process(void *state, const mk_batch *in, mk_batch *out)
     if (!p && !(p = make_plan(s, in->schema)))
         return MK_ERROR;
     out->schema = p->out;
-    for (size_t r = 0; r < in->nrows; r++) {
-        int rc = schema_row(s, p, in, r, out);
-        if (rc != MK_OK)
-            return rc;
+    size_t nf = s->ts->nfields;
+    for (size_t from = 0; from < in->nrows; from += s->chunk) {
+        size_t to = from + s->chunk < in->nrows ? from + s->chunk : in->nrows;
+        check_chunk(s, p, in, from, to);
+        for (size_t r = from; r < to; r++) {
+            s->cells = &s->rcells[(r - from) * nf];
+            int rc = schema_row(s, p, in, r, out);
+            if (rc != MK_OK)
+                return rc;
+        }
     }
     report_checked(s, in->nrows);
     return MK_OK;
@@ -793,6 +943,7 @@ static int schema_finish(void *state, mk_batch *out)
 {
     schema_state *s = state;
     (void)out;
+    merge_stats(s);
     if (s->report_fields)
         for (size_t i = 0; i < s->ts->nfields; i++)
             report_field(s, i);
@@ -823,8 +974,12 @@ static void schema_close(void *state)
     mkk_plans_free(s->plans);
     ts_schema_free(s->ts);
     free(s->stats);
-    free(s->scratch);
-    free(s->cells);
+    free(s->rscratch);
+    free(s->rcells);
+    free(s->wstats);
+    for (size_t i = 0; s->wmd && i < (size_t)(s->nthreads - 1) * nf; i++)
+        pcre2_match_data_free(s->wmd[i]);
+    free(s->wmd);
     free(s->keycells);
     free(s);
 }

@@ -590,9 +590,15 @@ static int is_missing(const ts_field *f, const char *p, size_t n)
 }
 
 /* 1 match, 0 no match, -1 the match limit was hit (counted as no match). */
-static int pattern_matches(const ts_field *f, const char *p, size_t n)
+pcre2_match_data *ts_field_match_data(const ts_field *f)
 {
-    int rc = pcre2_match(f->pattern, (PCRE2_SPTR)p, n, 0, 0, f->pattern_match, f->pattern_ctx);
+    return f->has_pattern ? pcre2_match_data_create_from_pattern(f->pattern, NULL) : NULL;
+}
+
+static int pattern_matches(const ts_field *f, const char *p, size_t n, pcre2_match_data *md)
+{
+    int rc = pcre2_match(f->pattern, (PCRE2_SPTR)p, n, 0, 0, md ? md : f->pattern_match,
+                         f->pattern_ctx);
     if (rc >= 0)
         return 1;
     return rc == PCRE2_ERROR_MATCHLIMIT || rc == PCRE2_ERROR_DEPTHLIMIT ? -1 : 0;
@@ -631,6 +637,12 @@ static int check_bounds(const ts_field *f, ts_cell *out)
 
 void ts_cell_check(const ts_field *f, const char *p, size_t n, char *scratch, ts_cell *out)
 {
+    ts_cell_check_md(f, p, n, scratch, NULL, out);
+}
+
+void ts_cell_check_md(const ts_field *f, const char *p, size_t n, char *scratch,
+                      pcre2_match_data *md, ts_cell *out)
+{
     out->failed = TS_NCHECKS;
     out->detail[0] = '\0';
     out->missing = is_missing(f, p, n);
@@ -664,7 +676,7 @@ void ts_cell_check(const ts_field *f, const char *p, size_t n, char *scratch, ts
     if (check_bounds(f, out))
         return;
     if (f->has_pattern) {
-        int m = pattern_matches(f, p, n);
+        int m = pattern_matches(f, p, n, md);
         if (m <= 0 && fail(out, TS_C_PATTERN, "%s the pattern %s",
                            m < 0 ? "takes too long to match (match limit) against"
                                  : "does not match",

@@ -122,7 +122,7 @@ typedef struct ts_cell {
     int has_number;
     const char *canon;    /* canonical text (the value itself or the scratch buffer) */
     size_t canon_len;
-    char detail[160];     /* why, when failed */
+    char detail[200];     /* why, when failed */
 } ts_cell;
 
 enum { TS_SCRATCH = 512 };
@@ -132,6 +132,12 @@ enum { TS_MATCH_LIMIT = 1000000, TS_DEPTH_LIMIT = 10000 }; /* longer values keep
 /* Check one cell of field f (not unique or keys: the caller's set does
  * those).  scratch has TS_SCRATCH bytes. */
 void ts_cell_check(const ts_field *f, const char *ptr, size_t len, char *scratch, ts_cell *out);
+/* The same with the pattern's match data given (NULL: the field's own):
+ * each thread that checks cells needs its own (ts_field_match_data). */
+void ts_cell_check_md(const ts_field *f, const char *ptr, size_t len, char *scratch,
+                      pcre2_match_data *md, ts_cell *out);
+/* Match data for f's pattern (NULL when it has none or out of memory). */
+pcre2_match_data *ts_field_match_data(const ts_field *f);
 /* The parse of one value as f's type, without constraints: 1 valid, 0 not. */
 int ts_parse(const ts_field *f, const char *ptr, size_t len, char *scratch, ts_cell *out);
 

@@ -113,6 +113,37 @@ else:
 PY
 done
 
+# 1 thread and 4 threads give the same rows, rejects and per-field counts
+# (the types cases repeated 60 times: batches big enough to be split)
+t=$tmp/threads
+mkdir -p "$t"
+cp "$SRC/tests/data/schema/types/schema.json" "$t/"
+python3 - "$SRC/tests/data/schema/types/input.csv" "$t/input.csv" <<'PY'
+import csv, sys
+rows = list(csv.reader(open(sys.argv[1], newline="")))
+w = csv.writer(open(sys.argv[2], "w", newline=""), lineterminator="\n")
+w.writerow(rows[0])
+for k in range(60):
+    for r in rows[1:]:
+        w.writerow([str(int(r[0]) + 1000 * k)] + r[1:])
+w.writerow(["5"] + rows[1][1:])  # a repeated key at the end
+PY
+for n in 1 4; do
+    printf 'sources: [{ name: input, plugin: csv, path: input.csv }]\ntransforms: [{ plugin: schema, schema: schema.json, threads: %s, canonical: true }]\nsinks: [{ plugin: csv, path: out%s/rows.csv }]\nrejects: out%s/rejects.csv\nreport: out%s/report.json\n' \
+        $n $n $n $n > "$t/p$n.yaml"
+    (cd "$t" && "$MEKONG" run p$n.yaml > log$n 2>&1)
+done
+if cmp -s "$t/out1/rows.csv" "$t/out4/rows.csv" && cmp -s "$t/out1/rejects.csv" "$t/out4/rejects.csv" &&
+    python3 -c "
+import json, sys
+f = lambda n: [{k: v for k, v in s.items() if k.startswith('fields.')} for s in json.load(open(n))['stages']]
+a, b = f('$t/out1/report.json'), f('$t/out4/report.json')
+sys.exit(0 if a == b and a[0]['fields.id.checked'] == 5101 else 1)"; then
+    echo "ok - schema threads: 1 and 4 threads give the same rows, rejects and per-field counts"
+else
+    echo "not ok - schema threads: 1 and 4 threads differ (see $t)"
+fi
+
 # the HTML report has a table of the fields, the failing ones marked
 html=$tmp/types/out/report.html
 if [ -f "$html" ] && grep -q '<h2>Fields checked by schema#1</h2>' "$html" &&
