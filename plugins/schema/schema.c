@@ -944,6 +944,15 @@ static int schema_finish(void *state, mk_batch *out)
     schema_state *s = state;
     (void)out;
     merge_stats(s);
+    size_t bytes = s->primary ? mkk_keyset_bytes(s->primary) : 0;
+    for (size_t i = 0; i < s->ts->nfields; i++)
+        bytes += s->unique[i] ? mkk_keyset_bytes(s->unique[i]) : 0;
+    for (size_t i = 0; i < s->ts->nunique_keys; i++)
+        bytes += mkk_keyset_bytes(s->ukeys[i]);
+    if (s->primary)
+        s->host->report_add(s->ctx, "primary_keys", (int64_t)mkk_keyset_count(s->primary));
+    if (bytes)
+        s->host->report_add(s->ctx, "key_memory_bytes", (int64_t)bytes);
     if (s->report_fields)
         for (size_t i = 0; i < s->ts->nfields; i++)
             report_field(s, i);
