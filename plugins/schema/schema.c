@@ -22,6 +22,14 @@
  * of the canonical values in mkk_keysets: memory grows with distinct keys
  * (about 48 bytes each), never with row width.  foreignKeys lookups are
  * read once at open into keysets that are only read afterwards.
+ *
+ * Threads: a batch is checked in two phases.  Phase 1 (check_row) parses
+ * and checks the cells of up to 1024 rows, split between threads, each with
+ * its own counts and pattern match data and no host call; phase 2
+ * (schema_row) then decides each row's fate in row order on the main
+ * thread (keys, reasons, reject/warn/pass), so the output does not depend
+ * on the number of threads.  The price: the cells of a chunk are kept
+ * (1024 rows * fields * 512 bytes of scratch, capped at 16 MiB).
  */
 #include "config.h"
 
