@@ -21,7 +21,7 @@
  * is allocated; keys (unique, primaryKey, uniqueKeys) are 128-bit hashes
  * of the canonical values in mkk_keysets: memory grows with distinct keys
  * (about 48 bytes each), never with row width.  foreignKeys lookups are
- * read once at open into keysets that are only read afterwards.
+ * read once at open into hash sets that are only read afterwards.
  *
  * Threads: a batch is checked in two phases.  Phase 1 (check_row) parses
  * and checks the cells of up to 1024 rows, split between threads, each with
