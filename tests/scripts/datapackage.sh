@@ -16,7 +16,10 @@
 #   dp-inferred     without schema:, the schema comes from the column types
 #                   and the package still validates;
 #   infer-roundtrip mekong infer proposes the expected types and keys, and
-#                   the rows pass the schema it proposes.
+#                   the rows pass the schema it proposes;
+#   infer-pipeline  mekong infer PIPELINE infers from what the transforms
+#                   produce (typed columns after canonical: true) and writes
+#                   none of the pipeline's outputs.
 #
 # Environment: MEKONG, MEKONG_SRC; MEKONG_NPM_DIR keeps the npm packages
 # between runs (default: a temporary folder).
@@ -236,4 +239,18 @@ rejects: out/ids-rejects.csv" > ids.yaml && "$MEKONG" run ids.yaml > run5.log 2>
 else
     echo "not ok - infer-roundtrip: mekong infer exited $irc or its proposal is not as expected"
     sed 's/^/    /' infer.log ids.schema.json run5.log 2>/dev/null | head -30
+fi
+
+rm -rf out
+if "$MEKONG" infer pipeline.yaml > pipe.schema.json 2> infer2.log && [ ! -e out ] && python3 -c "
+import json, sys
+d = json.load(open('pipe.schema.json'))
+t = {f['name']: f['type'] for f in d['fields']}
+sys.exit(0 if t['ma'] == 'integer' and t['ngay_sinh'] == 'date' and t['so_tien'] == 'number'
+         and 'format' not in [f for f in d['fields'] if f['name'] == 'ngay_sinh'][0]
+         and d.get('primaryKey') == 'ma' else 1)"; then
+    echo "ok - infer-pipeline: infers from the transformed rows and writes none of the pipeline's outputs"
+else
+    echo "not ok - infer-pipeline: unexpected proposal or outputs written"
+    sed 's/^/    /' infer2.log pipe.schema.json | head -20
 fi
