@@ -281,6 +281,7 @@ static int dp_open(mk_context *ctx, const mk_host *host, void **state)
     if (dp_read_metadata(s) != MK_OK)
         return MK_ERROR;
     snprintf(s->tmp, sizeof s->tmp, "%s.tmp-%ld", s->final, (long)getpid());
+    dp_remove_tree(s->tmp); /* left by a killed run that had this process id */
     if (dp_make_parents(s->final) != 0 || mkdir(s->tmp, 0755) != 0) {
         host->error(ctx, "cannot create the folder %s: %s", s->tmp, strerror(errno));
         return MK_ERROR;
