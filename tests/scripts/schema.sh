@@ -147,7 +147,8 @@ if cmp -s "$t/out1/rows.csv" "$t/out4/rows.csv" && cmp -s "$t/out1/rejects.csv" 
 import json, sys
 f = lambda n: [{k: v for k, v in s.items() if k.startswith('fields.')} for s in json.load(open(n))['stages']]
 a, b = f('$t/out1/report.json'), f('$t/out4/report.json')
-sys.exit(0 if a == b and a[0]['fields.id.checked'] == 5101 else 1)"; then
+n = sum(1 for _ in open('$t/input.csv')) - 1
+sys.exit(0 if a == b and a[0]['fields.id.checked'] == n else 1)"; then
     echo "ok - schema threads: 1 and 4 threads give the same rows, rejects and per-field counts"
 else
     echo "not ok - schema threads: 1 and 4 threads differ (see $t)"
@@ -155,8 +156,9 @@ fi
 
 # the HTML report has a table of the fields, the failing ones marked
 html=$tmp/types/out/report.html
+nrows=$(($(wc -l < "$SRC/tests/data/schema/types/input.csv") - 1))
 if [ -f "$html" ] && grep -q '<h2>Fields checked by schema#1</h2>' "$html" &&
-    grep -q '<tr class="bad"><td>s_str</td><td>string</td><td class="n">85</td>' "$html" &&
+    grep -q "<tr class=\"bad\"><td>s_str</td><td>string</td><td class=\"n\">$nrows</td>" "$html" &&
     grep -q '<td>minLength 1, maxLength 1, pattern 1</td>' "$html" &&
     grep -q '<tr><td>any</td>' "$html"; then
     echo "ok - schema html-fields: the HTML report shows each field, failing fields marked, by constraint"
