@@ -247,16 +247,18 @@ static int make_sets(schema_state *s)
     size_t n = ts->nfields ? ts->nfields : 1;
     s->stats = calloc(n, sizeof(field_stats));
     s->unique = calloc(n, sizeof(mkk_keyset *));
-    /* a chunk of rows: 1024 (a default batch), fewer for wide schemas (16 MiB of scratch) */
+    if (make_workers(s) != MK_OK)
+        return MK_NOMEM;
+    /* a chunk of rows: 1024 (a default batch), fewer for wide schemas (16 MiB
+     * of scratch); one row without worker threads, so that the cells and
+     * scratch of the row stay in the cache (measured: 6% of the run) */
     s->chunk = (16u << 20) / (n * TS_SCRATCH);
-    s->chunk = s->chunk < 1 ? 1 : s->chunk > 1024 ? 1024 : s->chunk;
+    s->chunk = s->nthreads == 1 || s->chunk < 1 ? 1 : s->chunk > 1024 ? 1024 : s->chunk;
     s->rscratch = calloc(s->chunk * n, TS_SCRATCH);
     s->rcells = calloc(s->chunk * n, sizeof(ts_cell));
     s->keycells = calloc(n, sizeof(mk_value));
     s->ukeys = calloc(ts->nunique_keys ? ts->nunique_keys : 1, sizeof(mkk_keyset *));
     if (!s->stats || !s->unique || !s->rscratch || !s->rcells || !s->keycells || !s->ukeys)
-        return MK_NOMEM;
-    if (make_workers(s) != MK_OK)
         return MK_NOMEM;
     for (size_t i = 0; i < ts->nfields; i++)
         if (ts->fields[i].unique && !(s->unique[i] = mkk_keyset_new()))

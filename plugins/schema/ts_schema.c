@@ -684,10 +684,12 @@ void ts_cell_check_md(const ts_field *f, const char *p, size_t n, char *scratch,
             return;
     }
     if (f->enum_canon.n) {
-        for (size_t i = 0; i < f->enum_canon.n; i++)
-            if (strlen(f->enum_canon.v[i]) == out->canon_len &&
-                memcmp(f->enum_canon.v[i], out->canon, out->canon_len) == 0)
+        for (size_t i = 0; i < f->enum_canon.n; i++) {
+            const char *e = f->enum_canon.v[i]; /* first byte first: no strlen per cell */
+            if ((out->canon_len ? e[0] == out->canon[0] : e[0] == '\0') &&
+                strncmp(e, out->canon, out->canon_len) == 0 && e[out->canon_len] == '\0')
                 return;
+        }
         fail(out, TS_C_ENUM, "is not one of the enum's %zu values", f->enum_canon.n);
     }
 }
