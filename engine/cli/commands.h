@@ -36,5 +36,7 @@ int mk_cmd_detect(int argc, char **argv);  /* cmd_detect.c */
 int mk_cmd_test(int argc, char **argv);    /* cmd_test.c */
 int mk_cmd_help(int argc, char **argv);    /* cmd_help.c */
 int mk_cmd_state(int argc, char **argv);   /* cmd_state.c */
+int mk_cmd_infer(int argc, char **argv);   /* cmd_infer.c */
+int mk_cmd_validate(int argc, char **argv); /* cmd_validate.c */
 
 #endif

@@ -253,5 +253,7 @@ char **mk_output_paths(const mk_pipeline *p, size_t *n);
 int mk_report_write(mk_run *run, const char *json_path, const char *html_path, int into_set);
 int mk_report_html(mk_run *run, const char *path, int into_set);
 int mk_report_end(mk_run *run, mk_outfile *f, int into_set, const char *what);
+/* Per-field tables of the steps that report fields.NAME.* (report_fields.c). */
+void mk_report_html_fields(mk_outfile *f, const mk_run *run);
 
 #endif
