@@ -304,6 +304,63 @@ static int host_publish_path(mk_context *ctx, const char *tmp_path, const char *
     return rc;
 }
 
+static int host_before_publish(mk_context *ctx, mk_before_publish_fn fn, void *arg)
+{
+    mk_run *run = ctx->run;
+    if (!fn) {
+        mk_host_error(ctx, "before_publish was given no function");
+        return MK_BADARG;
+    }
+    mk_before_pub *grown = realloc(run->before_pub, (run->nbefore_pub + 1) * sizeof(*grown));
+    if (!grown)
+        return MK_NOMEM;
+    run->before_pub = grown;
+    run->before_pub[run->nbefore_pub++] = (mk_before_pub){ctx, fn, arg};
+    ctx->handed_outputs++;
+    return MK_OK;
+}
+
+/* The run's own files in the publish set, for the before_publish calls. */
+static size_t own_files(const mk_run *run, mk_run_file *out, size_t cap)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < run->npub && n < cap; i++) {
+        const mk_publish_item *it = &run->pub[i];
+        if (!it->kind)
+            continue;
+        int rejects = strcmp(it->kind, "rejects") == 0;
+        out[n++] = (mk_run_file){
+            it->kind,
+            rejects ? (run->p->rejects_jsonl ? "jsonl" : "csv")
+                    : strcmp(it->kind, "report") == 0 ? "json" : "html",
+            it->tmp, it->final,
+            rejects && !run->p->rejects_jsonl ? run->rejects_schema : NULL,
+            rejects ? run->rejected : 0};
+    }
+    return n;
+}
+
+int mk_before_publish_calls(mk_run *run, int commit)
+{
+    mk_run_file files[8];
+    size_t n = commit ? own_files(run, files, sizeof files / sizeof *files) : 0;
+    int rc = MK_OK;
+    for (size_t i = 0; i < run->nbefore_pub; i++) {
+        mk_before_pub *b = &run->before_pub[i];
+        b->ctx->error[0] = '\0';
+        int r = b->fn(b->arg, commit && rc == MK_OK, commit && rc == MK_OK ? files : NULL,
+                      commit && rc == MK_OK ? n : 0);
+        if (commit && rc == MK_OK && r != MK_OK) {
+            mk_run_step_failed(run, b->ctx, "before publishing", r);
+            rc = MK_ERROR;
+        }
+    }
+    free(run->before_pub);
+    run->before_pub = NULL;
+    run->nbefore_pub = 0;
+    return rc;
+}
+
 void mk_context_free(mk_context *c)
 {
     for (size_t i = 0; i < c->nparts; i++) {
@@ -367,4 +424,5 @@ const mk_host mk_host_table = {
     .state_get = mk_host_state_get,
     .state_set = mk_host_state_set,
     .publish_path = host_publish_path,
+    .before_publish = host_before_publish,
 };

@@ -188,5 +188,5 @@ int mk_report_html(mk_run *run, const char *path, int into_set)
     html_rules(f, run);
     mk_report_html_fields(f, run);
     html_steps(f, run);
-    return mk_report_end(run, f, into_set, "the HTML report");
+    return mk_report_end(run, f, into_set, "the HTML report", "report-html");
 }

@@ -14,16 +14,22 @@
  *
  * The folder holds datapackage.json and the data files (data.csv, and
  * data.jsonl); each resource has path, format, mediatype, encoding, bytes,
- * hash (sha256, nettle), stats.rows, schema and dialect.  The package is
- * written into a temporary folder beside the final one and renamed into
- * place when the run succeeds (publish_folder): readers see the whole
- * package or none of it, and a failed run leaves the previous package.
+ * hash (sha256, nettle), stats.rows, schema and dialect.  The run's own
+ * files follow as further resources (rejects: false / report: false leave
+ * them out): once every sink closed and the rejects file and the reports
+ * are complete, the host calls back (mk_host.before_publish); the sink
+ * copies them into the folder (rejects.csv or rejects.jsonl with a schema
+ * of its columns, report.json, report.html), writes datapackage.json and
+ * hands the folder to the run's publish set (mk_host.publish_path), which
+ * puts it in place together with every other output: readers see the whole
+ * set or none of it, and a failed run leaves the previous package.
  *
  * Trade-off: the data files are written through the sink's own buffer,
  * which also feeds the sha256 and the byte count, so nothing is read back
- * at the end; the files live only inside the temporary folder, so the
- * folder rename is the only publishing step (one function to hook into a
- * publish set later).
+ * at the end; the run's own files are copied (read once, hashed while
+ * copying) so that the package is self-contained: Data Package paths stay
+ * inside the package's folder.  With a host older than 1.2 the package
+ * has no run files and is renamed into place in close (dp_publish_folder).
  */
 #include "config.h"
 
@@ -60,6 +66,10 @@ static const mk_option_decl sink_options[] = {
     {"canonical", MK_OPT_BOOL, 0, "false",
      "the rows come from schema with canonical: true: describe the declared schema in "
      "canonical form (no type options or date patterns, constraint values canonical)"},
+    {"rejects", MK_OPT_BOOL, 0, "true",
+     "the run's rejects file as a further resource of the package (a copy inside the folder)"},
+    {"report", MK_OPT_BOOL, 0, "true",
+     "the run's report (JSON, and HTML when html_report: is set) as further resources"},
     {NULL, 0, 0, NULL, NULL},
 };
 
@@ -277,9 +287,20 @@ static int dp_open(mk_context *ctx, const mk_host *host, void **state)
     s->host = host;
     s->csv.fd = s->jsonl.fd = -1;
     s->jsonl_on = host->opt_bool(ctx, "jsonl");
+    s->with_rejects = host->opt_bool(ctx, "rejects");
+    s->with_report = host->opt_bool(ctx, "report");
     s->final = host->opt_string(ctx, "path");
     if (dp_read_metadata(s) != MK_OK)
         return MK_ERROR;
+    if ((s->with_rejects && strcmp(s->resource, "rejects") == 0) ||
+        (s->with_report && (strcmp(s->resource, "report") == 0 ||
+                            strcmp(s->resource, "report-html") == 0))) {
+        host->error(ctx, "resource: '%s' is the name of the run's own %s resource: choose "
+                         "another name, or set %s: false",
+                    s->resource, s->resource[2] == 'j' ? "rejects" : "report",
+                    s->resource[2] == 'j' ? "rejects" : "report");
+        return MK_ERROR;
+    }
     snprintf(s->tmp, sizeof s->tmp, "%s.tmp-%ld", s->final, (long)getpid());
     dp_remove_tree(s->tmp); /* left by a killed run that had this process id */
     if (dp_make_parents(s->final) != 0 || mkdir(s->tmp, 0755) != 0) {
@@ -319,6 +340,111 @@ int dp_publish_folder(const char *tmp, const char *final, char *err, size_t errl
     return dp_sync_parent(final);
 }
 
+/* ---- the run's own files and the end --------------------------------------- */
+
+/* Copy the file at path into the package folder as file, counting and
+ * hashing on the way (the original stays where the run publishes it). */
+static int copy_in(dp_sink *s, dp_out *o, const char *path, const char *file)
+{
+    if (out_open(o, s->tmp, file) != 0) {
+        s->host->error(s->ctx, "cannot create %s: %s", o->path, strerror(errno));
+        return MK_ERROR;
+    }
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        s->host->error(s->ctx, "cannot read %s: %s", path, strerror(errno));
+        return MK_ERROR;
+    }
+    ssize_t n;
+    while ((n = read(fd, o->buf, OUT_BUF)) != 0) {
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0) {
+            s->host->error(s->ctx, "cannot read %s: %s", path, strerror(errno));
+            close(fd);
+            return MK_ERROR;
+        }
+        o->len = (size_t)n;
+        if (out_flush(o) != 0)
+            break;
+    }
+    close(fd);
+    return out_close(o) == 0 ? MK_OK : dp_write_failed(s, o);
+}
+
+/* The rejects file and the reports the options ask for, as resources. */
+static int add_run_files(dp_sink *s, const mk_run_file *files, size_t n)
+{
+    for (size_t i = 0; i < n && s->nrunfiles < sizeof s->runfiles / sizeof *s->runfiles; i++) {
+        const mk_run_file *f = &files[i];
+        int rejects = strcmp(f->kind, "rejects") == 0;
+        if (!(rejects ? s->with_rejects : s->with_report))
+            continue;
+        dp_runfile *rf = &s->runfiles[s->nrunfiles++];
+        rf->out.fd = -1;
+        rf->kind = f->kind;
+        rf->format = f->format;
+        rf->columns = f->columns;
+        rf->rows = f->rows;
+        rf->mediatype = strcmp(f->format, "csv") == 0     ? "text/csv"
+                        : strcmp(f->format, "jsonl") == 0 ? "application/x-ndjson"
+                        : strcmp(f->format, "json") == 0  ? "application/json"
+                                                          : "text/html";
+        char file[64];
+        snprintf(file, sizeof file, "%s.%s", rejects ? "rejects" : "report",
+                 strcmp(f->kind, "report-html") == 0 ? "html" : f->format);
+        if (copy_in(s, &rf->out, f->path, file) != MK_OK)
+            return MK_ERROR;
+    }
+    return MK_OK;
+}
+
+/* datapackage.json, then the folder into the run's publish set (or, with
+ * a host older than 1.2, renamed into place at once). */
+static int finish_package(dp_sink *s)
+{
+    int rc = dp_write_descriptor(s);
+    if (rc != MK_OK)
+        return rc;
+    if (MK_HOST_HAS(s->host, publish_path)) {
+        rc = s->host->publish_path(s->ctx, s->tmp, s->final);
+        if (rc == MK_OK)
+            s->tmp[0] = '\0'; /* the host's now */
+        return rc;
+    }
+    char err[1024];
+    if (dp_publish_folder(s->tmp, s->final, err, sizeof err) != 0) {
+        s->host->error(s->ctx, "%s", err);
+        return MK_ERROR;
+    }
+    s->tmp[0] = '\0';
+    return MK_OK;
+}
+
+static void dp_free(dp_sink *s)
+{
+    if (s->tmp[0])
+        dp_remove_tree(s->tmp);
+    for (size_t i = 0; i < s->nrunfiles; i++)
+        free(s->runfiles[i].out.buf);
+    mkk_colmap_free(s->map);
+    dp_free_metadata(s);
+    free(s->csv.buf);
+    free(s->jsonl.buf);
+    free(s);
+}
+
+/* mk_host.before_publish: the rejects and reports are complete now. */
+static int dp_before_publish(void *arg, int commit, const mk_run_file *files, size_t n)
+{
+    dp_sink *s = arg;
+    int rc = commit ? add_run_files(s, files, n) : MK_OK;
+    if (commit && rc == MK_OK)
+        rc = finish_package(s);
+    dp_free(s);
+    return rc;
+}
+
 static int dp_close(void *state, int commit)
 {
     dp_sink *s = state;
@@ -332,22 +458,13 @@ static int dp_close(void *state, int commit)
     if (s->jsonl.fd >= 0 && out_close(&s->jsonl) != 0 && commit && rc == MK_OK)
         rc = dp_write_failed(s, &s->jsonl);
     if (commit && rc == MK_OK && s->csv.path[0]) {
-        rc = dp_write_descriptor(s);
-        char err[1024];
-        if (rc == MK_OK && dp_publish_folder(s->tmp, s->final, err, sizeof err) != 0) {
-            s->host->error(s->ctx, "%s", err);
-            rc = MK_ERROR;
-        }
-        if (rc == MK_OK)
-            s->host->report_add(s->ctx, "rows", (int64_t)s->rows);
+        s->host->report_add(s->ctx, "rows", (int64_t)s->rows);
+        if (!MK_HOST_HAS(s->host, before_publish))
+            rc = finish_package(s);
+        else if ((rc = s->host->before_publish(s->ctx, dp_before_publish, s)) == MK_OK)
+            return MK_OK; /* finished there, with the rejects and reports */
     }
-    if (s->tmp[0] && (rc != MK_OK || !commit))
-        dp_remove_tree(s->tmp);
-    mkk_colmap_free(s->map);
-    dp_free_metadata(s);
-    free(s->csv.buf);
-    free(s->jsonl.buf);
-    free(s);
+    dp_free(s);
     return rc;
 }
 

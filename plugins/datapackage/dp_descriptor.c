@@ -3,7 +3,7 @@
  * datapackage sink, and the folder helpers it needs.
  *
  * The descriptor is written with stdio into the temporary folder, fsynced
- * and published with the data files (datapackage.c, dp_publish_folder).
+ * and published with the data files (datapackage.c, finish_package).
  * Metadata comes from the sink's options; sources lists every input named
  * in sources: with its agency, and every source step the rows came from.
  */
@@ -330,6 +330,58 @@ static void write_resource(FILE *fp, const dp_sink *s, const dp_out *o, int json
     fputc('}', fp);
 }
 
+/* The schema of the rejects file's columns: the sources' columns as read
+ * (text), then the underscore columns rejects.c writes. */
+static void write_rejects_schema(FILE *fp, const dp_runfile *rf)
+{
+    static const char *const jsonl[][2] = {
+        {"_source", "string"}, {"_file", "string"},   {"_record", "integer"},
+        {"_line", "integer"},  {"_stage", "string"},  {"_rule", "string"},
+        {"_reason", "string"}, {"fields", "object"},  {"values", "object"}};
+    fputs(",\"schema\":{\"$schema\":\"" PROFILE "tableschema.json\",\"fields\":[", fp);
+    size_t n = rf->columns ? rf->columns->ncols : sizeof jsonl / sizeof *jsonl;
+    for (size_t c = 0; c < n; c++) {
+        const char *name = rf->columns ? rf->columns->names[c] : jsonl[c][0];
+        const char *type = !rf->columns ? jsonl[c][1]
+                           : strcmp(name, "_record") == 0 || strcmp(name, "_line") == 0
+                               ? "integer"
+                               : "string";
+        fputs(c ? ",{\"name\":" : "{\"name\":", fp);
+        ts_json_string(fp, name);
+        fprintf(fp, ",\"type\":\"%s\"}", type);
+    }
+    fputs("],\"missingValues\":[\"\"]}", fp);
+}
+
+/* A resource for one of the run's own files (datapackage.c, add_run_files). */
+static void write_runfile(FILE *fp, const dp_runfile *rf)
+{
+    int rejects = strcmp(rf->kind, "rejects") == 0;
+    fputs(",\n  {\"name\":", fp);
+    ts_json_string(fp, rf->kind);
+    fputs(rejects ? ",\"type\":\"table\",\"profile\":\"tabular-data-resource\""
+                  : ",\"profile\":\"data-resource\"",
+          fp);
+    fputs(",\"path\":", fp);
+    ts_json_string(fp, rf->out.file);
+    fprintf(fp, ",\"format\":\"%s\",\"mediatype\":\"%s\",\"encoding\":\"utf-8\"",
+            strcmp(rf->kind, "report-html") == 0 ? "html" : rf->format, rf->mediatype);
+    fprintf(fp, ",\"bytes\":%" PRIu64 ",\"hash\":\"sha256:%s\"", rf->out.bytes, rf->out.hex);
+    fprintf(fp, ",\"description\":\"%s\"",
+            rejects ? "the rows this run rejected: where each came from, the step and why"
+                    : "the mekong run report of the run that wrote this package");
+    if (rejects) {
+        fprintf(fp, ",\"stats\":{\"rows\":%" PRIu64 "}", rf->rows);
+        if (rf->columns)
+            fputs(",\"dialect\":{\"$schema\":\"" PROFILE "tabledialect.json\",\"header\":true,"
+                  "\"delimiter\":\",\",\"quoteChar\":\"\\\"\",\"doubleQuote\":true,"
+                  "\"lineTerminator\":\"\\n\"}",
+                  fp);
+        write_rejects_schema(fp, rf);
+    }
+    fputc('}', fp);
+}
+
 static void write_option(FILE *fp, dp_sink *s, const char *key)
 {
     const char *v = s->host->opt_string(s->ctx, key);
@@ -397,7 +449,12 @@ int dp_write_descriptor(dp_sink *s)
     time_t now = time(NULL);
     struct tm tm;
     strftime(created, sizeof created, "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&now, &tm));
-    fputs("{\"$schema\":\"" PROFILE "datapackage.json\",\n \"profile\":\"tabular-data-package\",\n \"name\":", fp);
+    /* v1 readers: a package with a report (not a table) is a plain data package */
+    int tabular = 1;
+    for (size_t i = 0; i < s->nrunfiles; i++)
+        tabular &= strcmp(s->runfiles[i].kind, "rejects") == 0;
+    fprintf(fp, "{\"$schema\":\"" PROFILE "datapackage.json\",\n \"profile\":\"%s\",\n \"name\":",
+            tabular ? "tabular-data-package" : "data-package");
     ts_json_string(fp, s->name);
     write_option(fp, s, "title");
     write_option(fp, s, "description");
@@ -410,6 +467,8 @@ int dp_write_descriptor(dp_sink *s)
         fputc(',', fp);
         write_resource(fp, s, &s->jsonl, 1);
     }
+    for (size_t i = 0; i < s->nrunfiles; i++)
+        write_runfile(fp, &s->runfiles[i]);
     fputs("]}\n", fp);
     int bad = fflush(fp) != 0 || ferror(fp) || fsync(fileno(fp)) != 0;
     int err = errno;

@@ -31,6 +31,14 @@ typedef struct dp_source {
     char *step, *agency, *file;
 } dp_source;
 
+/* One of the run's own files (rejects, reports), copied into the package. */
+typedef struct dp_runfile {
+    dp_out out;
+    const char *kind, *format, *mediatype;
+    const mk_schema *columns; /* CSV rejects: the header (the host's, for the run) */
+    uint64_t rows;            /* rejects */
+} dp_runfile;
+
 typedef struct dp_sink {
     mk_context *ctx;
     const mk_host *host;
@@ -46,6 +54,9 @@ typedef struct dp_sink {
     cfg_node *declared;    /* the schema option's tree, or NULL */
     dp_source *sources;
     size_t nsources;
+    int with_rejects, with_report; /* the run's own files as resources */
+    dp_runfile runfiles[4];
+    size_t nrunfiles;
 } dp_sink;
 
 int dp_put(dp_out *o, const char *p, size_t n);
