@@ -5,14 +5,27 @@
 #   dp-files        datapackage.json and the data files are there; bytes,
 #                   sha256 (Python's hashlib), row counts (Python's csv and
 #                   json) and the metadata agree with the files;
-#   dp-profile      the descriptor passes the Tabular Data Package profile
-#                   with ajv (an independent validator, run offline; the
-#                   profile is vendored in tests/data/frictionless, see its
-#                   PROVENANCE.md); skipped when node/npm are missing;
+#   dp-runfiles     the rejects file (CSV, and JSON Lines) and the reports
+#                   (JSON, HTML) are resources: copies of the files the run
+#                   published, bytes and sha256 of the copies, the rejects
+#                   with a schema of their columns and a row count;
+#                   rejects: false / report: false leave them out;
+#   dp-profile      ajv (an independent validator, run offline; the v1
+#                   profiles are vendored in tests/data/frictionless, see
+#                   its PROVENANCE.md: no v2 profile is to be had offline):
+#                   packages with a report pass the Data Package profile and
+#                   their tables the Tabular Data Resource profile, the
+#                   others the Tabular Data Package profile; skipped when
+#                   node/npm are missing;
 #   dp-validate     mekong validate: the package is valid; a changed byte is
 #                   a hash failure, a bad row a schema failure (exit 3);
 #   dp-atomic       a second run replaces the package whole; a failing run
 #                   leaves the previous one untouched and no temporary folder;
+#   dp-publish-set  the package is one output of the run's publish set: with
+#                   each rename, and each write from the first fsync on,
+#                   made to fail in turn (tests/shim/faultshim.so), and with
+#                   a crossed threshold, the package and the rejects file are
+#                   both old or both new, never a mix, no temporary left;
 #   dp-inferred     without schema:, the schema comes from the column types
 #                   and the package still validates;
 #   infer-roundtrip mekong infer proposes the expected types and keys, and
@@ -66,8 +79,11 @@ src = d.get("sources", [])
 want(len(src) == 1 and src[0]["title"] == "Sở Tư pháp Hà Nội" and src[0]["mekong:step"] == "hanoi"
      and src[0]["path"] == "people.csv", "sources name the input and its agency")
 res = {r["name"]: r for r in d["resources"]}
-want(set(res) == {"data", "data-jsonl"}, "two resources")
+want(set(res) == {"data", "data-jsonl", "rejects", "report"}, "two data resources, rejects, report")
+want(d.get("profile") == "data-package", "v1 profile: a data package (the report is not a table)")
 for r in d["resources"]:
+    if r["name"] not in ("data", "data-jsonl"):
+        continue
     path = f"{pkg}/{r['path']}"
     data = open(path, "rb").read()
     want(r["bytes"] == len(data), f"{r['name']}: bytes")
@@ -96,6 +112,72 @@ else:
     print("ok - dp-files: descriptor, bytes, sha256, row counts and metadata agree with the files")
 PY
 
+# The run's own files as resources: copies of what the run published
+# beside the package, with bytes and hashes of the copies; the rejects with
+# a schema of the rejects file's columns.
+check_runfiles() { # PACKAGE REJECTS REPORT [HTML]
+    python3 - "$@" <<'PY'
+import csv, hashlib, json, sys
+pkg, rejects, report = sys.argv[1:4]
+html = sys.argv[4] if len(sys.argv) > 4 else None
+d = json.load(open(f"{pkg}/datapackage.json"))
+res = {r["name"]: r for r in d["resources"]}
+bad = []
+def want(cond, what):
+    if not cond:
+        bad.append(what)
+kinds = {"rejects": rejects, "report": report}
+if html:
+    kinds["report-html"] = html
+for name, outside in kinds.items():
+    r = res.get(name)
+    if not r:
+        bad.append(f"no {name} resource")
+        continue
+    data = open(f"{pkg}/{r['path']}", "rb").read()
+    want(data == open(outside, "rb").read(), f"{name}: the package's copy is the published {outside}")
+    want(r["bytes"] == len(data), f"{name}: bytes")
+    want(r["hash"] == "sha256:" + hashlib.sha256(data).hexdigest(), f"{name}: sha256")
+    want("/" not in r["path"] and not r["path"].startswith("."), f"{name}: a path inside the package")
+r = res.get("rejects", {})
+fields = [f["name"] for f in r.get("schema", {}).get("fields", [])]
+if rejects.endswith(".csv"):
+    rows = list(csv.reader(open(rejects, newline="", encoding="utf-8")))
+    want(r.get("format") == "csv" and r.get("mediatype") == "text/csv", "rejects: csv")
+    want(fields == rows[0], f"rejects: the schema's fields {fields} are the header {rows[0]}")
+    want(r.get("stats", {}).get("rows") == len(rows) - 1 >= 1, "rejects: row count")
+else:
+    lines = [json.loads(l) for l in open(rejects, encoding="utf-8")]
+    want(r.get("format") == "jsonl" and r.get("mediatype") == "application/x-ndjson", "rejects: jsonl")
+    want(set(lines[0]) <= set(fields), f"rejects: every key of a line is a field {sorted(lines[0])}")
+    want(r.get("stats", {}).get("rows") == len(lines) >= 1, "rejects: row count")
+want(res.get("report", {}).get("mediatype") == "application/json", "report: json")
+want(json.load(open(report))["status"] == "ok", "the report in the package is the run's")
+if html:
+    want(res["report-html"]["mediatype"] == "text/html" and res["report-html"]["path"] == "report.html", "html report")
+print(("not ok - " if bad else "ok - ") + f"dp-runfiles {pkg}: " +
+      ("; ".join(bad) if bad else "rejects and reports are resources, copies of the published files, hashes match"))
+PY
+}
+check_runfiles "$pkg" out/rejects.csv out/report.json
+# JSON Lines rejects and an HTML report; then rejects: false, report: false
+sed -e 's|rejects: out/rejects.csv|rejects: out/rejects.jsonl\nhtml_report: out/report.html|' \
+    -e 's|path: out/ho-tich|path: out/ho-tich-2|' pipeline.yaml > p2.yaml
+sed -e 's|path: out/ho-tich|path: out/ho-tich-3\n    rejects: false\n    report: false|' \
+    -e 's|rejects: out/rejects.csv|rejects: out/rejects-3.csv|' -e 's|out/report.json|out/report-3.json|' \
+    pipeline.yaml > p3.yaml
+if "$MEKONG" run p2.yaml > p2.log 2>&1 && "$MEKONG" run p3.yaml > p3.log 2>&1; then
+    check_runfiles out/ho-tich-2 out/rejects.jsonl out/report.json out/report.html
+    names=$(python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(d["profile"], *[r["name"] for r in d["resources"]])' out/ho-tich-3/datapackage.json)
+    if [ "$names" = "tabular-data-package data data-jsonl" ] && [ ! -e out/ho-tich-3/rejects.csv ]; then
+        echo "ok - dp-runfiles-off: rejects: false and report: false leave them out"
+    else
+        echo "not ok - dp-runfiles-off: $names"
+    fi
+else
+    echo "not ok - dp-runfiles: a run failed: $(cat p2.log p3.log | head -5)"
+fi
+
 if command -v node > /dev/null && command -v npm > /dev/null; then
     npmdir=${MEKONG_NPM_DIR:-$tmp/npm}
     mkdir -p "$npmdir"
@@ -108,15 +190,31 @@ if command -v node > /dev/null && command -v npm > /dev/null; then
 const Ajv = require("ajv-draft-04");
 const addFormats = require("ajv-formats");
 const fs = require("fs");
-const [profile, descriptor] = process.argv.slice(2);
+// node validate.js PROFILE DESCRIPTOR [TABULAR-RESOURCE-PROFILE]: the
+// descriptor against PROFILE, and each resource that says it is a tabular
+// data resource against the third profile.
+const [profile, descriptor, tabular] = process.argv.slice(2);
 const ajv = new Ajv({ allErrors: true, strict: false, logger: false });
 addFormats(ajv);
 ajv.addFormat("textarea", true);
-const validate = ajv.compile(JSON.parse(fs.readFileSync(profile, "utf8")));
-if (!validate(JSON.parse(fs.readFileSync(descriptor, "utf8")))) {
-  for (const e of validate.errors) console.log(`${e.instancePath || "/"} ${e.message}`);
-  process.exit(1);
+const load = (f) => JSON.parse(fs.readFileSync(f, "utf8"));
+const d = load(descriptor);
+let failed = false;
+const check = (schema, value, where) => {
+  const validate = ajv.compile(schema);
+  if (!validate(value)) {
+    for (const e of validate.errors) console.log(`${where}${e.instancePath || "/"} ${e.message}`);
+    failed = true;
+  }
+};
+check(load(profile), d, "");
+if (tabular) {
+  const t = load(tabular);
+  d.resources.forEach((r, i) => {
+    if (r.profile === "tabular-data-resource") check(t, r, `/resources/${i}`);
+  });
 }
+process.exit(failed ? 1 : 0);
 JS
         # a schema with the mekong:* extension properties stays a valid Table Schema
         printf 'id,cccd,sex\n1,001099012345,nam\n' > vn.csv
@@ -124,14 +222,17 @@ JS
                "mekong:sexField": "sex", "mekong:onError": "warn"}, {"name": "sex"}]}' > vn.schema.json
         echo "sources: [{ name: s, plugin: csv, path: vn.csv }]
 transforms: [{ plugin: schema, schema: vn.schema.json }]
-sinks: [{ plugin: datapackage, path: out/vn, schema: vn.schema.json }]
+sinks: [{ plugin: datapackage, path: out/vn, schema: vn.schema.json, report: false }]
 rejects: out/vn-rejects.csv" > vn.yaml
         "$MEKONG" run vn.yaml > vn.log 2>&1
-        if out=$(node "$npmdir/validate.js" "$SRC/tests/data/frictionless/tabular-data-package.json" \
-            "$pkg/datapackage.json" 2>&1) &&
-            out=$(node "$npmdir/validate.js" "$SRC/tests/data/frictionless/tabular-data-package.json" \
-            out/vn/datapackage.json 2>&1); then
-            echo "ok - dp-profile: ajv finds the descriptors valid against the Tabular Data Package profile (mekong:* properties too)"
+        fr=$SRC/tests/data/frictionless
+        if out=$(node "$npmdir/validate.js" "$fr/data-package.json" "$pkg/datapackage.json" \
+                 "$fr/tabular-data-resource.json" 2>&1) &&
+            out=$(node "$npmdir/validate.js" "$fr/data-package.json" out/ho-tich-2/datapackage.json \
+                 "$fr/tabular-data-resource.json" 2>&1) &&
+            out=$(node "$npmdir/validate.js" "$fr/tabular-data-package.json" out/ho-tich-3/datapackage.json 2>&1) &&
+            out=$(node "$npmdir/validate.js" "$fr/tabular-data-package.json" out/vn/datapackage.json 2>&1); then
+            echo "ok - dp-profile: ajv: packages with the run's files are valid Data Packages with valid Tabular Data Resources, those without (and with only rejects) valid Tabular Data Packages (mekong:* properties too)"
         else
             echo "not ok - dp-profile: ajv: $(echo "$out" | head -5 | tr '\n' ' ')"
         fi
@@ -190,6 +291,70 @@ if [ "$before" != "$after" ] && [ $rc3 -eq 1 ] && [ "$kept" = "$after" ] && [ "$
 else
     echo "not ok - dp-atomic: replaced=$([ "$before" != "$after" ] && echo yes || echo no) failed-run-exit=$rc3 kept=$([ "$kept" = "$after" ] && echo yes || echo no) leftovers=$leftover"
     sed 's/^/    /' run3.log | head -5
+fi
+
+# The package folder is one output of the run's publish set: a run that
+# fails at any rename or write of the publish (tests/shim/faultshim.so),
+# or that crosses a threshold, leaves the old package and the old rejects
+# file; one that succeeds puts both new ones in place; never a mix, never
+# a temporary folder left.  No process is killed.
+shim=${MEKONG_BUILD:-$SRC}/tests/shim/.libs/faultshim.so
+mkdir set && cp people.csv people.schema.json set/ &&
+    sed 's|^rejects:.*|rejects: out/rejects.csv\nhtml_report: out/report.html|' pipeline.yaml > set/p.yaml
+set_of() { # the package's data, its copy of the rejects, the published rejects, the hashes
+    (cd set && cat out/ho-tich/data.csv out/ho-tich/rejects.csv out/rejects.csv 2>&1
+     python3 -c 'import json; d=json.load(open("out/ho-tich/datapackage.json"))
+print([(r["name"], r["hash"]) for r in d["resources"] if not r["name"].startswith("report")])' 2>&1)
+}
+consistent() { # the package's copies are the published rejects and report
+    (cd set && cmp -s out/ho-tich/rejects.csv out/rejects.csv && cmp -s out/ho-tich/report.json out/report.json &&
+     cmp -s out/ho-tich/report.html out/report.html)
+}
+(cd set && "$MEKONG" run p.yaml > run.log 2>&1)
+cp -a set/out old-out
+old=$(set_of)
+printf 'T9,Trần Văn Chín,01/01/1991,Nam,"10,00",mới\n' >> set/people.csv
+(cd set && "$MEKONG" run p.yaml > run.log 2>&1)
+new=$(set_of)
+cp -a set/out new-out
+bad="" hits=0 olds=0 news=0
+if [ ! -f "$shim" ]; then
+    echo "# skip: dp-publish-set: $shim is not built (make check builds it)"
+elif [ "$old" = "$new" ] || ! consistent; then
+    echo "not ok - dp-publish-set: the two good runs did not give two consistent sets"
+else
+    for spec in rename write:after-fsync; do
+        call=${spec%%:*} mode=${spec#"$call"}
+        n=0
+        while [ $n -lt 500 ]; do
+            n=$((n + 1))
+            rm -rf set/out fault.log && cp -a old-out set/out
+            (cd set && MEKONG_FAULT="$call:$n$mode" MEKONG_FAULT_LOG="$tmp/fault.log" LD_PRELOAD="$shim" \
+                "$MEKONG" run p.yaml > run.log 2>&1)
+            rc=$?
+            grep -q "^$call $n\$" fault.log 2>/dev/null || break
+            hits=$((hits + 1))
+            now=$(set_of)
+            left=$(find set/out -name '*.tmp-*' | head -3)
+            if [ "$now" = "$new" ] && [ $rc = 0 ] && consistent; then news=$((news + 1))
+            elif [ "$now" = "$old" ] && [ $rc = 1 ]; then olds=$((olds + 1))
+            else bad="$bad; $call $n: exit $rc, $([ "$now" = "$old" ] && echo old || ([ "$now" = "$new" ] && echo new) || echo a mix)"
+            fi
+            [ -z "$left" ] || bad="$bad; $call $n left $left"
+        done
+    done
+    # a crossed threshold: nothing published, without a fault
+    rm -rf set/out && cp -a old-out set/out
+    printf 'thresholds:\n  max_rejected: 0\n' >> set/p.yaml
+    (cd set && "$MEKONG" run p.yaml > run.log 2>&1)
+    rc=$?
+    [ $rc = 3 ] && [ "$(set_of)" = "$old" ] && [ -z "$(find set/out -name '*.tmp-*')" ] ||
+        bad="$bad; threshold run: exit $rc, $([ "$(set_of)" = "$old" ] && echo old set || echo changed)"
+    if [ -z "$bad" ] && [ $olds -gt 0 ]; then
+        echo "ok - dp-publish-set: $hits failing renames and writes leave the old package and rejects ($olds) or the new ones ($news), never a mix; a crossed threshold publishes nothing"
+    else
+        echo "not ok - dp-publish-set: $hits faults, $olds old, $news new$bad"
+    fi
 fi
 
 cat > inferred.yaml <<'EOF'
