@@ -326,7 +326,7 @@ static size_t own_files(const mk_run *run, mk_run_file *out, size_t cap)
     size_t n = 0;
     for (size_t i = 0; i < run->npub && n < cap; i++) {
         const mk_publish_item *it = &run->pub[i];
-        if (!it->kind)
+        if (!it->kind || strcmp(it->kind, "state") == 0)
             continue;
         int rejects = strcmp(it->kind, "rejects") == 0;
         out[n++] = (mk_run_file){
@@ -340,10 +340,33 @@ static size_t own_files(const mk_run *run, mk_run_file *out, size_t cap)
     return n;
 }
 
+static void reverse_items(mk_publish_item *a, size_t n)
+{
+    for (size_t i = 0; i < n / 2; i++) {
+        mk_publish_item t = a[i];
+        a[i] = a[n - 1 - i];
+        a[n - 1 - i] = t;
+    }
+}
+
+/* What sinks handed in before_publish (items from..npub) goes before the
+ * run's own files, as the sinks' outputs do: the state is put in place
+ * after every output it belongs to (publish.c puts items in order). */
+static void move_before_own_files(mk_run *run, size_t from)
+{
+    size_t own = 0;
+    while (own < from && !run->pub[own].kind)
+        own++;
+    reverse_items(run->pub + own, from - own);
+    reverse_items(run->pub + from, run->npub - from);
+    reverse_items(run->pub + own, run->npub - own);
+}
+
 int mk_before_publish_calls(mk_run *run, int commit)
 {
     mk_run_file files[8];
     size_t n = commit ? own_files(run, files, sizeof files / sizeof *files) : 0;
+    size_t from = run->npub;
     int rc = MK_OK;
     for (size_t i = 0; i < run->nbefore_pub; i++) {
         mk_before_pub *b = &run->before_pub[i];
@@ -355,6 +378,8 @@ int mk_before_publish_calls(mk_run *run, int commit)
             rc = MK_ERROR;
         }
     }
+    if (rc == MK_OK && commit)
+        move_before_own_files(run, from);
     free(run->before_pub);
     run->before_pub = NULL;
     run->nbefore_pub = 0;

@@ -116,7 +116,8 @@ typedef struct mk_publish_item {
     uint64_t dev, ino;     /* of the temporary: a run finishing a journal knows it */
     int is_dir;
     int placed;            /* MK_PLACED_*: in place (the old output under tmp when exchanged) */
-    const char *kind;      /* the run's own files: "rejects", "report", "report-html"; else NULL */
+    const char *kind;      /* the run's own files: "rejects", "state", "report", "report-html";
+                            * NULL: a sink's */
 } mk_publish_item;
 
 /* A sink's mk_host.before_publish call, still to be made. */

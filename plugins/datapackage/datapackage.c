@@ -18,7 +18,9 @@
  * files follow as further resources (rejects: false / report: false leave
  * them out): once every sink closed and the rejects file and the reports
  * are complete, the host calls back (mk_host.before_publish); the sink
- * copies them into the folder (rejects.csv or rejects.jsonl with a schema
+ * copies them into its temporary folder (beside the final one, named by
+ * mkk_temp_name, so that the engine removes those of dead runs) as
+ * further files (rejects.csv or rejects.jsonl with a schema
  * of its columns, report.json, report.html), writes datapackage.json and
  * hands the folder to the run's publish set (mk_host.publish_path), which
  * puts it in place together with every other output: readers see the whole
@@ -301,12 +303,20 @@ static int dp_open(mk_context *ctx, const mk_host *host, void **state)
                     s->resource[2] == 'j' ? "rejects" : "report");
         return MK_ERROR;
     }
-    snprintf(s->tmp, sizeof s->tmp, "%s.tmp-%ld", s->final, (long)getpid());
-    dp_remove_tree(s->tmp); /* left by a killed run that had this process id */
-    if (dp_make_parents(s->final) != 0 || mkdir(s->tmp, 0755) != 0) {
-        host->error(ctx, "cannot create the folder %s: %s", s->tmp, strerror(errno));
+    /* .NAME.tmp-PID-START-XXXXXX: the engine removes those of dead runs */
+    char *t = mkk_temp_name(s->final);
+    if (!t)
+        return MK_NOMEM;
+    snprintf(s->tmp, sizeof s->tmp, "%s", t);
+    free(t);
+    if (dp_make_parents(s->final) != 0 || !mkdtemp(s->tmp)) {
+        host->error(ctx, "cannot create a folder beside %s: %s", s->final, strerror(errno));
+        s->tmp[0] = '\0';
         return MK_ERROR;
     }
+    mode_t mask = umask(0);
+    umask(mask);
+    chmod(s->tmp, 0755 & ~mask); /* mkdtemp's 0700 would travel with the package */
     char file[300];
     snprintf(file, sizeof file, "%s.csv", s->resource);
     if (out_open(&s->csv, s->tmp, file) != 0) {
