@@ -235,6 +235,9 @@ size_t mkk_keyset_bytes(const mkk_keyset *ks);
 void mkk_key_hash(const mk_value *cells, size_t n, uint64_t out[2]);
 /* 0: new, stored with payload.  1: already there, *first = the payload stored with it.  -1: no memory. */
 int mkk_keyset_insert(mkk_keyset *ks, const uint64_t h[2], uint64_t payload, uint64_t *first);
+/* 1: h is in the set, *payload (when not NULL) = the payload stored with it.  0: it is not (the set
+ * does not learn it).  Read only: once filled, a set may be asked from several threads at once. */
+int mkk_keyset_find(const mkk_keyset *ks, const uint64_t h[2], uint64_t *payload);
 /* A hint: h will be inserted soon (the slot is fetched into the cache).
  * Hash a batch of keys, prefetch each, then insert them: a big set is a
  * cache miss per key, and the misses then overlap. */

@@ -14,55 +14,18 @@
 #include "mekong_kit.h"
 #include "schema_plugin.h"
 
-static size_t slot_of(const sch_hset *s, const uint64_t h[2])
+/* The kit's key set, asked with mkk_keyset_find (read only: the worker
+ * threads share a filled set); made on the first add. */
+int sch_hset_add(sch_hset *s, const uint64_t h[2])
 {
-    size_t mask = s->cap - 1, i = (size_t)(h[0] ^ (h[1] >> 7)) & mask;
-    while ((s->slots[i][0] || s->slots[i][1]) &&
-           !(s->slots[i][0] == h[0] && s->slots[i][1] == h[1]))
-        i = (i + 1) & mask;
-    return i;
-}
-
-static int grow(sch_hset *s)
-{
-    size_t cap = s->cap ? s->cap * 2 : 1024;
-    uint64_t(*slots)[2] = calloc(cap, sizeof *slots);
-    if (!slots)
+    if (!s->ks && !(s->ks = mkk_keyset_new()))
         return -1;
-    sch_hset old = *s;
-    s->slots = slots;
-    s->cap = cap;
-    for (size_t i = 0; i < old.cap; i++)
-        if (old.slots[i][0] || old.slots[i][1]) {
-            size_t k = slot_of(s, old.slots[i]);
-            s->slots[k][0] = old.slots[i][0];
-            s->slots[k][1] = old.slots[i][1];
-        }
-    free(old.slots);
-    return 0;
+    return mkk_keyset_insert(s->ks, h, 0, NULL) < 0 ? -1 : 0;
 }
 
-int sch_hset_add(sch_hset *s, const uint64_t h_[2])
+int sch_hset_has(const sch_hset *s, const uint64_t h[2])
 {
-    uint64_t h[2] = {h_[0], h_[1] | (h_[0] == 0 && h_[1] == 0)};
-    if ((s->count + 1) * 2 > s->cap && grow(s) != 0)
-        return -1;
-    size_t i = slot_of(s, h);
-    if (!s->slots[i][0] && !s->slots[i][1]) {
-        s->slots[i][0] = h[0];
-        s->slots[i][1] = h[1];
-        s->count++;
-    }
-    return 0;
-}
-
-int sch_hset_has(const sch_hset *s, const uint64_t h_[2])
-{
-    uint64_t h[2] = {h_[0], h_[1] | (h_[0] == 0 && h_[1] == 0)};
-    if (!s->cap)
-        return 0;
-    size_t i = slot_of(s, h);
-    return s->slots[i][0] == h[0] && s->slots[i][1] == h[1];
+    return s->ks && mkk_keyset_find(s->ks, h, NULL);
 }
 
 int sch_hset_has_text(const sch_hset *s, const char *p, size_t n)
@@ -75,8 +38,8 @@ int sch_hset_has_text(const sch_hset *s, const char *p, size_t n)
 
 void sch_hset_free(sch_hset *s)
 {
-    free(s->slots);
-    memset(s, 0, sizeof *s);
+    mkk_keyset_free(s->ks);
+    s->ks = NULL;
 }
 
 /* ---- CSV files ---------------------------------------------------------- */

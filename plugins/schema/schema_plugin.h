@@ -3,10 +3,10 @@
  * hashes that can be asked without adding (foreignKeys lookups, 2025 code
  * tables), and reading the CSV files that fill them.
  *
- * mkk_keyset (the kit) answers "seen before?" by inserting; a lookup must
- * not learn the keys it is asked about, so lookups use sch_hset: open
- * addressing over 128-bit hashes, filled at open and then only read (safe
- * to share between threads once filled).
+ * A lookup must not learn the keys it is asked about: sch_hset is the
+ * kit's mkk_keyset, filled at open with mkk_keyset_insert and then asked
+ * with mkk_keyset_find only (read only: safe to share between threads
+ * once filled).
  */
 #ifndef MEKONG_SCHEMA_PLUGIN_H
 #define MEKONG_SCHEMA_PLUGIN_H
@@ -16,9 +16,9 @@
 
 #include "ts_schema.h"
 
+typedef struct mkk_keyset mkk_keyset;
 typedef struct sch_hset {
-    uint64_t (*slots)[2]; /* {0, 0}: empty (a real hash of {0, 0} is stored as {0, 1}) */
-    size_t cap, count;
+    mkk_keyset *ks; /* NULL until the first add */
 } sch_hset;
 
 int sch_hset_add(sch_hset *s, const uint64_t h[2]);   /* 0, or -1 out of memory */
