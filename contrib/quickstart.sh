@@ -17,7 +17,8 @@ mode=${1:-demo}
 case "$mode" in demo|test) ;; *) echo "usage: contrib/quickstart.sh [test]" >&2; exit 2 ;; esac
 
 packages=(build-essential autoconf automake libtool pkg-config
-          libyaml-dev libcsv-dev liblua5.4-dev libutf8proc-dev libxml2-dev libpq-dev python3)
+          libyaml-dev libcsv-dev liblua5.4-dev libutf8proc-dev libxml2-dev libpq-dev python3
+          libpcre2-dev nettle-dev)
 # The test suite needs a little more.  tests/scripts/*.sh and the cases use
 # bash, python3, make, cc and pkg-config (install.sh), GNU time as
 # /usr/bin/time (memory.sh's peak RSS), and from the base system awk, iconv,

@@ -140,6 +140,17 @@ typedef struct mk_rowinfo {
                           mk_host.source_part), 0 for the first */
 } mk_rowinfo;
 
+/* A file the run itself writes, as mk_host.before_publish hands it over. */
+typedef struct mk_run_file {
+    const char *kind;        /* "rejects", "report" (JSON) or "report-html" */
+    const char *format;      /* "csv", "jsonl", "json", "html" */
+    const char *path;        /* complete and readable now (a temporary beside final_path) */
+    const char *final_path;  /* where it appears when the set is published */
+    const mk_schema *columns; /* CSV rejects: the header's columns; else NULL */
+    uint64_t rows;           /* rejects: the rows in the file; else 0 */
+} mk_run_file;
+typedef int (*mk_before_publish_fn)(void *arg, int commit, const mk_run_file *files, size_t n);
+
 /* Where a row came from (mk_host.row_origin). */
 typedef struct mk_origin {
     const char *source; /* the source step's name */
@@ -362,6 +373,14 @@ typedef struct mk_host {
     int (*held_reject)(mk_context *ctx, uint64_t held, const char *rule, const char *reason);
     int (*held_drop)(mk_context *ctx, uint64_t held);
     size_t (*held_bytes)(mk_context *ctx);
+    /* Be called once more, after every sink closed and the run's own files (the rejects file, the
+     * reports) are complete, just before the publish set is put in place: fn(arg, 1, files, n)
+     * may read those files and hand further paths to publish_path (its MK_OK lets the set be
+     * published; anything else fails the run, which then publishes nothing).  When the run does
+     * not publish, fn(arg, 0, NULL, 0).  fn is called exactly once either way and frees what arg
+     * holds.  Call it from a sink's close(state, 1) (a sink that asks for it counts as handing
+     * its outputs to the set).  MK_OK, or MK_NOMEM (fn is then not called).  Main thread only. */
+    int (*before_publish)(mk_context *ctx, mk_before_publish_fn fn, void *arg);
 } mk_host;
 
 

@@ -74,6 +74,19 @@ const mk_command mk_commands[] = {
      "Run the test cases of a rule file or pipeline (see docs/RULES.md); print a diff for\n"
      "each failure; exit non-zero if any fails.",
      mk_cmd_test},
+#ifdef MK_HAVE_TABLE_COMMANDS /* built with the datapackage plugin's libraries */
+    {"infer", "mekong infer FILE.csv|PIPELINE.yaml [-o SCHEMA.json]",
+     "Propose a Table Schema (v2, JSON) from data: the types every value reads as, formats,\n"
+     "required and unique columns, a likely primary key, enums for low-cardinality text\n"
+     "columns.  A pipeline runs its sources and transforms; nothing is written.  See\n"
+     "docs/SCHEMA.md.",
+     mk_cmd_infer},
+    {"validate", "mekong validate PACKAGE",
+     "Check a Data Package (its folder or datapackage.json) against its descriptor: each\n"
+     "resource's bytes, sha256/md5 hash and, for CSV, every row against its schema.\n"
+     "Exit status 0 valid, 3 not valid, 2 usage error or unreadable descriptor.",
+     mk_cmd_validate},
+#endif
     {"help", "mekong help [COMMAND]", "Show help for mekong or one of its commands.", mk_cmd_help},
 };
 const size_t mk_command_count = sizeof mk_commands / sizeof mk_commands[0];

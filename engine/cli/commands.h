@@ -40,5 +40,7 @@ int mk_cmd_history(int argc, char **argv); /* cmd_history.c */
 int mk_cmd_state(int argc, char **argv);   /* cmd_state.c */
 int mk_cmd_plan(int argc, char **argv);    /* cmd_plan.c */
 int mk_cmd_merge(int argc, char **argv);   /* cmd_plan.c */
+int mk_cmd_infer(int argc, char **argv);   /* cmd_infer.c */
+int mk_cmd_validate(int argc, char **argv); /* cmd_validate.c */
 
 #endif

@@ -243,6 +243,21 @@ void mkk_keyset_prefetch(const mkk_keyset *ks, const uint64_t h[2])
         __builtin_prefetch(&ks->slots[(size_t)h[0] & ks->mask], 1);
 }
 
+int mkk_keyset_find(const mkk_keyset *ks, const uint64_t h[2], uint64_t *payload)
+{
+    uint64_t h0 = h[0], h1 = h[1];
+    if ((h0 | h1) == 0)
+        h1 = 1;
+    if (!ks->slots)
+        return 0;
+    const keyset_slot *s = probe(ks->slots, ks->mask, h0, h1);
+    if (!(s->h0 | s->h1))
+        return 0;
+    if (payload)
+        *payload = s->payload;
+    return 1;
+}
+
 /* Insert; a key already there keeps its payload, or takes the new one
  * (replace). */
 static int keyset_put(mkk_keyset *ks, const uint64_t h[2], uint64_t payload, uint64_t *first,

@@ -238,6 +238,9 @@ int mkk_keyset_insert(mkk_keyset *ks, const uint64_t h[2], uint64_t payload, uin
 /* Insert, or give a key already there a new payload: 0 new, 1 replaced (*old = the payload it
  * had), -1 no memory.  For "the latest occurrence" (dedupe keep: last). */
 int mkk_keyset_replace(mkk_keyset *ks, const uint64_t h[2], uint64_t payload, uint64_t *old);
+/* 1: h is in the set, *payload (when not NULL) = the payload stored with it.  0: it is not (the set
+ * does not learn it).  Read only: once filled, a set may be asked from several threads at once. */
+int mkk_keyset_find(const mkk_keyset *ks, const uint64_t h[2], uint64_t *payload);
 /* A hint: h will be inserted soon (the slot is fetched into the cache).
  * Hash a batch of keys, prefetch each, then insert them: a big set is a
  * cache miss per key, and the misses then overlap. */

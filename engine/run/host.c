@@ -304,6 +304,88 @@ static int host_publish_path(mk_context *ctx, const char *tmp_path, const char *
     return rc;
 }
 
+static int host_before_publish(mk_context *ctx, mk_before_publish_fn fn, void *arg)
+{
+    mk_run *run = ctx->run;
+    if (!fn) {
+        mk_host_error(ctx, "before_publish was given no function");
+        return MK_BADARG;
+    }
+    mk_before_pub *grown = realloc(run->before_pub, (run->nbefore_pub + 1) * sizeof(*grown));
+    if (!grown)
+        return MK_NOMEM;
+    run->before_pub = grown;
+    run->before_pub[run->nbefore_pub++] = (mk_before_pub){ctx, fn, arg};
+    ctx->handed_outputs++;
+    return MK_OK;
+}
+
+/* The run's own files in the publish set, for the before_publish calls. */
+static size_t own_files(const mk_run *run, mk_run_file *out, size_t cap)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < run->npub && n < cap; i++) {
+        const mk_publish_item *it = &run->pub[i];
+        if (!it->kind || strcmp(it->kind, "state") == 0)
+            continue;
+        int rejects = strcmp(it->kind, "rejects") == 0;
+        out[n++] = (mk_run_file){
+            it->kind,
+            rejects ? (run->p->rejects_jsonl ? "jsonl" : "csv")
+                    : strcmp(it->kind, "report") == 0 ? "json" : "html",
+            it->tmp, it->final,
+            rejects && !run->p->rejects_jsonl ? run->rejects_schema : NULL,
+            rejects ? run->rejected : 0};
+    }
+    return n;
+}
+
+static void reverse_items(mk_publish_item *a, size_t n)
+{
+    for (size_t i = 0; i < n / 2; i++) {
+        mk_publish_item t = a[i];
+        a[i] = a[n - 1 - i];
+        a[n - 1 - i] = t;
+    }
+}
+
+/* What sinks handed in before_publish (items from..npub) goes before the
+ * run's own files, as the sinks' outputs do: the state is put in place
+ * after every output it belongs to (publish.c puts items in order). */
+static void move_before_own_files(mk_run *run, size_t from)
+{
+    size_t own = 0;
+    while (own < from && !run->pub[own].kind)
+        own++;
+    reverse_items(run->pub + own, from - own);
+    reverse_items(run->pub + from, run->npub - from);
+    reverse_items(run->pub + own, run->npub - own);
+}
+
+int mk_before_publish_calls(mk_run *run, int commit)
+{
+    mk_run_file files[8];
+    size_t n = commit ? own_files(run, files, sizeof files / sizeof *files) : 0;
+    size_t from = run->npub;
+    int rc = MK_OK;
+    for (size_t i = 0; i < run->nbefore_pub; i++) {
+        mk_before_pub *b = &run->before_pub[i];
+        b->ctx->error[0] = '\0';
+        int r = b->fn(b->arg, commit && rc == MK_OK, commit && rc == MK_OK ? files : NULL,
+                      commit && rc == MK_OK ? n : 0);
+        if (commit && rc == MK_OK && r != MK_OK) {
+            mk_run_step_failed(run, b->ctx, "before publishing", r);
+            rc = MK_ERROR;
+        }
+    }
+    if (rc == MK_OK && commit)
+        move_before_own_files(run, from);
+    free(run->before_pub);
+    run->before_pub = NULL;
+    run->nbefore_pub = 0;
+    return rc;
+}
+
 void mk_context_free(mk_context *c)
 {
     for (size_t i = 0; i < c->nparts; i++) {
@@ -373,4 +455,5 @@ const mk_host mk_host_table = {
     .held_reject = mk_host_held_reject,
     .held_drop = mk_host_held_drop,
     .held_bytes = mk_host_held_bytes,
+    .before_publish = host_before_publish,
 };

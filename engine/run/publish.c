@@ -115,6 +115,12 @@ nomem:
     return MK_NOMEM;
 }
 
+void mk_publish_kind(mk_run *run, size_t before, const char *kind)
+{
+    if (run->npub > before)
+        run->pub[run->npub - 1].kind = kind;
+}
+
 int mk_publish_outfile(mk_run *run, mk_outfile *f, const char *what, char *err, size_t errlen)
 {
     char *tmp, *final = strdup(f->final_path);

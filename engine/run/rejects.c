@@ -241,8 +241,10 @@ int mk_rejects_close(mk_run *run, int commit)
     char err[1024];
     int rc = MK_OK;
     if (commit) {
+        size_t before = run->npub;
         if (mk_publish_outfile(run, run->rejects, "the rejects file", err, sizeof err) != MK_OK)
             rc = mk_run_fail(run, "%s", err);
+        mk_publish_kind(run, before, "rejects");
     } else {
         mk_outfile_abort(run->rejects);
     }

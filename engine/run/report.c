@@ -239,11 +239,15 @@ static void write_rejects_and_thresholds(mk_outfile *f, const mk_run *run)
     mk_outfile_puts(f, "\n}\n");
 }
 
-int mk_report_end(mk_run *run, mk_outfile *f, int into_set, const char *what)
+int mk_report_end(mk_run *run, mk_outfile *f, int into_set, const char *what,
+                  const char *kind)
 {
     char err[1200];
+    size_t before = run->npub;
     int rc = into_set ? mk_publish_outfile(run, f, what, err, sizeof err)
                       : mk_outfile_commit(f, err, sizeof err);
+    if (into_set && rc == 0)
+        mk_publish_kind(run, before, kind);
     if (rc != 0) {
         mk_log(MK_LOG_ERROR, "%s", err);
         if (into_set)
@@ -267,7 +271,7 @@ static int write_json(mk_run *run, const char *path, int into_set)
     write_totals(f, run);
     write_steps(f, run);
     write_rejects_and_thresholds(f, run);
-    return mk_report_end(run, f, into_set, "the report");
+    return mk_report_end(run, f, into_set, "the report", "report");
 }
 
 int mk_report_write(mk_run *run, const char *json_path, const char *html_path, int into_set)

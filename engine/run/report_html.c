@@ -44,7 +44,7 @@ static const char style[] =
     "td.n{text-align:right;font-variant-numeric:tabular-nums}"
     ".bar{background:#eee;width:20em;height:1em}.bar span{display:block;height:1em;background:#c0392b}"
     ".bar span.w{background:#e6a700}.ok{color:#1e7b34}.bad{color:#c0392b;font-weight:bold}"
-    "details{margin:.3em 0}code{font-size:.9em}";
+    "details{margin:.3em 0}code{font-size:.9em}tr.bad td{background:#fbeaea}";
 
 static void html_head(mk_outfile *f, const mk_run *run)
 {
@@ -186,6 +186,7 @@ int mk_report_html(mk_run *run, const char *path, int into_set)
     html_head(f, run);
     mk_trend_html(f, run);
     html_rules(f, run);
+    mk_report_html_fields(f, run);
     html_steps(f, run);
-    return mk_report_end(run, f, into_set, "the HTML report");
+    return mk_report_end(run, f, into_set, "the HTML report", "report-html");
 }

@@ -265,6 +265,7 @@ static int init_run(mk_run *run, mk_pipeline *p, const mk_run_options *o)
 static void free_run(mk_run *run)
 {
     mk_pipeline *p = run->p;
+    mk_before_publish_calls(run, 0); /* before the contexts go */
     mk_batch_free(run->empty_source_batch);
     for (size_t i = 0; i < run->stage_out_count; i++)
         mk_batch_free(run->stage_out[i]);
@@ -358,7 +359,8 @@ static int take_locks(mk_run *run)
     return held;
 }
 
-/* The reports join the publish set and the set is put in place as a
+/* The reports join the publish set, the sinks that asked see the run's
+ * own files (mk_host.before_publish), and the set is put in place as a
  * whole (may: the run may publish); otherwise, or when that fails, the
  * set is thrown away and the report alone says what happened.  1 when
  * the run is still good. */
@@ -366,10 +368,11 @@ static int publish(mk_run *run, int may, const char *report, int *report_written
 {
     const char *html = run->p->html_report_path;
     if (may && (!report || mk_report_write(run, report, html, 1) == 0) &&
-        mk_publish_commit(run) == MK_OK) {
+        mk_before_publish_calls(run, 1) == MK_OK && mk_publish_commit(run) == MK_OK) {
         *report_written = report != NULL;
         return 1;
     }
+    mk_before_publish_calls(run, 0); /* those not made yet */
     mk_publish_discard(run);
     if (may)
         run->status = "failed";

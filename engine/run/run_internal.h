@@ -120,7 +120,16 @@ typedef struct mk_publish_item {
     uint64_t dev, ino;     /* of the temporary: a run finishing a journal knows it */
     int is_dir;
     int placed;            /* MK_PLACED_*: in place (the old output under tmp when exchanged) */
+    const char *kind;      /* the run's own files: "rejects", "state", "report", "report-html";
+                            * NULL: a sink's */
 } mk_publish_item;
+
+/* A sink's mk_host.before_publish call, still to be made. */
+typedef struct mk_before_pub {
+    mk_context *ctx;
+    mk_before_publish_fn fn;
+    void *arg;
+} mk_before_pub;
 
 typedef struct mk_run {
     mk_pipeline *p;
@@ -159,6 +168,8 @@ typedef struct mk_run {
     mk_locks *locks;               /* held from the start to the end of the run */
     mk_publish_item *pub;          /* the publish set */
     size_t npub, pub_cap;
+    mk_before_pub *before_pub;     /* mk_host.before_publish calls, in order */
+    size_t nbefore_pub;
     char published[2048];          /* a failed run: what was published all the same */
     char self_committed[1024];     /* sinks that committed outside the set (names) */
 } mk_run;
@@ -268,15 +279,26 @@ void mk_publish_sweep(mk_run *run);
 /* The files a pipeline writes that the engine knows of: the sinks' path
  * options, rejects, reports, state files (malloc'd, like mk_state_paths). */
 char **mk_output_paths(const mk_pipeline *p, size_t *n);
+/* kind: the item added since the set had before items is one of the run's
+ * own files (nothing when none was added: a direct file). */
+void mk_publish_kind(mk_run *run, size_t before, const char *kind);
+/* The sinks' before_publish calls (host.c), each made once: with the run's
+ * own files when commit, else to let go.  MK_OK, or the first failure
+ * (the run failed, naming the step; the other calls are made with 0). */
+int mk_before_publish_calls(mk_run *run, int commit);
 
 /* report.c, report_html.c: 0 or -1.  into_set: the report joins the
  * publish set (a run that publishes), else it is put in place at once (a
- * failed run's report); end: finish f either way. */
+ * failed run's report); end: finish f either way (kind: as in
+ * mk_publish_kind). */
 int mk_report_write(mk_run *run, const char *json_path, const char *html_path, int into_set);
 int mk_report_html(mk_run *run, const char *path, int into_set);
-int mk_report_end(mk_run *run, mk_outfile *f, int into_set, const char *what);
+int mk_report_end(mk_run *run, mk_outfile *f, int into_set, const char *what,
+                  const char *kind);
 /* HTML text escaped, and formatted output (up to 1 KiB), for the page's sections. */
 void mk_html_text(mk_outfile *f, const char *s);
 void mk_html_printf(mk_outfile *f, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Per-field tables of the steps that report fields.NAME.* (report_fields.c). */
+void mk_report_html_fields(mk_outfile *f, const mk_run *run);
 
 #endif

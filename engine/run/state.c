@@ -410,8 +410,10 @@ int mk_state_save(mk_run *run)
         if (!f)
             return mk_run_fail(run, "cannot save the state: %s", err);
         write_state(f, run, i);
+        size_t before = run->npub;
         if (mk_publish_outfile(run, f, "the state file", err, sizeof err) != MK_OK)
             return mk_run_fail(run, "cannot save the state: %s", err);
+        mk_publish_kind(run, before, "state");
     }
     return MK_OK;
 }

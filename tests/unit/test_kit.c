@@ -480,6 +480,43 @@ TEST(keyset_zero_hash)
     mkk_keyset_free(ks);
 }
 
+/* find answers without adding, over growth, and for the zero hash. */
+TEST(keyset_find)
+{
+    mkk_keyset *ks = mkk_keyset_new();
+    uint64_t h[2] = {1, 2}, zero[2] = {0, 0}, p = 42;
+    CHECK_INT_EQ(mkk_keyset_find(ks, h, &p), 0); /* an empty set */
+    CHECK_INT_EQ(p, 42);
+    char id[16];
+    for (size_t i = 0; i < 5000; i += 2) { /* the even numbers, over several doublings */
+        mk_value v = {id, (size_t)snprintf(id, sizeof id, "%zu", i)};
+        mkk_key_hash(&v, 1, h);
+        CHECK_INT_EQ(mkk_keyset_insert(ks, h, i + 1000, NULL), 0);
+    }
+    size_t found = 0, missing = 0;
+    for (size_t i = 0; i < 5000; i++) {
+        mk_value v = {id, (size_t)snprintf(id, sizeof id, "%zu", i)};
+        mkk_key_hash(&v, 1, h);
+        p = 0;
+        if (mkk_keyset_find(ks, h, &p)) {
+            found++;
+            CHECK_INT_EQ(p, i + 1000);
+            CHECK_INT_EQ(i % 2, 0);
+        } else {
+            missing++;
+            CHECK_INT_EQ(i % 2, 1);
+        }
+    }
+    CHECK_INT_EQ(found, 2500);
+    CHECK_INT_EQ(missing, 2500);
+    CHECK_INT_EQ(mkk_keyset_count(ks), 2500); /* asking added nothing */
+    CHECK_INT_EQ(mkk_keyset_find(ks, zero, NULL), 0);
+    CHECK_INT_EQ(mkk_keyset_insert(ks, zero, 9, NULL), 0);
+    CHECK_INT_EQ(mkk_keyset_find(ks, zero, &p), 1);
+    CHECK_INT_EQ(p, 9);
+    mkk_keyset_free(ks);
+}
+
 /* Reading back a saved state, as the csv source's incremental does. */
 TEST(json_reading_for_state)
 {
@@ -536,5 +573,6 @@ int main(void)
     RUN(keyset_insert_and_payload);
     RUN(keyset_replace_payload);
     RUN(keyset_zero_hash);
+    RUN(keyset_find);
     return unit_failed_tests ? 1 : 0;
 }
