@@ -5,6 +5,7 @@
 #include "config.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "ts_vn.h"
@@ -25,33 +26,159 @@ static int in_table(const char *const *t, const char *p, size_t n)
     return 0;
 }
 
-/* "male" 0, "female" 1, -1 unknown: male/m/nam, female/f/nữ/nu, any case,
- * blanks around (the values id.lua's sex_of knows). */
+/* The length of the valid UTF-8 character at p (at most n bytes), 0 if
+ * the bytes there are not one (Lua 5.4's strict rules: no overlong form,
+ * no surrogate, nothing above U+10FFFF). */
+static size_t utf8_char(const unsigned char *p, size_t n)
+{
+    size_t len = p[0] < 0x80 ? 1 : p[0] >= 0xC2 && p[0] <= 0xDF ? 2
+                 : p[0] >= 0xE0 && p[0] <= 0xEF ? 3 : p[0] >= 0xF0 && p[0] <= 0xF4 ? 4 : 0;
+    if (!len || len > n)
+        return 0;
+    for (size_t i = 1; i < len; i++)
+        if ((p[i] & 0xC0) != 0x80)
+            return 0;
+    if ((p[0] == 0xE0 && p[1] < 0xA0) || (p[0] == 0xED && p[1] > 0x9F) ||
+        (p[0] == 0xF0 && p[1] < 0x90) || (p[0] == 0xF4 && p[1] > 0x8F))
+        return 0;
+    return len;
+}
+
+static int utf8_valid(const char *p, size_t n)
+{
+    for (size_t i = 0, len; i < n; i += len)
+        if (!(len = utf8_char((const unsigned char *)p + i, n - i)))
+            return 0;
+    return 1;
+}
+
+static int is_space(char c)
+{
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
+}
+
+/* "male" 0, "female" 1, -1 unknown: Nam/M/male, Nữ/Nu/F/female, any case,
+ * blanks around (the words id.lua's id.sex knows); -2 blank. */
 static int sex_of(const char *p, size_t n)
 {
-    while (n && (*p == ' ' || *p == '\t'))
+    while (n && is_space(*p))
         p++, n--;
-    while (n && (p[n - 1] == ' ' || p[n - 1] == '\t'))
+    while (n && is_space(p[n - 1]))
         n--;
+    if (!n)
+        return -2;
     char low[16];
-    size_t k = 0;
-    for (size_t i = 0; i < n && k < sizeof low - 1; i++) {
-        char c = p[i];
-        low[k++] = c >= 'A' && c <= 'Z' ? (char)(c + 32) : c;
-    }
     if (n >= sizeof low)
         return -1;
-    low[k] = '\0';
+    for (size_t i = 0; i < n; i++)
+        low[i] = p[i] >= 'A' && p[i] <= 'Z' ? (char)(p[i] + 32) : p[i];
+    low[n] = '\0';
     /* Ữ (U+1EEE, E1 BB AE) lowers to ữ (U+1EEF, E1 BB AF) */
-    if (k == 4 && memcmp(low + 1, "\xE1\xBB\xAE", 3) == 0)
+    if (n == 4 && memcmp(low + 1, "\xE1\xBB\xAE", 3) == 0)
         low[3] = '\xAF';
     static const char *const male[] = {"male", "m", "nam", NULL};
     static const char *const female[] = {"female", "f", "n\xE1\xBB\xAF", "nu", NULL};
-    if (in_table(male, low, k))
+    if (in_table(male, low, n))
         return 0;
-    if (in_table(female, low, k))
+    if (in_table(female, low, n))
         return 1;
     return -1;
+}
+
+static const char *sex_name(int female)
+{
+    return female ? "female" : "male";
+}
+
+/* The first year of the century the century digit g says (1900 for 0/1). */
+static int century_from(int g)
+{
+    return 1900 + 100 * (g / 2);
+}
+
+/* Why the ID's birth year (century digit g, year digits yy) and the birth
+ * date's year y (its first four digits, y4) disagree. */
+static const char *birth_mismatch(const char *p, int year, const char *y4, const char *date,
+                                  size_t datelen, char *buf, size_t cap)
+{
+    int g = p[3] - '0', y = atoi(y4), from = century_from(g);
+    int dl = (int)(datelen > 40 ? 40 : datelen);
+    if (y >= from && y <= from + 99) {
+        snprintf(buf, cap,
+                 "year digits %.2s (digits 5-6) say born %d, birth_date %.*s says %.4s "
+                 "(digits 5-6 would be %.2s)",
+                 p + 4, year, dl, date, y4, y4 + 2);
+        return buf;
+    }
+    int q = y - 1900 >= 0 ? (y - 1900) / 100 : -((1900 - y + 99) / 100);
+    int want = 2 * q + g % 2;
+    int n = snprintf(buf, cap, "century digit %d (digit 4) says born %d-%d (%s), birth_date %.*s says %.4s",
+                     g, from, from + 99, sex_name(g % 2), dl, date, y4);
+    if (want >= 0 && want <= 9 && n > 0 && (size_t)n < cap)
+        snprintf(buf + n, cap - (size_t)n, ": a %s born then has century digit %d",
+                 sex_name(g % 2), want);
+    return buf;
+}
+
+/* Why a birth year in the future: the century digit is the likely fault. */
+static const char *future_reason(const char *p, int year, int this_year, char *buf, size_t cap)
+{
+    int g = p[3] - '0', from = century_from(g);
+    if (from > this_year)
+        snprintf(buf, cap, "century digit %d (digit 4) says born %d-%d, which has not begun", g,
+                 from, from + 99);
+    else
+        snprintf(buf, cap,
+                 "century digit %d (digit 4) and year digits %.2s say born %d, a year still to "
+                 "come; born %d, the %s would have century digit %d",
+                 g, p + 4, year, year - 100, sex_name(g % 2), g - 2);
+    return buf;
+}
+
+/* The birth date's check: NULL when its year is the ID's. */
+static const char *check_birth(const char *p, int year, const char *birth, size_t birthlen,
+                               char *buf, size_t cap)
+{
+    size_t i = 0;
+    while (i < birthlen && is_space(birth[i]))
+        i++;
+    if (birthlen - i < 4 || !all_digits(birth + i, 4)) {
+        snprintf(buf, cap, "birth_date '%.*s' does not start with a year (yyyy-mm-dd)",
+                 (int)(birthlen > 40 ? 40 : birthlen), birth);
+        return buf;
+    }
+    char want[12], y4[5];
+    snprintf(want, sizeof want, "%04d", year % 10000);
+    memcpy(y4, birth + i, 4);
+    y4[4] = '\0';
+    if (memcmp(want, y4, 4) != 0)
+        return birth_mismatch(p, year, y4, birth, birthlen, buf, cap);
+    return NULL;
+}
+
+/* The sex column's check: NULL when it says the sex of century digit g. */
+static const char *check_sex(int g, const char *sex, size_t sexlen, char *buf, size_t cap)
+{
+    if (!utf8_valid(sex, sexlen))
+        return "sex is not valid UTF-8";
+    int want = sex_of(sex, sexlen);
+    if (want == -2)
+        return "empty";
+    if (want < 0) {
+        snprintf(buf, cap, "sex '%.*s' is not one of Nam, N\xE1\xBB\xAF (or Nu), M, F, male, female",
+                 (int)(sexlen > 40 ? 40 : sexlen), sex);
+        return buf;
+    }
+    if (want != g % 2) {
+        int from = century_from(g);
+        snprintf(buf, cap,
+                 "century digit %d (digit 4) is %s, a %s born %d-%d, but sex says %s (a %s born "
+                 "then has %d)",
+                 g, g % 2 ? "odd" : "even", sex_name(g % 2), from, from + 99, sex_name(want),
+                 sex_name(want), g % 2 ? g - 1 : g + 1);
+        return buf;
+    }
+    return NULL;
 }
 
 const char *ts_vn_cccd(const char *p, size_t n, const char *sex, size_t sexlen,
@@ -68,47 +195,17 @@ const char *ts_vn_cccd(const char *p, size_t n, const char *sex, size_t sexlen,
         return buf;
     }
     int g = p[3] - '0';
-    int year = 1900 + 100 * (g / 2) + (p[4] - '0') * 10 + (p[5] - '0');
-    const char *sexname = g % 2 == 0 ? "male" : "female";
+    int year = century_from(g) + (p[4] - '0') * 10 + (p[5] - '0');
     if (!in_table(ts_vn_cccd_provinces, p, 3)) {
         snprintf(buf, cap, "unknown province code %.3s", p);
         return buf;
     }
-    if (year > this_year) {
-        snprintf(buf, cap, "birth year %d (century digit %c) is in the future", year, p[3]);
-        return buf;
-    }
-    if (birth) {
-        size_t i = 0;
-        while (i < birthlen && (birth[i] == ' ' || birth[i] == '\t'))
-            i++;
-        if (birthlen - i < 4 || !all_digits(birth + i, 4)) {
-            snprintf(buf, cap, "birth_date '%.*s' does not start with a year (yyyy-mm-dd)",
-                     (int)(birthlen > 40 ? 40 : birthlen), birth);
-            return buf;
-        }
-        char want[12];
-        snprintf(want, sizeof want, "%04d", year % 10000);
-        if (memcmp(want, birth + i, 4) != 0) {
-            snprintf(buf, cap, "birth year %d in the ID does not match birth_date %.*s", year,
-                     (int)(birthlen > 40 ? 40 : birthlen), birth);
-            return buf;
-        }
-    }
-    if (sex) {
-        int want = sex_of(sex, sexlen);
-        if (want < 0) {
-            snprintf(buf, cap, "sex '%.*s' is not one of male, female, nam, n\xE1\xBB\xAF, m, f",
-                     (int)(sexlen > 40 ? 40 : sexlen), sex);
-            return buf;
-        }
-        if (want != g % 2) {
-            snprintf(buf, cap, "the ID is of a %s (century digit %c), sex says %s", sexname,
-                     p[3], want ? "female" : "male");
-            return buf;
-        }
-    }
-    return NULL;
+    const char *why = birth ? check_birth(p, year, birth, birthlen, buf, cap) : NULL;
+    if (why)
+        return why;
+    if (year > this_year)
+        return future_reason(p, year, this_year, buf, cap);
+    return sex ? check_sex(g, sex, sexlen, buf, cap) : NULL;
 }
 
 const char *ts_vn_mst(const char *p, size_t n, char *buf, size_t cap)
