@@ -242,55 +242,9 @@ static int mobile_start(const char *p)
     return p[0] == '0' && (p[1] == '3' || p[1] == '5' || p[1] == '7' || p[1] == '8' || p[1] == '9');
 }
 
-/* The number without " .-()" and blanks, with +84 / 0084 / 84 as 0, into
- * d; returns its length, PHONE_TOO_LONG or PHONE_NOT_DIGITS. */
-#define PHONE_TOO_LONG ((size_t)-1)
-#define PHONE_NOT_DIGITS ((size_t)-2)
-static size_t normalise_phone(const char *p, size_t n, char *d, size_t cap)
+/* A Vietnamese number in national form (0..., 10 or 11 digits). */
+static const char *vn_number(const char *d, size_t k, int *mobile, char *buf, size_t cap)
 {
-    size_t k = 0;
-    int bad = 0;
-    for (size_t i = 0; i < n; i++) {
-        char c = p[i];
-        if (c == ' ' || c == '.' || c == '-' || c == '(' || c == ')' || c == '\t' || c == '\n' ||
-            c == '\r' || c == '\f' || c == '\v')
-            continue;
-        if (k + 1 >= cap)
-            return PHONE_TOO_LONG;
-        d[k++] = c;
-    }
-    d[k] = '\0';
-    if (k >= 3 && memcmp(d, "+84", 3) == 0) {
-        d[2] = '0';
-        memmove(d, d + 2, k - 1);
-        k -= 2;
-    } else if (k >= 4 && memcmp(d, "0084", 4) == 0) {
-        d[3] = '0';
-        memmove(d, d + 3, k - 2);
-        k -= 3;
-    } else if ((k == 11 || k == 12) && d[0] == '8' && d[1] == '4' && all_digits(d, k)) {
-        d[1] = '0';
-        memmove(d, d + 1, k);
-        k -= 1;
-    }
-    for (size_t i = 0; i < k; i++)
-        bad |= d[i] < '0' || d[i] > '9';
-    return bad ? PHONE_NOT_DIGITS : k;
-}
-
-const char *ts_vn_phone(const char *p, size_t n, int *mobile, char *buf, size_t cap)
-{
-    char d[64];
-    size_t k = normalise_phone(p, n, d, sizeof d);
-    if (k == 0)
-        return "empty";
-    if (k == PHONE_NOT_DIGITS)
-        return "has characters other than digits and + . - ( ) space";
-    if (k == PHONE_TOO_LONG)
-        return "not a Vietnamese mobile (10 digits, 03/05/07/08/09) or landline (11 digits, 02) "
-               "number";
-    if (d[0] != '0')
-        return "must start with 0, +84 or 84";
     if (k == 11 && d[1] == '1') {
         for (size_t i = 0; ts_vn_mobile_2018[i][0]; i++)
             if (memcmp(ts_vn_mobile_2018[i][0], d, 4) == 0) {
@@ -316,4 +270,117 @@ const char *ts_vn_phone(const char *p, size_t n, int *mobile, char *buf, size_t 
         return "10 digits starting 02: landline numbers have 11 digits since 2017";
     return "not a Vietnamese mobile (10 digits, 03/05/07/08/09) or landline (11 digits, 02) "
            "number";
+}
+
+static int phone_separator(char c)
+{
+    return is_space(c) || c == '.' || c == '-' || c == '(' || c == ')';
+}
+
+/* The number without separators (blanks . - ( )) into d (its first cap - 1
+ * characters); *k is its whole length.  Returns 0 unless it is digits,
+ * perhaps after one leading '+'. */
+static int strip_phone(const char *p, size_t n, char *d, size_t cap, size_t *k)
+{
+    size_t m = 0;
+    int ok = 1;
+    for (size_t i = 0; i < n; i++) {
+        char c = p[i];
+        if (phone_separator(c))
+            continue;
+        if (!(c >= '0' && c <= '9') && !(c == '+' && m == 0))
+            ok = 0;
+        if (m + 1 < cap)
+            d[m] = c;
+        m++;
+    }
+    d[m + 1 < cap ? m : cap - 1] = '\0';
+    *k = m;
+    return ok;
+}
+
+/* Why a number has characters it should not: the first character that is
+ * not a digit, '+' or a separator, with its position in characters. */
+static const char *stray_reason(const char *p, size_t n, char *buf, size_t cap)
+{
+    static const char *lead = "has characters other than digits and + . - ( ) space";
+    size_t chars = 0;
+    for (size_t i = 0, len; i < n; i += len) {
+        len = utf8_char((const unsigned char *)p + i, n - i);
+        if (!len) {
+            snprintf(buf, cap, "%s (byte %zu is not UTF-8)", lead, i + 1);
+            return buf;
+        }
+        chars++;
+        char c = p[i];
+        if (len > 1 || !((c >= '0' && c <= '9') || c == '+' || phone_separator(c))) {
+            snprintf(buf, cap, "%s ('%.*s' at character %zu)", lead, (int)len, p + i, chars);
+            return buf;
+        }
+    }
+    snprintf(buf, cap, "%s ('+' not at the start)", lead);
+    return buf;
+}
+
+/* The length of the E.164 country code at the start of d (k digits): 1
+ * and 7 are one digit, the codes below two, every other code three. */
+static size_t country_code(const char *d, size_t k)
+{
+    static const char *const two[] = {
+        "20", "27", "30", "31", "32", "33", "34", "36", "39", "40", "41", "43", "44", "45", "46",
+        "47", "48", "49", "51", "52", "53", "54", "55", "56", "57", "58", "60", "61", "62", "63",
+        "64", "65", "66", "81", "82", "84", "86", "90", "91", "92", "93", "94", "95", "98", NULL};
+    if (d[0] == '1' || d[0] == '7')
+        return 1;
+    if (k >= 2 && in_table(two, d, 2))
+        return 2;
+    return k < 3 ? k : 3;
+}
+
+/* The national form of the stripped number d (length *k) in place: +84 /
+ * 0084 / 84 (11 or 12 digits) become 0, and a 0 written after +84 is the
+ * same 0.  Returns the reason for a foreign number, else NULL. */
+static const char *national_phone(char *d, size_t *k, char *buf, size_t cap)
+{
+    size_t skip = d[0] == '+' ? 1 : d[0] == '0' && d[1] == '0' ? 2 : 0;
+    if (skip && d[skip] >= '1' && d[skip] <= '9') {
+        size_t cc = country_code(d + skip, *k - skip);
+        if (cc != 2 || memcmp(d + skip, "84", 2) != 0) {
+            snprintf(buf, cap, "a foreign number (country code +%.*s), not a Vietnamese one",
+                     (int)cc, d + skip);
+            return buf;
+        }
+        skip += 2;
+        if (d[skip] != '0')
+            d[--skip] = '0';
+    } else if (d[0] == '8' && d[1] == '4' && (*k == 11 || *k == 12) && all_digits(d, *k)) {
+        skip = 1;
+        d[1] = '0';
+    } else {
+        return NULL;
+    }
+    memmove(d, d + skip, strlen(d + skip) + 1);
+    *k -= skip;
+    return NULL;
+}
+
+const char *ts_vn_phone(const char *p, size_t n, int *mobile, char *buf, size_t cap)
+{
+    char d[64];
+    size_t k;
+    if (!strip_phone(p, n, d, sizeof d, &k))
+        return stray_reason(p, n, buf, cap);
+    if (k == 0)
+        return "empty";
+    const char *why = national_phone(d, &k, buf, cap);
+    if (why)
+        return why;
+    if (d[0] != '0')
+        return "must start with 0, +84 or 84";
+    if (k < 10 || k > 11) {
+        snprintf(buf, cap, "too %s: %zu digits (a mobile number has 10, a landline 11)",
+                 k < 10 ? "short" : "long", k);
+        return buf;
+    }
+    return vn_number(d, k, mobile, buf, cap);
 }
