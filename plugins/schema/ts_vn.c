@@ -278,17 +278,19 @@ static int phone_separator(char c)
 }
 
 /* The number without separators (blanks . - ( )) into d (its first cap - 1
- * characters); *k is its whole length.  Returns 0 unless it is digits,
- * perhaps after one leading '+'. */
+ * characters); *k is its whole length.  Returns 0 unless it is one or
+ * more digits, perhaps after one leading '+'. */
 static int strip_phone(const char *p, size_t n, char *d, size_t cap, size_t *k)
 {
-    size_t m = 0;
+    size_t m = 0, digits = 0;
     int ok = 1;
     for (size_t i = 0; i < n; i++) {
         char c = p[i];
         if (phone_separator(c))
             continue;
-        if (!(c >= '0' && c <= '9') && !(c == '+' && m == 0))
+        if (c >= '0' && c <= '9')
+            digits++;
+        else if (c != '+' || m != 0)
             ok = 0;
         if (m + 1 < cap)
             d[m] = c;
@@ -296,7 +298,7 @@ static int strip_phone(const char *p, size_t n, char *d, size_t cap, size_t *k)
     }
     d[m + 1 < cap ? m : cap - 1] = '\0';
     *k = m;
-    return ok;
+    return ok && (digits || !m);
 }
 
 /* Why a number has characters it should not: the first character that is

@@ -3,7 +3,7 @@
  * schema plugin's mekong:check property: the 12-digit citizen ID (CCCD)
  * with its agreement with sex and birth date, the tax code (MST) check
  * digit, phone numbers.  The same rules and reasons as lua/mekong/id.lua
- * (tests/scripts/schema.sh compares the two on the same inputs); the
+ * (tests/scripts/schema-vn-lua.sh compares the two on the same inputs); the
  * facts come from lua/mekong/id_data.lua through vn_ids_data.c.
  *
  * Each check returns NULL when the value is valid, else the reason (in

@@ -53,6 +53,10 @@ for i in range(3000):
                      "+84 " + ph[1:], "0084" + ph[1:], "84" + ph[1:], ph[:3] + "." + ph[3:6] + "." + ph[6:],
                      "(" + ph[:4] + ") " + ph[4:], ph + "x", "12345", "0" + digits(11)])
     rows.append([str(i + 1), v, sex, dob, mst, ph])
+# fixed edge cases: +84 with a written 0, foreign numbers, stray characters
+for ph in ["+84 (0) 912 345 678", "(+84) 0912345678", "+1 415 555 0100", "0033 1 23 45 67 89",
+           "+8", "+84", "+", "++1", "0912\u00e9", "+0912", ".. ", "0" * 70, "(+84) 024 3825 1234"]:
+    rows.append([str(len(rows) + 1), "001099012345", "Nu", None, "0100109106", ph])
 with open("input.csv", "w", newline="") as f:
     wr = csv.writer(f, lineterminator="\n")
     wr.writerow(["id", "v", "sex", "dob", "mst", "phone"])
