@@ -45,6 +45,7 @@
 
 #include "log.h"
 #include "run_internal.h"
+#include "util/path.h"
 
 #define JOURNAL_MAGIC "mekong-publish-journal 1"
 
@@ -597,23 +598,6 @@ static void sweep_folder(const char *dir, uint64_t *files, uint64_t *bytes)
     closedir(d);
 }
 
-static int add_output(char ***paths, size_t *n, const char *path)
-{
-    if (!path)
-        return 0;
-    for (size_t i = 0; i < *n; i++)
-        if (strcmp((*paths)[i], path) == 0)
-            return 0;
-    char **grown = realloc(*paths, (*n + 1) * sizeof(char *));
-    if (!grown)
-        return -1;
-    *paths = grown;
-    if (!(grown[*n] = strdup(path)))
-        return -1;
-    (*n)++;
-    return 0;
-}
-
 char **mk_output_paths(const mk_pipeline *p, size_t *n)
 {
     size_t nstate = 0;
@@ -623,13 +607,13 @@ char **mk_output_paths(const mk_pipeline *p, size_t *n)
     for (size_t i = 0; ok && i < p->nsinks; i++) {
         const mk_optval *ov = mk_step_option(&p->sinks[i], "path");
         if (ov && ov->decl->type == MK_OPT_PATH)
-            ok = add_output(&paths, n, ov->value) == 0;
+            ok = mk_path_list_add(&paths, n, ov->value) == 0;
     }
-    ok = ok && add_output(&paths, n, p->rejects_path) == 0 &&
-         add_output(&paths, n, p->report_path) == 0 &&
-         add_output(&paths, n, p->html_report_path) == 0;
+    ok = ok && mk_path_list_add(&paths, n, p->rejects_path) == 0 &&
+         mk_path_list_add(&paths, n, p->report_path) == 0 &&
+         mk_path_list_add(&paths, n, p->html_report_path) == 0;
     for (size_t i = 0; ok && i < nstate; i++)
-        ok = add_output(&paths, n, state[i]) == 0;
+        ok = mk_path_list_add(&paths, n, state[i]) == 0;
     for (size_t i = 0; i < nstate; i++)
         free(state[i]);
     free(state);

@@ -24,6 +24,7 @@
 
 #include "log.h"
 #include "run_internal.h"
+#include "util/path.h"
 #include "util/json.h"
 #include "util/textout.h"
 
@@ -53,25 +54,10 @@ static char *default_state_path(const mk_pipeline *p)
 
 /* ---- the steps of a run, and their files ------------------------------------ */
 
-static int add_path(char ***paths, size_t *n, const char *path)
-{
-    for (size_t i = 0; i < *n; i++)
-        if (strcmp((*paths)[i], path) == 0)
-            return 0;
-    char **grown = realloc(*paths, (*n + 1) * sizeof(char *));
-    if (!grown)
-        return -1;
-    *paths = grown;
-    if (!(grown[*n] = strdup(path)))
-        return -1;
-    (*n)++;
-    return 0;
-}
-
 static int add_step_paths(const mk_step *steps, size_t count, char ***paths, size_t *n)
 {
     for (size_t i = 0; i < count; i++) {
-        if (steps[i].state_path && add_path(paths, n, steps[i].state_path) != 0)
+        if (steps[i].state_path && mk_path_list_add(paths, n, steps[i].state_path) != 0)
             return -1;
         if (add_step_paths(steps[i].chain, steps[i].chain_len, paths, n) != 0)
             return -1;
@@ -84,7 +70,7 @@ char **mk_state_paths(const mk_pipeline *p, size_t *n)
     char **paths = NULL;
     *n = 0;
     char *first = default_state_path(p);
-    int ok = first && add_path(&paths, n, first) == 0 &&
+    int ok = first && mk_path_list_add(&paths, n, first) == 0 &&
              add_step_paths(p->sources, p->nsources, &paths, n) == 0 &&
              add_step_paths(p->transforms, p->ntransforms, &paths, n) == 0 &&
              add_step_paths(p->sinks, p->nsinks, &paths, n) == 0;

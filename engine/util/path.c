@@ -29,3 +29,20 @@ char *mk_path_join(const char *dir, const char *path)
         snprintf(s, n, "%s/%s", dir, path);
     return s;
 }
+
+int mk_path_list_add(char ***paths, size_t *n, const char *path)
+{
+    if (!path)
+        return 0;
+    for (size_t i = 0; i < *n; i++)
+        if (strcmp((*paths)[i], path) == 0)
+            return 0;
+    char **grown = realloc(*paths, (*n + 1) * sizeof(char *));
+    if (!grown)
+        return -1;
+    *paths = grown;
+    if (!(grown[*n] = strdup(path)))
+        return -1;
+    (*n)++;
+    return 0;
+}
