@@ -95,6 +95,8 @@ static int run_loaded(mk_pipeline *p, const mk_cli_args *a)
     if (rc == MK_EXIT_OK) {
         o.report_path = report; /* the shard's own; --report is the merge's business */
         rc = mk_run_pipeline(p, &o);
+        if (rc == MK_EXIT_OK)
+            mk_shard_join_parts(p, a->dir, a->shard);
     }
     free(report);
     return rc;

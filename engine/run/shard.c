@@ -28,8 +28,6 @@
 #include "util/json.h"
 #include "util/textout.h"
 
-#define COPY_BLOCK (1u << 20)
-
 char *mk_shard_plan_path(const char *dir)
 {
     return mk_path_join(dir, "plan.json");
@@ -580,47 +578,6 @@ static int sum_report(mk_run *run, const char *r, const char *re, double *elapse
 
 /* ---- the merge: joining the parts ------------------------------------------- */
 
-/* Leave out the first record of fd, writing the rest of the block it ends
- * in to f (mekong's CSV writers quote every field that holds a quote or a
- * line break, so the first LF outside quotes ends it).  0 or -1. */
-static int skip_first_record(int fd, mk_outfile *f, char *buf)
-{
-    int in_quote = 0;
-    ssize_t n;
-    while ((n = read(fd, buf, COPY_BLOCK)) > 0) {
-        for (ssize_t i = 0; i < n; i++) {
-            if (buf[i] == '"')
-                in_quote = !in_quote;
-            else if (buf[i] == '\n' && !in_quote)
-                return mk_outfile_write(f, buf + i + 1, (size_t)(n - i - 1));
-        }
-    }
-    return n < 0 ? -1 : 0;
-}
-
-/* The rest of fd to f: by the kernel (copy_file_range) where it can. */
-static int copy_rest(int fd, mk_outfile *f, char *buf)
-{
-    if (mk_outfile_flush(f) != 0)
-        return -1;
-    ssize_t n;
-    for (;;) {
-        n = copy_file_range(fd, NULL, f->fd, NULL, (size_t)1 << 30, 0);
-        if (n == 0)
-            return 0;
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0)
-            break;
-    }
-    if (errno != EXDEV && errno != ENOSYS && errno != EINVAL && errno != EOPNOTSUPP)
-        return -1;
-    while ((n = read(fd, buf, COPY_BLOCK)) > 0) /* not between these files: read and write */
-        if (mk_outfile_write(f, buf, (size_t)n) != 0)
-            return -1;
-    return n < 0 ? -1 : 0;
-}
-
 /* Append the file at path to f; skip_header: leave out its first record. */
 static int append_part(mk_outfile *f, const char *path, int skip_header, char *err, size_t len)
 {
@@ -629,29 +586,32 @@ static int append_part(mk_outfile *f, const char *path, int skip_header, char *e
         snprintf(err, len, "cannot read the part %s: %s", path, strerror(errno));
         return -1;
     }
-    char *buf = malloc(COPY_BLOCK);
-    int rc = !buf || (skip_header && skip_first_record(fd, f, buf) != 0) ||
-                     copy_rest(fd, f, buf) != 0
-                 ? -1
-                 : 0;
+    int rc = mk_outfile_flush(f) != 0 || mk_join_copy(fd, f->fd, skip_header) != 0 ? -1 : 0;
     if (rc)
-        snprintf(err, len, "cannot copy the part %s: %s", path,
-                 buf ? strerror(f->err ? f->err : errno) : "out of memory");
-    free(buf);
+        snprintf(err, len, "cannot copy the part %s: %s", path, strerror(f->err ? f->err : errno));
     close(fd);
     return rc;
 }
 
-/* One output of the pipeline (final) joined from the parts named name in
- * every shard's folder, into the publish set. */
+/* One output of the pipeline (final) into the publish set: the file the
+ * shards joined (joined, when not NULL: renamed into place, or copied when
+ * it lies on another file system), else joined here from the parts named
+ * name in every shard's folder. */
 static int join_parts(mk_run *run, const char *dir, const shard_plan *pl, const char *name,
-                      const char *final, int csv_header, const char *what)
+                      const char *final, int csv_header, const char *joined, const char *what)
 {
     char err[1200];
     mk_outfile *f = mk_outfile_open(final, err, sizeof err);
     if (!f)
         return mk_run_fail(run, "%s: %s", what, err);
-    for (int k = 0; k < pl->shards; k++) {
+    int adopted = joined ? mk_outfile_adopt(f, joined, err, sizeof err) : 1;
+    if (adopted == 1 && joined && append_part(f, joined, 0, err, sizeof err) == 0)
+        adopted = 0;
+    if (adopted < 0) {
+        mk_outfile_abort(f);
+        return mk_run_fail(run, "%s: %s", what, err);
+    }
+    for (int k = 0; adopted && k < pl->shards; k++) {
         char *part = shard_path(dir, pl, k, name);
         int rc = part ? append_part(f, part, csv_header && k > 0, err, sizeof err) : -1;
         free(part);
@@ -665,20 +625,80 @@ static int join_parts(mk_run *run, const char *dir, const shard_plan *pl, const 
     return MK_OK;
 }
 
-static int join_outputs(mk_run *run, const char *dir, const shard_plan *pl)
+/* Whether sink s writes a CSV header. */
+static int csv_header(const mk_step *s)
+{
+    const mk_optval *h = mk_step_option(s, "header");
+    return strcmp(s->plugin_name, "csv") == 0 && h && h->value &&
+           strcasecmp(h->value, "false") != 0 && strcasecmp(h->value, "no") != 0 &&
+           strcasecmp(h->value, "off") != 0 && strcmp(h->value, "0") != 0;
+}
+
+/* Whether the shards join sink s's parts as they finish (parts that are
+ * joined by appending them). */
+static int joined_as_finished(const mk_step *s)
+{
+    return strcmp(s->plugin_name, "csv") == 0 || strcmp(s->plugin_name, "jsonl") == 0;
+}
+
+static void join_outs_free(mk_join_out *o, size_t n)
+{
+    for (size_t i = 0; o && i < n; i++)
+        free(o[i].name);
+    free(o);
+}
+
+/* The name in a shard's folder of output final: "<prefix>-<base name>"; in
+ * a shard's own pipeline (in_shard), final already is that. */
+static char *out_name(const char *prefix, const char *final, int in_shard)
+{
+    const char *base = strrchr(final, '/');
+    return in_shard ? strdup(base ? base + 1 : final) : part_name(prefix, final);
+}
+
+/* The outputs the shards join (joined_as_finished sinks, then the rejects),
+ * named as in a shard's folder; NULL when out of memory. */
+static mk_join_out *join_outs(const mk_pipeline *p, int in_shard, size_t *n)
+{
+    mk_join_out *o = calloc(p->nsinks + 1, sizeof(*o));
+    *n = 0;
+    for (size_t i = 0; o && i < p->nsinks; i++) {
+        const mk_step *s = &p->sinks[i];
+        const mk_optval *path = mk_step_option(s, "path");
+        if (!joined_as_finished(s) || !path || !path->value)
+            continue;
+        char prefix[32];
+        snprintf(prefix, sizeof prefix, "%zu", i);
+        o[*n].skip_header = csv_header(s);
+        if (!(o[(*n)++].name = out_name(prefix, path->value, in_shard)))
+            goto nomem;
+    }
+    if (o && p->rejects_path) {
+        o[*n].skip_header = !p->rejects_jsonl;
+        if (!(o[(*n)++].name = out_name("rejects", p->rejects_path, in_shard)))
+            goto nomem;
+    }
+    return o;
+nomem:
+    join_outs_free(o, *n);
+    return NULL;
+}
+
+static int join_outputs(mk_run *run, const char *dir, const shard_plan *pl, mk_join *j)
 {
     mk_pipeline *p = run->p;
+    size_t o = 0;
     for (size_t i = 0; i < p->nsinks; i++) {
         const mk_step *s = &p->sinks[i];
-        const mk_optval *path = mk_step_option(s, "path"), *h = mk_step_option(s, "header");
-        int header = strcmp(s->plugin_name, "csv") == 0 && h && h->value &&
-                     strcasecmp(h->value, "false") != 0 && strcasecmp(h->value, "no") != 0 &&
-                     strcasecmp(h->value, "off") != 0 && strcmp(h->value, "0") != 0;
+        const mk_optval *path = mk_step_option(s, "path");
         char prefix[32], what[300];
         snprintf(prefix, sizeof prefix, "%zu", i);
         snprintf(what, sizeof what, "sink %s", s->name);
         char *name = part_name(prefix, path->value);
-        int rc = name ? join_parts(run, dir, pl, name, path->value, header, what) : MK_NOMEM;
+        char *joined = j && joined_as_finished(s) ? mk_join_path(j, o++) : NULL;
+        int rc = name ? join_parts(run, dir, pl, name, path->value, csv_header(s), joined, what)
+                      : MK_NOMEM;
+        free(joined);
         free(name);
         if (rc != MK_OK)
             return MK_ERROR;
@@ -686,9 +706,11 @@ static int join_outputs(mk_run *run, const char *dir, const shard_plan *pl)
     if (!p->rejects_path)
         return MK_OK;
     char *name = part_name("rejects", p->rejects_path);
-    int rc = name ? join_parts(run, dir, pl, name, p->rejects_path, !p->rejects_jsonl,
+    char *joined = j ? mk_join_path(j, o) : NULL;
+    int rc = name ? join_parts(run, dir, pl, name, p->rejects_path, !p->rejects_jsonl, joined,
                                "the rejects file")
                   : MK_NOMEM;
+    free(joined);
     free(name);
     return rc;
 }
@@ -726,6 +748,32 @@ static void merge_thresholds(mk_run *run)
     }
 }
 
+/* Why shard k has not finished ("not run, or still running", ...), or NULL
+ * with its report in *text (malloc'd, *n bytes) when it has. */
+static const char *shard_unfinished(const char *dir, const shard_plan *pl, int k, char **text,
+                                    size_t *n)
+{
+    char *path = shard_path(dir, pl, k, "report.json");
+    *n = 0;
+    *text = path ? read_all(path, n) : NULL;
+    free(path);
+    char *status = *text ? member_str(*text, *text + *n, "status") : NULL;
+    char *journal = shard_path(dir, pl, k, "run/publish.journal");
+    struct stat st;
+    int dying = journal && stat(journal, &st) == 0; /* killed while publishing */
+    free(journal);
+    const char *why = dying ? "died while publishing its parts: run it again"
+                      : !*text ? "not run, or still running"
+                      : !status || strcmp(status, "ok") != 0 ? "failed: run it again"
+                                                              : NULL;
+    free(status);
+    if (why) {
+        free(*text);
+        *text = NULL;
+    }
+    return why;
+}
+
 /* Every shard's report, summed into run; 0, or -1 with the shards that
  * have not finished named in msg. */
 static int read_reports(mk_run *run, const char *dir, const shard_plan *pl, char *msg,
@@ -736,30 +784,86 @@ static int read_reports(mk_run *run, const char *dir, const shard_plan *pl, char
     double elapsed = 0;
     msg[0] = '\0';
     for (int k = 0; k < pl->shards; k++) {
-        char *path = shard_path(dir, pl, k, "report.json");
-        size_t n = 0;
-        char *text = path ? read_all(path, &n) : NULL;
-        char *status = text ? member_str(text, text + n, "status") : NULL;
-        char *journal = shard_path(dir, pl, k, "run/publish.journal");
-        struct stat st;
-        int dying = journal && stat(journal, &st) == 0; /* killed while publishing */
-        free(journal);
-        const char *why = dying ? "died while publishing its parts: run it again"
-                          : !text ? "not run, or still running"
-                          : !status || strcmp(status, "ok") != 0 ? "failed: run it again"
-                          : sum_report(run, text, text + n, &elapsed) != 0 ? "unreadable report"
-                                                                          : NULL;
+        char *text;
+        size_t n;
+        const char *why = shard_unfinished(dir, pl, k, &text, &n);
+        if (!why && sum_report(run, text, text + n, &elapsed) != 0)
+            why = "unreadable report";
         if (why) {
             used += (size_t)snprintf(msg + used, used < len ? len - used : 0, "%sshard %d (%s)",
                                      missing ? ", " : "", k, why);
             missing++;
         }
-        free(status);
         free(text);
-        free(path);
     }
     run->elapsed = elapsed; /* the shards' time added up */
     return missing ? -1 : 0;
+}
+
+/* ---- joining the parts as the shards finish (shard_join.c) ------------------- */
+
+typedef struct join_ctx {
+    const char *dir;
+    const shard_plan *pl;
+} join_ctx;
+
+static int shard_done(void *ctx, int k)
+{
+    const join_ctx *c = ctx;
+    char *text;
+    size_t n;
+    const char *why = shard_unfinished(c->dir, c->pl, k, &text, &n);
+    free(text);
+    return !why;
+}
+
+/* The join of plan pl, locked (wait: until no one else holds it), with the
+ * finished shards appended (*joined: how many are in); NULL when busy or
+ * impossible.  in_shard: p is a shard's pipeline. */
+static mk_join *join_now(const mk_pipeline *p, int in_shard, const char *dir,
+                         const shard_plan *pl, mk_join_out **outs, size_t *nout, int wait,
+                         int *joined)
+{
+    char *plan_dir = mk_path_join(dir, pl->id);
+    *outs = join_outs(p, in_shard, nout);
+    mk_join *j = plan_dir && *outs ? mk_join_open(plan_dir, pl->shards, *outs, *nout, wait) : NULL;
+    free(plan_dir);
+    join_ctx c = {dir, pl};
+    if (j && (*joined = mk_join_advance(j, shard_done, &c)) < 0) {
+        mk_join_close(j);
+        j = NULL;
+    }
+    if (!j) {
+        join_outs_free(*outs, *nout);
+        *outs = NULL;
+    }
+    return j;
+}
+
+void mk_shard_join_parts(const mk_pipeline *p, const char *dir, const char *which)
+{
+    shard_plan pl;
+    int k;
+    if (shard_index(which, &k) != 0 || plan_read(dir, p, &pl) != 0) {
+        plan_free(&pl);
+        return;
+    }
+    join_ctx c = {dir, &pl};
+    for (;;) {
+        mk_join_out *outs;
+        size_t nout;
+        int joined;
+        mk_join *j = join_now(p, 1, dir, &pl, &outs, &nout, 0, &joined);
+        if (!j)
+            break; /* busy: the holder looks again after it lets go */
+        mk_join_close(j);
+        join_outs_free(outs, nout);
+        /* a shard that finished while the lock was held may have left it
+         * to the holder: look once more */
+        if (joined >= pl.shards || !shard_done(&c, joined))
+            break;
+    }
+    plan_free(&pl);
 }
 
 static void merge_free(mk_run *run)
@@ -794,9 +898,18 @@ static int merge_locked(mk_run *run, const char *dir, const shard_plan *pl, cons
     run->status = !run->balanced ? "failed" : threshold ? "threshold" : "ok";
     if (!run->balanced)
         mk_run_fail(run, "the shards' row accounts do not add up: see their reports");
-    int ok = commit && mk_publish_recover(run) == MK_OK && join_outputs(run, dir, pl) == MK_OK &&
+    mk_join_out *outs = NULL;
+    size_t nout = 0;
+    int joined;
+    mk_join *j = commit ? join_now(p, 0, dir, pl, &outs, &nout, 1, &joined) : NULL;
+    int ok = commit && mk_publish_recover(run) == MK_OK &&
+             join_outputs(run, dir, pl, j) == MK_OK &&
              (!report || mk_report_write(run, report, p->html_report_path, 1) == 0) &&
              mk_publish_commit(run) == MK_OK;
+    if (j)
+        mk_join_forget(j); /* taken by the publish set, or to be joined again */
+    mk_join_close(j);
+    join_outs_free(outs, nout);
     if (!ok) {
         mk_publish_discard(run);
         if (commit)

@@ -12,6 +12,7 @@
  *   shard_plan.c   which pipelines can be sharded; the plan (files, or
  *                  byte ranges found by a pass over quote parity)
  *   shard.c        reading the plan; a shard's pipeline; the merge
+ *   shard_join.c   the parts joined in plan order as the shards finish
  */
 #ifndef MEKONG_SHARD_H
 #define MEKONG_SHARD_H
@@ -37,6 +38,46 @@ int mk_shard_prepare(mk_pipeline *p, const char *dir, const char *which, char **
  * parts in plan order and publish them, the rejects and one report as one
  * set.  report: --report, or NULL.  An exit code. */
 int mk_shard_merge(mk_pipeline *p, const char *dir, const char *report);
+
+/* mekong run --shard, after the shard published its parts: join them (and
+ * those of every shard that finished after the joined prefix) in plan
+ * order, so that the merge has nothing left to copy.  Best effort: a
+ * failure only leaves the work to the merge. */
+void mk_shard_join_parts(const mk_pipeline *p, const char *dir, const char *which);
+
+/* ---- shard_join.c ---- */
+
+/* An output joined from the shards' parts: the part's file name in each
+ * shard's folder; skip_header: leave out the first record of every part
+ * but the first (a CSV header). */
+typedef struct mk_join_out {
+    char *name;
+    int skip_header;
+} mk_join_out;
+
+/* 1 when shard k finished (a whole, successful attempt is in its folder). */
+typedef int (*mk_join_done_fn)(void *ctx, int k);
+
+typedef struct mk_join mk_join;
+
+/* The join of plan folder plan_dir (SHARED/<plan id>), locked: NULL when
+ * another process holds it and !wait (it looks again after it lets go),
+ * or on an error.  outs must live until mk_join_close. */
+mk_join *mk_join_open(const char *plan_dir, int shards, const mk_join_out *outs, size_t nout,
+                      int wait);
+/* Check what is joined, then append every finished shard after it; the
+ * number of shards joined (all: shards), or -1 (logged). */
+int mk_join_advance(mk_join *j, mk_join_done_fn done, void *ctx);
+/* The joined file of output o once every shard is joined, else NULL
+ * (malloc'd). */
+char *mk_join_path(const mk_join *j, size_t o);
+/* Remove the joined files and the state (the merge took them). */
+void mk_join_forget(mk_join *j);
+/* Let go of the lock; free j. */
+void mk_join_close(mk_join *j);
+/* Copy the rest of fd to the end of out, leaving out the first record
+ * when skip_header; 0 or -1 with errno. */
+int mk_join_copy(int fd, int out, int skip_header);
 
 /* shard.c, for shard_plan.c: the plan file of DIR (malloc'd). */
 char *mk_shard_plan_path(const char *dir);

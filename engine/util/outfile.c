@@ -239,6 +239,27 @@ int mk_outfile_write_direct(mk_outfile *f, const void *p, size_t n)
     return write_all(f, p, n);
 }
 
+int mk_outfile_adopt(mk_outfile *f, const char *path, char *err, size_t errlen)
+{
+    struct stat st;
+    if (f->direct || f->b.len || f->err || fstat(f->fd, &st) != 0 || st.st_size != 0)
+        return 1;
+    if (rename(path, f->tmp_path) != 0) {
+        if (errno == EXDEV)
+            return 1;
+        snprintf(err, errlen, "cannot rename %s to %s: %s", path, f->tmp_path, strerror(errno));
+        return -1;
+    }
+    int fd = open(f->tmp_path, O_WRONLY | O_APPEND | O_CLOEXEC);
+    if (fd < 0) {
+        snprintf(err, errlen, "cannot open %s: %s", f->tmp_path, strerror(errno));
+        return -1;
+    }
+    close(f->fd);
+    f->fd = fd;
+    return 0;
+}
+
 int mk_outfile_finish(mk_outfile *f, char **tmp_path, char *err, size_t errlen)
 {
     *tmp_path = NULL;

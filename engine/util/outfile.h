@@ -47,6 +47,12 @@ int mk_outfile_commit(mk_outfile *f, char *err, size_t errlen);
  * caller renames or removes it).  A direct file is only flushed and closed
  * (*tmp_path NULL).  0, or -1 with the temporary file removed. */
 int mk_outfile_finish(mk_outfile *f, char **tmp_path, char *err, size_t errlen);
+/* Make the complete file at path f's content instead of what f holds (f
+ * must be empty): path is renamed over f's temporary file, which f then
+ * appends to.  0; 1 when that cannot be done (path on another file
+ * system, or f direct or not empty: nothing changed, copy instead); -1
+ * with a message in err. */
+int mk_outfile_adopt(mk_outfile *f, const char *path, char *err, size_t errlen);
 /* Remove the temporary file and free f.  NULL is fine. */
 void mk_outfile_abort(mk_outfile *f);
 /* Temporary files are named ".NAME.tmp-PID-START-XXXXXX" beside NAME

@@ -15,6 +15,10 @@
 #               refused; the retry and the merge publish one run's outputs
 #   retry       a shard run again replaces its own parts and nothing else
 #   twice       merge run twice: the same outputs
+#   join-*      the parts joined as the shards finish (shards in any order,
+#               a joined shard run again, a joined file cut short or with
+#               bytes after what the state names, outputs on another file
+#               system): the merge still publishes one run's outputs
 #   dedupe      a pipeline with dedupe is refused in shard mode (exit 2)
 #   auto        --shard auto from JOB_COMPLETION_INDEX and SLURM_ARRAY_TASK_*
 set -u
@@ -220,6 +224,61 @@ if [ -n "${m1:-}" ] && [ "$m1" = "${m2:-}" ] && same utf8-bom; then
     ok "twice: a second merge publishes the same outputs"
 else
     fail "twice: the second merge differs or failed"
+fi
+
+# the parts are joined as the shards finish: DIR/<plan>/join/ (docs/SCALE.md)
+joined() { # the number of shards the join state names
+    local st="shared-j/$(python3 -c 'import json; print(json.load(open("shared-j/plan.json"))["plan"])')/join/state"
+    [ -f "$st" ] && echo $(($(wc -l < "$st") - 1)) || echo none
+}
+jfile() { echo "shared-j/$(python3 -c 'import json; print(json.load(open("shared-j/plan.json"))["plan"])')/join/$1"; }
+rm -rf out shared-j
+"$MEKONG" plan p.yaml --shards 4 --dir shared-j "${v[@]}" -q
+seen=""
+for i in 3 1 0 2; do "$MEKONG" run p.yaml --shard $i --dir shared-j "${v[@]}" -q; seen="$seen $(joined)"; done
+"$MEKONG" merge p.yaml --dir shared-j "${v[@]}" -q
+if [ "$seen" = " none none 2 4" ] && same utf8-bom && [ "$(joined)" = none ]; then
+    ok "join-order: shards 3 1 0 2: joined 0, 0, 2 then 4 parts; the merge takes the joined files"
+else
+    fail "join-order: joined after each shard:$seen; after the merge $(joined)"
+fi
+for i in 0 1 2 3; do "$MEKONG" run p.yaml --shard $i --dir shared-j "${v[@]}" -q; done
+n1=$(joined)
+"$MEKONG" run p.yaml --shard 1 --dir shared-j "${v[@]}" --set OUT=x -q
+state=$(cat "$(jfile state)")
+"$MEKONG" merge p.yaml --dir shared-j "${v[@]}" -q
+if [ "$n1" = 4 ] && [ "$(echo "$state" | wc -l)" = 5 ] && same utf8-bom; then
+    ok "join-retry: shard 1 run again after the join: its part and those after it joined again"
+else
+    fail "join-retry: joined $n1, state after the retry: $state"
+fi
+for i in 0 1 2 3; do "$MEKONG" run p.yaml --shard $i --dir shared-j "${v[@]}" -q; done
+printf 'bytes of a joiner killed halfway' >> "$(jfile 0-out.csv)"
+"$MEKONG" merge p.yaml --dir shared-j "${v[@]}" -q && same utf8-bom && r1=ok
+for i in 0 1 2 3; do "$MEKONG" run p.yaml --shard $i --dir shared-j "${v[@]}" -q; done
+truncate -s 1000 "$(jfile 0-out.csv)"
+"$MEKONG" merge p.yaml --dir shared-j "${v[@]}" -q && same utf8-bom && r2=ok
+if [ "${r1:-}" = ok ] && [ "${r2:-}" = ok ]; then
+    ok "join-damaged: bytes after what the state names are cut; a file cut short is joined again"
+else
+    fail "join-damaged: the merge of damaged joined files: ${r1:-bad} ${r2:-bad}"
+fi
+# outputs on another file system than the shared folder: the joined file is copied
+other=$(mktemp -d /dev/shm/mekong-shards.XXXXXX 2> /dev/null)
+if [ -n "$other" ] && [ "$(stat -c %d "$other")" != "$(stat -c %d .)" ]; then
+    sed "s|out/|$other/|" p.yaml > o.yaml
+    "$MEKONG" plan o.yaml --shards 4 --dir shared-o "${v[@]}" -q
+    for i in 0 1 2 3; do "$MEKONG" run o.yaml --shard $i --dir shared-o "${v[@]}" -q; done
+    "$MEKONG" merge o.yaml --dir shared-o "${v[@]}" -q
+    if cmp -s single-utf8-bom/out.csv "$other/out.csv" && cmp -s single-utf8-bom/rejects.csv "$other/rejects.csv"; then
+        ok "join-elsewhere: outputs on another file system: the joined files are copied there"
+    else
+        fail "join-elsewhere: outputs on another file system differ from one run's"
+    fi
+    rm -rf "$other"
+else
+    [ -n "$other" ] && rmdir "$other"
+    echo "# skip: join-elsewhere: /dev/shm is not another file system here"
 fi
 
 # dedupe is refused in shard mode
