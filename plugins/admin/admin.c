@@ -28,7 +28,6 @@
  */
 #include "config.h"
 
-#include <dlfcn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,6 +36,7 @@
 #include "admin_step.h"
 #include "mekong.h"
 #include "mekong_kit.h"
+#include "vn_tables.h"
 #include "vntext.h"
 
 static const char *const out_keys[N_OUT] = {"province_code", "province_name", "ward_code",
@@ -73,22 +73,6 @@ static void free_plan(void *p_)
     if (p)
         free(p->source);
     free(p);
-}
-
-/* data/vn of the source tree when loaded from the build tree, else the
- * installed copy; MEKONG_ADMIN_TABLES overrides both. */
-static const char *default_tables(void)
-{
-    const char *env = getenv("MEKONG_ADMIN_TABLES");
-    if (env && *env)
-        return env;
-    Dl_info info;
-    if (dladdr((void *)default_tables, &info) && info.dli_fname) {
-        size_t bl = strlen(MK_BUILD_DIR);
-        if (strncmp(info.dli_fname, MK_BUILD_DIR, bl) == 0 && info.dli_fname[bl] == '/')
-            return MK_ADMIN_SRC_DIR;
-    }
-    return MK_ADMIN_DIR;
 }
 
 static int read_output(admin_state *a)
@@ -147,7 +131,7 @@ static int admin_open(mk_context *ctx, const mk_host *host, void **state)
         a->out_names[OUT_CANDIDATES] = NULL; /* nothing can be split */
     const char *folder = host->opt_string(ctx, "tables");
     char err[512];
-    if (!(a->tables = adm_tables_get(folder ? folder : default_tables(), err, sizeof err))) {
+    if (!(a->tables = adm_tables_get(folder ? folder : mk_vn_tables_dir(), err, sizeof err))) {
         host->error(ctx, "cannot load the administrative-unit tables: %s%s", err,
                     folder
                         ? " (tables: names a folder like data/vn of the source; see docs/ADMIN.md)"

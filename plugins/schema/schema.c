@@ -49,6 +49,7 @@
 #include "schema_plugin.h"
 #include "ts_json.h"
 #include "ts_vn.h"
+#include "vn_tables.h"
 
 enum { MAX_DISTINCT = 20, MAX_THREADS = 4, MIN_PARALLEL_ROWS = 256 };
 
@@ -111,7 +112,7 @@ static const mk_option_decl options[] = {
      "reject|warn"},
     {"vn_reference", MK_OPT_PATH, 0, NULL,
      "folder with wards_2025.csv and provinces_2025.csv (code column) for ward_2025 / "
-     "province_2025 checks"},
+     "province_2025 checks (default: the tables mekong ships, as the admin step's)"},
     {"report_fields", MK_OPT_BOOL, 0, "true", "per-field results in the run report"},
     {"threads", MK_OPT_INT, 0, "0",
      "threads checking the cells of big batches (0: one per core but one, at most 4; 1: none)"},
@@ -157,12 +158,8 @@ static int load_vn_codes(schema_state *s)
     if (!need_w && !need_p)
         return MK_OK;
     const char *dir = s->host->opt_string(s->ctx, "vn_reference");
-    if (!dir) {
-        s->host->error(s->ctx, "the schema checks ward_2025 or province_2025 codes: set "
-                               "vn_reference to a folder with wards_2025.csv and "
-                               "provinces_2025.csv (e.g. ../shared/reference/vn/admin)");
-        return MK_ERROR;
-    }
+    if (!dir)
+        dir = mk_vn_tables_dir();
     char path[4096], err[512];
     snprintf(path, sizeof path, "%s/wards_2025.csv", dir);
     if (need_w && sch_codes_load(&s->wards, path, "code", err, sizeof err) != 0) {
