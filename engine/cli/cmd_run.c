@@ -94,6 +94,7 @@ static int run_loaded(mk_pipeline *p, const mk_cli_args *a)
     int rc = mk_shard_prepare(p, a->dir, a->shard, &report);
     if (rc == MK_EXIT_OK) {
         o.report_path = report; /* the shard's own; --report is the merge's business */
+        o.shard = 1;
         rc = mk_run_pipeline(p, &o);
         if (rc == MK_EXIT_OK)
             mk_shard_join_parts(p, a->dir, a->shard);

@@ -229,8 +229,8 @@ static void evaluate(mk_run *run, const mk_check *ck, mk_check_result *res)
 void mk_drift_check(mk_run *run)
 {
     const mk_ops_config *c = run->p->ops;
-    if (!c || !c->nchecks || run->o->on_stage)
-        return;
+    if (!c || !c->nchecks || run->o->on_stage || run->o->shard)
+        return; /* a shard's figures are a part: the merge checks the totals */
     mk_ops *ops = mk_ops_of(run);
     if (!ops || !(ops->results = calloc(c->nchecks, sizeof(mk_check_result))))
         return;
@@ -277,19 +277,25 @@ static void write_check(mk_outfile *f, const mk_run *run, size_t i)
 {
     const mk_check *ck = &run->p->ops->checks[i];
     const mk_check_result *res = run->ops && run->ops->results ? &run->ops->results[i] : NULL;
+    char buf[80];
     mk_outfile_puts(f, i ? ",\n    {\"check\":" : "\n    {\"check\":");
     const char *kind = mk_check_kind_name(ck->kind);
     mk_json_write_string(f, kind, strlen(kind), MK_JSON_VALID, NULL);
     jstring(f, "subject", ck->subject);
     mk_outfile_puts(f, ",\"value\":");
     jdouble(f, res ? res->value : mk_check_figure_now(run, ck));
+    if (ck->kind == MK_CHECK_NULL_SHARE) { /* what the share is of (a merge adds them up) */
+        const mk_ops *ops = run->ops;
+        snprintf(buf, sizeof buf, ",\"cells\":%" PRIu64 ",\"rows\":%" PRIu64,
+                 ops && ops->nulls ? ops->nulls[i] : 0, ops ? ops->null_rows : 0);
+        mk_outfile_puts(f, buf);
+    }
     if (res && res->runs) {
         mk_outfile_puts(f, ",\"median\":");
         jdouble(f, res->median);
         mk_outfile_puts(f, ",\"change\":");
         jdouble(f, res->change);
     }
-    char buf[32];
     snprintf(buf, sizeof buf, ",\"runs\":%zu", res ? res->runs : 0);
     mk_outfile_puts(f, buf);
     for (int k = 0; k < 2; k++) {

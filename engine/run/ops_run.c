@@ -120,6 +120,8 @@ void mk_ops_after_run(mk_run *run, const char *report, int exit_code)
         dry_run_summary(run);
         return;
     }
+    if (run->o->shard) /* the merge keeps the history, writes metrics, calls on_failure */
+        return;
     if (report) /* the history keeps reports: a run without one (mekong test) adds none */
         mk_history_append(run);
     const mk_ops_config *c = run->p->ops;

@@ -52,6 +52,9 @@ typedef struct mk_run_options {
     /* called with every stage's output batch (mekong preview); nonzero stops reading */
     int (*on_stage)(void *data, const mk_step *step, const mk_batch *b);
     void *stage_data;
+    /* mekong run --shard: one shard of a plan (docs/SCALE.md): no drift
+     * checks, history entry, metrics or on_failure call (the merge's) */
+    int shard;
 } mk_run_options;
 
 /* Run; returns an exit code. */

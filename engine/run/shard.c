@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "ops.h"
 #include "run_internal.h"
 #include "shard.h"
 #include "util/json.h"
@@ -547,6 +548,31 @@ static mk_context **stage_list(mk_run *run, size_t *n)
 }
 
 /* Shard report [r, re) into the merged run. */
+/* The null_share counts of a shard's checks (the figures drift checks use:
+ * a source's rows and a rule's counts are summed with the steps). */
+static int sum_checks(mk_run *run, const char *r, const char *re)
+{
+    const mk_ops_config *c = run->p->ops;
+    if (!c || !c->nchecks)
+        return 0;
+    mk_ops *ops = mk_ops_of(run);
+    if (!ops || (!ops->nulls && !(ops->nulls = calloc(c->nchecks, sizeof(uint64_t)))))
+        return -1;
+    const char *ae, *a = member(r, re, "checks", &ae), *v, *ve;
+    const char *p = a ? mk_json_ws(a, ae) : NULL;
+    if (!p || *p != '[')
+        return -1;
+    int rows_taken = 0;
+    for (size_t i = 0; mk_json_array_next(&p, ae, &v, &ve) == 1 && i < c->nchecks; i++) {
+        if (c->checks[i].kind != MK_CHECK_NULL_SHARE)
+            continue;
+        ops->nulls[i] += member_num(v, ve, "cells");
+        if (!rows_taken++) /* the rows reaching the sinks: one count for every check */
+            ops->null_rows += member_num(v, ve, "rows");
+    }
+    return 0;
+}
+
 static int sum_report(mk_run *run, const char *r, const char *re, double *elapsed)
 {
     const char *te, *t = member(r, re, "totals", &te);
@@ -568,7 +594,8 @@ static int sum_report(mk_run *run, const char *r, const char *re, double *elapse
         src[np + i] = &run->sinks[i];
     int rc = !src || !stages || sum_steps(src, np, r, re, "sources") ||
                      sum_steps(src + np, nk, r, re, "sinks") ||
-                     sum_steps(stages, ns, r, re, "stages") || sum_rules(run, r, re)
+                     sum_steps(stages, ns, r, re, "stages") || sum_rules(run, r, re) ||
+                     sum_checks(run, r, re)
                  ? -1
                  : 0;
     free(src);
@@ -876,9 +903,43 @@ static void merge_free(mk_run *run)
     merge_contexts_free(run->sources, p->nsources);
     merge_contexts_free(run->transforms, p->ntransforms);
     merge_contexts_free(run->sinks, p->nsinks);
+    mk_ops_free(run);
     mk_publish_discard(run);
     mk_locks_release(run->locks);
     free(run->run_dir);
+}
+
+/* Publish the joined outputs, the rejects and the report as one set. */
+static int merge_publish(mk_run *run, const char *dir, const shard_plan *pl, const char *report)
+{
+    mk_join_out *outs = NULL;
+    size_t nout = 0;
+    int joined;
+    mk_join *j = join_now(run->p, 0, dir, pl, &outs, &nout, 1, &joined);
+    int ok = mk_publish_recover(run) == MK_OK && join_outputs(run, dir, pl, j) == MK_OK &&
+             (!report || mk_report_write(run, report, run->p->html_report_path, 1) == 0) &&
+             mk_publish_commit(run) == MK_OK;
+    if (j)
+        mk_join_forget(j); /* taken by the publish set, or to be joined again */
+    mk_join_close(j);
+    join_outs_free(outs, nout);
+    return ok;
+}
+
+static void merge_log(mk_run *run, const shard_plan *pl, int ok, int commit, int crossed)
+{
+    const mk_pipeline *p = run->p;
+    for (size_t i = 0; i < run->nthreshold_failures; i++)
+        mk_log(MK_LOG_ERROR, "quality threshold crossed: %s", run->threshold_failures[i]);
+    if (!ok && commit)
+        mk_log(MK_LOG_ERROR, "%s: merge failed: %s; %s", p->name,
+               run->failure[0] ? run->failure : "see the messages above",
+               run->published[0] ? run->published : "nothing was published");
+    else
+        mk_log(crossed ? MK_LOG_ERROR : MK_LOG_INFO,
+               "%s: %d shards merged: %" PRIu64 " rows read, %" PRIu64 " written, %" PRIu64
+               " rejected, %" PRIu64 " dropped%s", p->name, pl->shards, run->read, run->written,
+               run->rejected, run->dropped, crossed && !commit ? "; outputs not published" : "");
 }
 
 static int merge_locked(mk_run *run, const char *dir, const shard_plan *pl, const char *report)
@@ -893,23 +954,14 @@ static int merge_locked(mk_run *run, const char *dir, const shard_plan *pl, cons
     run->reached_sinks = run->written;
     run->balanced = run->read + run->added == run->written + run->rejected + run->dropped;
     merge_thresholds(run);
-    int threshold = run->nthreshold_failures > 0;
-    int commit = run->balanced && (!threshold || p->publish_on_threshold);
-    run->status = !run->balanced ? "failed" : threshold ? "threshold" : "ok";
+    if (run->balanced)
+        mk_drift_check(run); /* on the totals, against the pipeline's history */
+    int threshold = run->nthreshold_failures > 0, drift = mk_drift_failed(run);
+    int commit = run->balanced && !drift && (!threshold || p->publish_on_threshold);
+    run->status = !run->balanced ? "failed" : threshold ? "threshold" : drift ? "drift" : "ok";
     if (!run->balanced)
         mk_run_fail(run, "the shards' row accounts do not add up: see their reports");
-    mk_join_out *outs = NULL;
-    size_t nout = 0;
-    int joined;
-    mk_join *j = commit ? join_now(p, 0, dir, pl, &outs, &nout, 1, &joined) : NULL;
-    int ok = commit && mk_publish_recover(run) == MK_OK &&
-             join_outputs(run, dir, pl, j) == MK_OK &&
-             (!report || mk_report_write(run, report, p->html_report_path, 1) == 0) &&
-             mk_publish_commit(run) == MK_OK;
-    if (j)
-        mk_join_forget(j); /* taken by the publish set, or to be joined again */
-    mk_join_close(j);
-    join_outs_free(outs, nout);
+    int ok = commit && merge_publish(run, dir, pl, report);
     if (!ok) {
         mk_publish_discard(run);
         if (commit)
@@ -917,20 +969,12 @@ static int merge_locked(mk_run *run, const char *dir, const shard_plan *pl, cons
         if (report)
             mk_report_write(run, report, p->html_report_path, 0);
     }
-    for (size_t i = 0; i < run->nthreshold_failures; i++)
-        mk_log(MK_LOG_ERROR, "quality threshold crossed: %s", run->threshold_failures[i]);
-    if (!ok && commit)
-        mk_log(MK_LOG_ERROR, "%s: merge failed: %s; %s", p->name,
-               run->failure[0] ? run->failure : "see the messages above",
-               run->published[0] ? run->published : "nothing was published");
-    else
-        mk_log(threshold ? MK_LOG_ERROR : MK_LOG_INFO,
-               "%s: %d shards merged: %" PRIu64 " rows read, %" PRIu64 " written, %" PRIu64
-               " rejected, %" PRIu64 " dropped%s", p->name, pl->shards, run->read, run->written,
-               run->rejected, run->dropped, threshold && !commit ? "; outputs not published" : "");
-    if (!ok && commit)
-        return MK_EXIT_FAILED;
-    return !run->balanced ? MK_EXIT_FAILED : threshold ? MK_EXIT_THRESHOLD : MK_EXIT_OK;
+    merge_log(run, pl, ok, commit, threshold || drift);
+    int code = (!ok && commit) || !run->balanced ? MK_EXIT_FAILED
+               : threshold || drift              ? MK_EXIT_THRESHOLD
+                                                 : MK_EXIT_OK;
+    mk_ops_after_run(run, report, code); /* history, metrics, on_failure: as one run */
+    return code;
 }
 
 int mk_shard_merge(mk_pipeline *p, const char *dir, const char *report)
