@@ -1,10 +1,9 @@
 /*
  * pg_state.c -- the incremental mark as a JSON text in the host's state.
  *
- * Trade-off: the reader understands exactly the shape the writer makes
- * (an object with two arrays of strings, any key order, any white space,
- * every JSON string escape) and refuses anything else with a message; a
- * general JSON library would be a dependency for two arrays.
+ * The reader takes exactly the shape the writer makes (an object with two
+ * arrays of strings, any key order, any white space, every JSON string
+ * escape: the kit's JSON walker) and refuses anything else with a message.
  */
 #include "config.h"
 
@@ -12,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "mekong_kit.h"
 #include "pg_state.h"
 
 /* ---- writing ------------------------------------------------------------ */
@@ -62,137 +62,24 @@ int pg_state_save(const mk_host *h, mk_context *ctx, const char *const *names, c
 
 /* ---- reading ------------------------------------------------------------- */
 
-typedef struct reader {
-    const char *p;
-} reader;
-
-static void skip_space(reader *r)
+/* The strings of the JSON array [p, end) appended to *items (malloc'd):
+ * 0, or -1 for anything but strings. */
+static int read_array(const char *p, const char *end, char ***items, size_t *n)
 {
-    while (*r->p == ' ' || *r->p == '\t' || *r->p == '\n' || *r->p == '\r')
-        r->p++;
-}
-
-static int hex4(const char *p, unsigned *out)
-{
-    unsigned v = 0;
-    for (int i = 0; i < 4; i++) {
-        char c = p[i];
-        v <<= 4;
-        if (c >= '0' && c <= '9')
-            v |= (unsigned)(c - '0');
-        else if (c >= 'a' && c <= 'f')
-            v |= (unsigned)(c - 'a' + 10);
-        else if (c >= 'A' && c <= 'F')
-            v |= (unsigned)(c - 'A' + 10);
-        else
-            return -1;
-    }
-    *out = v;
-    return 0;
-}
-
-static int add_utf8(pg_buf *b, unsigned cp)
-{
-    char u[4];
-    size_t n;
-    if (cp < 0x80) {
-        u[0] = (char)cp;
-        n = 1;
-    } else if (cp < 0x800) {
-        u[0] = (char)(0xc0 | (cp >> 6));
-        u[1] = (char)(0x80 | (cp & 0x3f));
-        n = 2;
-    } else if (cp < 0x10000) {
-        u[0] = (char)(0xe0 | (cp >> 12));
-        u[1] = (char)(0x80 | ((cp >> 6) & 0x3f));
-        u[2] = (char)(0x80 | (cp & 0x3f));
-        n = 3;
-    } else {
-        u[0] = (char)(0xf0 | (cp >> 18));
-        u[1] = (char)(0x80 | ((cp >> 12) & 0x3f));
-        u[2] = (char)(0x80 | ((cp >> 6) & 0x3f));
-        u[3] = (char)(0x80 | (cp & 0x3f));
-        n = 4;
-    }
-    return pg_buf_add(b, u, n);
-}
-
-/* A JSON string at r->p into out (malloc'd): 0, or -1. */
-static int read_string(reader *r, char **out)
-{
-    pg_buf b = {0};
-    skip_space(r);
-    if (*r->p++ != '"')
+    const char *v, *ve;
+    int more;
+    if (*p != '[')
         return -1;
-    for (;;) {
-        char c = *r->p++;
-        if (c == '\0' || (unsigned char)c < 0x20)
-            goto bad;
-        if (c == '"')
-            break;
-        if (c != '\\') {
-            if (pg_buf_add(&b, &c, 1) != 0)
-                goto bad;
-            continue;
-        }
-        c = *r->p++;
-        const char *simple = strchr("\"\\/bfnrt", c);
-        if (c && simple) {
-            static const char to[] = "\"\\/\b\f\n\r\t";
-            if (pg_buf_add(&b, &to[simple - "\"\\/bfnrt"], 1) != 0)
-                goto bad;
-            continue;
-        }
-        unsigned cp, lo;
-        if (c != 'u' || hex4(r->p, &cp) != 0)
-            goto bad;
-        r->p += 4;
-        if (cp >= 0xd800 && cp < 0xdc00) {
-            if (r->p[0] != '\\' || r->p[1] != 'u' || hex4(r->p + 2, &lo) != 0 || lo < 0xdc00 ||
-                lo > 0xdfff)
-                goto bad;
-            r->p += 6;
-            cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
-        } else if (cp >= 0xdc00 && cp < 0xe000) {
-            goto bad;
-        }
-        if (add_utf8(&b, cp) != 0)
-            goto bad;
-    }
-    *out = b.data ? b.data : strdup("");
-    return *out ? 0 : -1;
-bad:
-    pg_buf_free(&b);
-    return -1;
-}
-
-/* An array of strings: count and values (malloc'd). */
-static int read_array(reader *r, char ***items, size_t *n)
-{
-    skip_space(r);
-    if (*r->p++ != '[')
-        return -1;
-    skip_space(r);
-    if (*r->p == ']') {
-        r->p++;
-        return 0;
-    }
-    for (;;) {
-        char **more = realloc(*items, (*n + 1) * sizeof(**items));
-        if (!more)
+    while ((more = mkk_json_item(&p, end, &v, &ve)) == 1) {
+        char **grown = realloc(*items, (*n + 1) * sizeof(**items));
+        if (!grown)
             return -1;
-        *items = more;
-        if (read_string(r, &(*items)[*n]) != 0)
+        *items = grown;
+        if (!((*items)[*n] = mkk_json_decode(v, ve)))
             return -1;
         (*n)++;
-        skip_space(r);
-        if (*r->p == ']') {
-            r->p++;
-            return 0;
-        }
-        if (*r->p++ != ',')
-            return -1;
     }
+    return more;
 }
 
 static void free_list(char **items, size_t n)
@@ -202,33 +89,28 @@ static void free_list(char **items, size_t n)
     free(items);
 }
 
-/* Parse {"columns": [...], "values": [...]}: 0, or -1. */
+/* Parse {"columns": [...], "values": [...]} (nothing else, each once): 0,
+ * or -1. */
 static int parse_mark(const char *json, char ***cols, size_t *ncols, char ***vals, size_t *nvals)
 {
-    reader r = {json};
-    skip_space(&r);
-    if (*r.p++ != '{')
+    const char *end = json + strlen(json), *after = mkk_json_skip(json, end), *p = json;
+    while (after && after < end && (*after == ' ' || *after == '\t' || *after == '\n' ||
+                                    *after == '\r'))
+        after++;
+    while (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')
+        p++;
+    if (after != end || *p != '{')
         return -1;
-    for (int seen = 0; seen < 2; seen++) {
-        char *key = NULL;
-        if (read_string(&r, &key) != 0)
+    const char *k, *v, *ve;
+    int more, seen = 0;
+    while ((more = mkk_json_member(&p, end, &k, &v, &ve)) == 1) {
+        int bit = mkk_json_equals(k, end, "columns") ? 1 : mkk_json_equals(k, end, "values") ? 2 : 0;
+        if (!bit || (seen & bit) ||
+            read_array(v, ve, bit == 1 ? cols : vals, bit == 1 ? ncols : nvals) != 0)
             return -1;
-        skip_space(&r);
-        int is_cols = strcmp(key, "columns") == 0, is_vals = strcmp(key, "values") == 0;
-        free(key);
-        if (*r.p++ != ':' || !(is_cols || is_vals))
-            return -1;
-        if (read_array(&r, is_cols ? cols : vals, is_cols ? ncols : nvals) != 0)
-            return -1;
-        skip_space(&r);
-        if (*r.p == ',')
-            r.p++;
+        seen |= bit;
     }
-    skip_space(&r);
-    if (*r.p++ != '}')
-        return -1;
-    skip_space(&r);
-    return *r.p == '\0' ? 0 : -1;
+    return more == 0 && seen == 3 ? 0 : -1;
 }
 
 int pg_state_load(const mk_host *h, mk_context *ctx, const char *const *names, size_t n,
