@@ -645,21 +645,28 @@ static int append_part(mk_outfile *f, const char *path, int skip_header, char *e
 /* One output of the pipeline (final) joined from the parts named name in
  * every shard's folder, into the publish set. */
 static int join_parts(mk_run *run, const char *dir, const shard_plan *pl, const char *name,
-                      const char *final, int csv_header, const char *what)
+                      const char *final, int csv_header, int xml, const char *what)
 {
     char err[1200];
     mk_outfile *f = mk_outfile_open(final, err, sizeof err);
     if (!f)
         return mk_run_fail(run, "%s: %s", what, err);
-    for (int k = 0; k < pl->shards; k++) {
-        char *part = shard_path(dir, pl, k, name);
-        int rc = part ? append_part(f, part, csv_header && k > 0, err, sizeof err) : -1;
+    mk_xml_join xj;
+    mk_xml_join_init(&xj);
+    for (int k = 0; k <= pl->shards; k++) {
+        char *part = k < pl->shards ? shard_path(dir, pl, k, name) : NULL;
+        int rc = k == pl->shards ? (xml ? mk_xml_join_end(&xj, f, err, sizeof err) : 0)
+                 : !part         ? (snprintf(err, sizeof err, "out of memory"), -1)
+                 : xml           ? mk_xml_join_part(&xj, f, part, err, sizeof err)
+                                 : append_part(f, part, csv_header && k > 0, err, sizeof err);
         free(part);
         if (rc != 0) {
+            mk_xml_join_free(&xj);
             mk_outfile_abort(f);
-            return mk_run_fail(run, "%s: %s", what, part ? err : "out of memory");
+            return mk_run_fail(run, "%s: %s", what, err);
         }
     }
+    mk_xml_join_free(&xj);
     if (mk_publish_outfile(run, f, what, err, sizeof err) != MK_OK)
         return mk_run_fail(run, "%s", err);
     return MK_OK;
@@ -678,7 +685,8 @@ static int join_outputs(mk_run *run, const char *dir, const shard_plan *pl)
         snprintf(prefix, sizeof prefix, "%zu", i);
         snprintf(what, sizeof what, "sink %s", s->name);
         char *name = part_name(prefix, path->value);
-        int rc = name ? join_parts(run, dir, pl, name, path->value, header, what) : MK_NOMEM;
+        int xml = strcmp(s->plugin_name, "xml") == 0;
+        int rc = name ? join_parts(run, dir, pl, name, path->value, header, xml, what) : MK_NOMEM;
         free(name);
         if (rc != MK_OK)
             return MK_ERROR;
@@ -686,7 +694,7 @@ static int join_outputs(mk_run *run, const char *dir, const shard_plan *pl)
     if (!p->rejects_path)
         return MK_OK;
     char *name = part_name("rejects", p->rejects_path);
-    int rc = name ? join_parts(run, dir, pl, name, p->rejects_path, !p->rejects_jsonl,
+    int rc = name ? join_parts(run, dir, pl, name, p->rejects_path, !p->rejects_jsonl, 0,
                                "the rejects file")
                   : MK_NOMEM;
     free(name);

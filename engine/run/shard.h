@@ -19,6 +19,7 @@
 #include <stddef.h>
 
 #include "pipeline.h"
+#include "util/outfile.h"
 
 /* 1 when p can run as shards, else 0 with why in msg. */
 int mk_shard_supported(const mk_pipeline *p, char *msg, size_t len);
@@ -40,5 +41,22 @@ int mk_shard_merge(mk_pipeline *p, const char *dir, const char *report);
 
 /* shard.c, for shard_plan.c: the plan file of DIR (malloc'd). */
 char *mk_shard_plan_path(const char *dir);
+
+/* shard_xml.c: an xml sink's parts joined into one document, part by part
+ * in plan order (the head of the first part with rows, their records, one
+ * end tag; no part with rows: the first part). */
+typedef struct mk_xml_join {
+    char *head;      /* declaration and root start tag, once a part had rows */
+    size_t head_len;
+    char end[300];   /* "</ROOT>\n" */
+    char *empty;     /* the first part without rows (the whole document) */
+    size_t empty_len;
+} mk_xml_join;
+void mk_xml_join_init(mk_xml_join *j);
+/* Part path onto f; 0, or -1 with why in err. */
+int mk_xml_join_part(mk_xml_join *j, mk_outfile *f, const char *path, char *err, size_t len);
+/* After the last part: the end tag (or the empty document).  0 or -1. */
+int mk_xml_join_end(mk_xml_join *j, mk_outfile *f, char *err, size_t len);
+void mk_xml_join_free(mk_xml_join *j);
 
 #endif

@@ -79,9 +79,9 @@ int mk_shard_supported(const mk_pipeline *p, char *msg, size_t len)
     }
     for (size_t i = 0; i < p->nsinks; i++) {
         const char *pl = p->sinks[i].plugin_name;
-        if (strcmp(pl, "csv") != 0 && strcmp(pl, "jsonl") != 0) {
-            snprintf(msg, len, "sink %s (plugin %s) cannot be merged from shards yet; only csv "
-                     "and jsonl sinks can", p->sinks[i].name, pl);
+        if (strcmp(pl, "csv") != 0 && strcmp(pl, "jsonl") != 0 && strcmp(pl, "xml") != 0) {
+            snprintf(msg, len, "sink %s (plugin %s) cannot be merged from shards yet; only csv, "
+                     "jsonl and xml sinks can", p->sinks[i].name, pl);
             return 0;
         }
     }
