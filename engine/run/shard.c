@@ -90,6 +90,21 @@ static char *member_str(const char *p, const char *end, const char *key)
     return v && *v == '"' ? mk_json_string_decode(v, ve) : NULL;
 }
 
+const char *mk_shard_member(const char *p, const char *end, const char *key, const char **vend)
+{
+    return member(p, end, key, vend);
+}
+
+uint64_t mk_shard_member_num(const char *p, const char *end, const char *key)
+{
+    return member_num(p, end, key);
+}
+
+char *mk_shard_member_str(const char *p, const char *end, const char *key)
+{
+    return member_str(p, end, key);
+}
+
 /* The n-th element of the array at [p, end). */
 static const char *element(const char *p, const char *end, size_t n, const char **vend)
 {
@@ -242,9 +257,13 @@ static int point_source(mk_pipeline *p, const shard_plan *pl, int k)
     if (!part)
         return -1;
     mk_step *src = &p->sources[0];
+    int inc = mk_shard_incremental(src);
     if (strcmp(pl->mode, "files") == 0) {
         const char *fe, *files = member(part, pe, "files", &fe);
-        return files ? set_files(src, p->dir, files, fe) : -1;
+        return !files || set_files(src, p->dir, files, fe) != 0 ||
+                       (inc && mk_shard_inc_point(p, pl->text, pl->len, part, pe, k) != 0)
+                   ? -1
+                   : 0;
     }
     struct stat st;
     char *file = pl->file ? mk_path_join(p->dir, pl->file) : NULL;
@@ -261,7 +280,8 @@ static int point_source(mk_pipeline *p, const shard_plan *pl, int k)
     snprintf(line, sizeof line, "%" PRIu64, member_num(part, pe, "line"));
     snprintf(record, sizeof record, "%" PRIu64, member_num(part, pe, "record"));
     return set_scalar(src, "shard_range", range) || set_scalar(src, "shard_line", line) ||
-                   set_scalar(src, "shard_record", record)
+                   set_scalar(src, "shard_record", record) ||
+                   (inc && mk_shard_inc_point(p, pl->text, pl->len, part, pe, k) != 0)
                ? -1
                : 0;
 }
@@ -301,6 +321,7 @@ static int point_outputs(mk_pipeline *p, const char *dir, const shard_plan *pl, 
         return -1;
     for (size_t i = 0; i < p->nthresholds; i++)
         p->thresholds[i].max_share = 1.0; /* a share is never above 1: the merge decides */
+    mk_shard_inc_own_state(p); /* the steps' state: files are the merge's to write */
     return replace(&p->state_dir, shard_path(dir, pl, k, "run"));
 }
 
@@ -780,6 +801,7 @@ static void merge_free(mk_run *run)
     merge_contexts_free(run->sources, p->nsources);
     merge_contexts_free(run->transforms, p->ntransforms);
     merge_contexts_free(run->sinks, p->nsinks);
+    mk_state_free(run);
     mk_publish_discard(run);
     mk_locks_release(run->locks);
     free(run->run_dir);
@@ -802,7 +824,9 @@ static int merge_locked(mk_run *run, const char *dir, const shard_plan *pl, cons
     run->status = !run->balanced ? "failed" : threshold ? "threshold" : "ok";
     if (!run->balanced)
         mk_run_fail(run, "the shards' row accounts do not add up: see their reports");
-    int ok = commit && mk_publish_recover(run) == MK_OK && join_outputs(run, dir, pl) == MK_OK &&
+    int ok = commit && mk_publish_recover(run) == MK_OK &&
+             mk_shard_inc_merge(run, dir, pl->id, pl->shards, pl->text, pl->len) == MK_OK &&
+             join_outputs(run, dir, pl) == MK_OK && mk_state_save(run) == MK_OK &&
              (!report || mk_report_write(run, report, p->html_report_path, 1) == 0) &&
              mk_publish_commit(run) == MK_OK;
     if (!ok) {
