@@ -254,7 +254,7 @@ static int set_files(mk_step *s, const char *dir, const char *files, const char 
 static int point_source(mk_pipeline *p, const shard_plan *pl, int k)
 {
     const char *pe, *part = element(pl->parts, pl->parts_end, (size_t)k, &pe);
-    if (!part)
+    if (!part || !mk_shard_inc_matches(p, pl->text, pl->len))
         return -1;
     mk_step *src = &p->sources[0];
     int inc = mk_shard_incremental(src);
@@ -860,7 +860,7 @@ int mk_shard_merge(mk_pipeline *p, const char *dir, const char *report)
         return MK_EXIT_USAGE;
     }
     shard_plan pl;
-    if (plan_read(dir, p, &pl) != 0) {
+    if (plan_read(dir, p, &pl) != 0 || !mk_shard_inc_matches(p, pl.text, pl.len)) {
         plan_free(&pl);
         return MK_EXIT_USAGE;
     }

@@ -77,6 +77,8 @@ void mk_shard_inc_put_ranges(mk_outfile *f, mk_shard_inc *inc, int mark_shard);
 int mk_shard_inc_point(mk_pipeline *p, const char *plan, size_t len, const char *part,
                        const char *part_end, int k);
 void mk_shard_inc_own_state(mk_pipeline *p);
+/* 1 when the plan and p agree on incremental: true; else 0, said. */
+int mk_shard_inc_matches(const mk_pipeline *p, const char *plan, size_t len);
 /* The merge: stage the state one run would have saved (after the publish
  * journal was recovered, before the outputs join the set).  An mk_status. */
 struct mk_run;

@@ -344,6 +344,18 @@ static int set_scalar(mk_step *s, const char *name, const char *value)
     return 0;
 }
 
+int mk_shard_inc_matches(const mk_pipeline *p, const char *plan, size_t len)
+{
+    const char *ie;
+    int planned = mk_shard_member(plan, plan + len, "incremental", &ie) != NULL;
+    if (planned == mk_shard_incremental(&p->sources[0]))
+        return 1;
+    mk_log(MK_LOG_ERROR, "%s: the shard plan was made %s incremental: true, the pipeline %s it "
+           "now: make the plan again", p->name, planned ? "with" : "without",
+           planned ? "does not have" : "has");
+    return 0;
+}
+
 int mk_shard_inc_point(mk_pipeline *p, const char *plan, size_t len, const char *part,
                        const char *part_end, int k)
 {
