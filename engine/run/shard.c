@@ -89,6 +89,21 @@ static char *member_str(const char *p, const char *end, const char *key)
     return v && *v == '"' ? mk_json_string_decode(v, ve) : NULL;
 }
 
+const char *mk_shard_member(const char *p, const char *end, const char *key, const char **vend)
+{
+    return member(p, end, key, vend);
+}
+
+uint64_t mk_shard_member_num(const char *p, const char *end, const char *key)
+{
+    return member_num(p, end, key);
+}
+
+char *mk_shard_member_str(const char *p, const char *end, const char *key)
+{
+    return member_str(p, end, key);
+}
+
 /* The n-th element of the array at [p, end). */
 static const char *element(const char *p, const char *end, size_t n, const char **vend)
 {
@@ -238,12 +253,16 @@ static int set_files(mk_step *s, const char *dir, const char *files, const char 
 static int point_source(mk_pipeline *p, const shard_plan *pl, int k)
 {
     const char *pe, *part = element(pl->parts, pl->parts_end, (size_t)k, &pe);
-    if (!part)
+    if (!part || !mk_shard_inc_matches(p, pl->text, pl->len))
         return -1;
     mk_step *src = &p->sources[0];
+    int inc = mk_shard_incremental(src);
     if (strcmp(pl->mode, "files") == 0) {
         const char *fe, *files = member(part, pe, "files", &fe);
-        return files ? set_files(src, p->dir, files, fe) : -1;
+        return !files || set_files(src, p->dir, files, fe) != 0 ||
+                       (inc && mk_shard_inc_point(p, pl->text, pl->len, part, pe, k) != 0)
+                   ? -1
+                   : 0;
     }
     struct stat st;
     char *file = pl->file ? mk_path_join(p->dir, pl->file) : NULL;
@@ -260,7 +279,8 @@ static int point_source(mk_pipeline *p, const shard_plan *pl, int k)
     snprintf(line, sizeof line, "%" PRIu64, member_num(part, pe, "line"));
     snprintf(record, sizeof record, "%" PRIu64, member_num(part, pe, "record"));
     return set_scalar(src, "shard_range", range) || set_scalar(src, "shard_line", line) ||
-                   set_scalar(src, "shard_record", record)
+                   set_scalar(src, "shard_record", record) ||
+                   (inc && mk_shard_inc_point(p, pl->text, pl->len, part, pe, k) != 0)
                ? -1
                : 0;
 }
@@ -300,6 +320,7 @@ static int point_outputs(mk_pipeline *p, const char *dir, const shard_plan *pl, 
         return -1;
     for (size_t i = 0; i < p->nthresholds; i++)
         p->thresholds[i].max_share = 1.0; /* a share is never above 1: the merge decides */
+    mk_shard_inc_own_state(p); /* the steps' state: files are the merge's to write */
     return replace(&p->state_dir, shard_path(dir, pl, k, "run"));
 }
 
@@ -625,7 +646,8 @@ static int append_part(mk_outfile *f, const char *path, int skip_header, char *e
  * it lies on another file system), else joined here from the parts named
  * name in every shard's folder. */
 static int join_parts(mk_run *run, const char *dir, const shard_plan *pl, const char *name,
-                      const char *final, int csv_header, const char *joined, const char *what)
+                      const char *final, int csv_header, int xml, const char *joined,
+                      const char *what)
 {
     char err[1200];
     mk_outfile *f = mk_outfile_open(final, err, sizeof err);
@@ -638,15 +660,22 @@ static int join_parts(mk_run *run, const char *dir, const shard_plan *pl, const 
         mk_outfile_abort(f);
         return mk_run_fail(run, "%s: %s", what, err);
     }
-    for (int k = 0; adopted && k < pl->shards; k++) {
-        char *part = shard_path(dir, pl, k, name);
-        int rc = part ? append_part(f, part, csv_header && k > 0, err, sizeof err) : -1;
+    mk_xml_join xj;
+    mk_xml_join_init(&xj);
+    for (int k = 0; adopted && k <= pl->shards; k++) {
+        char *part = k < pl->shards ? shard_path(dir, pl, k, name) : NULL;
+        int rc = k == pl->shards ? (xml ? mk_xml_join_end(&xj, f, err, sizeof err) : 0)
+                 : !part         ? (snprintf(err, sizeof err, "out of memory"), -1)
+                 : xml           ? mk_xml_join_part(&xj, f, part, err, sizeof err)
+                                 : append_part(f, part, csv_header && k > 0, err, sizeof err);
         free(part);
         if (rc != 0) {
+            mk_xml_join_free(&xj);
             mk_outfile_abort(f);
-            return mk_run_fail(run, "%s: %s", what, part ? err : "out of memory");
+            return mk_run_fail(run, "%s: %s", what, err);
         }
     }
+    mk_xml_join_free(&xj);
     if (mk_publish_outfile(run, f, what, err, sizeof err) != MK_OK)
         return mk_run_fail(run, "%s", err);
     return MK_OK;
@@ -723,7 +752,9 @@ static int join_outputs(mk_run *run, const char *dir, const shard_plan *pl, mk_j
         snprintf(what, sizeof what, "sink %s", s->name);
         char *name = part_name(prefix, path->value);
         char *joined = j && joined_as_finished(s) ? mk_join_path(j, o++) : NULL;
-        int rc = name ? join_parts(run, dir, pl, name, path->value, csv_header(s), joined, what)
+        int xml = strcmp(s->plugin_name, "xml") == 0;
+        int rc = name ? join_parts(run, dir, pl, name, path->value, csv_header(s), xml, joined,
+                                   what)
                       : MK_NOMEM;
         free(joined);
         free(name);
@@ -734,7 +765,7 @@ static int join_outputs(mk_run *run, const char *dir, const shard_plan *pl, mk_j
         return MK_OK;
     char *name = part_name("rejects", p->rejects_path);
     char *joined = j ? mk_join_path(j, o) : NULL;
-    int rc = name ? join_parts(run, dir, pl, name, p->rejects_path, !p->rejects_jsonl, joined,
+    int rc = name ? join_parts(run, dir, pl, name, p->rejects_path, !p->rejects_jsonl, 0, joined,
                                "the rejects file")
                   : MK_NOMEM;
     free(joined);
@@ -904,6 +935,7 @@ static void merge_free(mk_run *run)
     merge_contexts_free(run->transforms, p->ntransforms);
     merge_contexts_free(run->sinks, p->nsinks);
     mk_ops_free(run);
+    mk_state_free(run);
     mk_publish_discard(run);
     mk_locks_release(run->locks);
     free(run->run_dir);
@@ -916,7 +948,9 @@ static int merge_publish(mk_run *run, const char *dir, const shard_plan *pl, con
     size_t nout = 0;
     int joined;
     mk_join *j = join_now(run->p, 0, dir, pl, &outs, &nout, 1, &joined);
-    int ok = mk_publish_recover(run) == MK_OK && join_outputs(run, dir, pl, j) == MK_OK &&
+    int ok = mk_publish_recover(run) == MK_OK &&
+             mk_shard_inc_merge(run, dir, pl->id, pl->shards, pl->text, pl->len) == MK_OK &&
+             join_outputs(run, dir, pl, j) == MK_OK && mk_state_save(run) == MK_OK &&
              (!report || mk_report_write(run, report, run->p->html_report_path, 1) == 0) &&
              mk_publish_commit(run) == MK_OK;
     if (j)
@@ -985,7 +1019,7 @@ int mk_shard_merge(mk_pipeline *p, const char *dir, const char *report)
         return MK_EXIT_USAGE;
     }
     shard_plan pl;
-    if (plan_read(dir, p, &pl) != 0) {
+    if (plan_read(dir, p, &pl) != 0 || !mk_shard_inc_matches(p, pl.text, pl.len)) {
         plan_free(&pl);
         return MK_EXIT_USAGE;
     }

@@ -17,9 +17,12 @@
 #ifndef MEKONG_SHARD_H
 #define MEKONG_SHARD_H
 
+#include <glob.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "pipeline.h"
+#include "util/outfile.h"
 
 /* 1 when p can run as shards, else 0 with why in msg. */
 int mk_shard_supported(const mk_pipeline *p, char *msg, size_t len);
@@ -81,5 +84,63 @@ int mk_join_copy(int fd, int out, int skip_header);
 
 /* shard.c, for shard_plan.c: the plan file of DIR (malloc'd). */
 char *mk_shard_plan_path(const char *dir);
+
+/* shard.c, for shard_state.c: member key of the JSON object at [p, end)
+ * (its end in *vend), NULL when none; as a number; as a string (malloc'd). */
+const char *mk_shard_member(const char *p, const char *end, const char *key, const char **vend);
+uint64_t mk_shard_member_num(const char *p, const char *end, const char *key);
+char *mk_shard_member_str(const char *p, const char *end, const char *key);
+
+/* shard_state.c: incremental: true in shards.  The plan: what one run
+ * would read now (the files, in its order, and where each goes on),
+ * decided from the saved state with the csv source's own code. */
+typedef struct mk_shard_inc mk_shard_inc;
+/* 1 when the source has incremental: true. */
+int mk_shard_incremental(const mk_step *src);
+/* The decision for the glob g of p's one source; NULL with why in msg. */
+mk_shard_inc *mk_shard_inc_choose(const mk_pipeline *p, const glob_t *g, char *msg, size_t len);
+void mk_shard_inc_free(mk_shard_inc *inc);
+/* The files to read, in one run's order. */
+char *const *mk_shard_inc_paths(const mk_shard_inc *inc, size_t *n);
+/* Where file i is read from (0: whole), with the line there and the
+ * records before it; starts hashing the file from there (ranges). */
+uint64_t mk_shard_inc_start(mk_shard_inc *inc, size_t i, uint64_t *line, uint64_t *records);
+/* The bytes the range pass reads, into the file's hash (inc NULL: none). */
+void mk_shard_inc_hash(mk_shard_inc *inc, const void *p, size_t n);
+/* Into the plan: the "incremental" member; a files part's "resume" list
+ * (files [first, end) of the read list); a ranges plan's hash and the
+ * shard that remembers the file. */
+void mk_shard_inc_put(mk_outfile *f, const mk_pipeline *p, const mk_shard_inc *inc);
+void mk_shard_inc_put_resume(mk_outfile *f, const mk_shard_inc *inc, size_t first, size_t end);
+void mk_shard_inc_put_ranges(mk_outfile *f, mk_shard_inc *inc, int mark_shard);
+/* A shard: its source's options from plan part [part, part_end) of shard
+ * k; and every state kept in the shard's own folder.  0 or -1. */
+int mk_shard_inc_point(mk_pipeline *p, const char *plan, size_t len, const char *part,
+                       const char *part_end, int k);
+void mk_shard_inc_own_state(mk_pipeline *p);
+/* 1 when the plan and p agree on incremental: true; else 0, said. */
+int mk_shard_inc_matches(const mk_pipeline *p, const char *plan, size_t len);
+/* The merge: stage the state one run would have saved (after the publish
+ * journal was recovered, before the outputs join the set).  An mk_status. */
+struct mk_run;
+int mk_shard_inc_merge(struct mk_run *run, const char *dir, const char *id, int shards,
+                       const char *plan, size_t len);
+
+/* shard_xml.c: an xml sink's parts joined into one document, part by part
+ * in plan order (the head of the first part with rows, their records, one
+ * end tag; no part with rows: the first part). */
+typedef struct mk_xml_join {
+    char *head;      /* declaration and root start tag, once a part had rows */
+    size_t head_len;
+    char end[300];   /* "</ROOT>\n" */
+    char *empty;     /* the first part without rows (the whole document) */
+    size_t empty_len;
+} mk_xml_join;
+void mk_xml_join_init(mk_xml_join *j);
+/* Part path onto f; 0, or -1 with why in err. */
+int mk_xml_join_part(mk_xml_join *j, mk_outfile *f, const char *path, char *err, size_t len);
+/* After the last part: the end tag (or the empty document).  0 or -1. */
+int mk_xml_join_end(mk_xml_join *j, mk_outfile *f, char *err, size_t len);
+void mk_xml_join_free(mk_xml_join *j);
 
 #endif

@@ -66,11 +66,6 @@ int mk_shard_supported(const mk_pipeline *p, char *msg, size_t len)
                  p->nsources ? p->sources[0].plugin_name : "");
         return 0;
     }
-    if (opt_true(&p->sources[0], "incremental")) {
-        snprintf(msg, len, "source %s has incremental: true, which shards do not support yet",
-                 p->sources[0].name);
-        return 0;
-    }
     if (is_dedupe(p->transforms, p->ntransforms) ||
         is_dedupe(p->sources[0].chain, p->sources[0].chain_len)) {
         snprintf(msg, len, "a dedupe step decides over all rows; dedupe across shards (the second "
@@ -79,9 +74,9 @@ int mk_shard_supported(const mk_pipeline *p, char *msg, size_t len)
     }
     for (size_t i = 0; i < p->nsinks; i++) {
         const char *pl = p->sinks[i].plugin_name;
-        if (strcmp(pl, "csv") != 0 && strcmp(pl, "jsonl") != 0) {
-            snprintf(msg, len, "sink %s (plugin %s) cannot be merged from shards yet; only csv "
-                     "and jsonl sinks can", p->sinks[i].name, pl);
+        if (strcmp(pl, "csv") != 0 && strcmp(pl, "jsonl") != 0 && strcmp(pl, "xml") != 0) {
+            snprintf(msg, len, "sink %s (plugin %s) cannot be merged from shards yet; only csv, "
+                     "jsonl and xml sinks can", p->sinks[i].name, pl);
             return 0;
         }
     }
@@ -206,7 +201,7 @@ typedef struct cut {
 /* Read path once; cuts[k] for k = 1..n-1: the first record boundary at or
  * after k * size / n and after the header.  cuts[0] is the start. */
 static int scan_file(const char *path, const mk_step *src, int n, cut *cuts, uint64_t *size,
-                     uint64_t *lines, uint64_t *records, char *msg, size_t len)
+                     uint64_t *lines, uint64_t *records, mk_shard_inc *inc, char *msg, size_t len)
 {
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     struct stat st;
@@ -227,10 +222,19 @@ static int scan_file(const char *path, const mk_step *src, int n, cut *cuts, uin
     scan s = {q[0] ? q[0] : '"', d[0] ? d[0] : ',', ST_FIELD, 0, 0, 1, 0, 1, 0};
     int header = opt_true(src, "header");
     cuts[0] = (cut){0, 1, 0};
+    uint64_t base = 0; /* incremental: a file that grew is read from where it ended */
+    if (inc && (base = mk_shard_inc_start(inc, 0, &cuts[0].line, &cuts[0].records)) > 0) {
+        cuts[0].offset = base;
+        s.line = cuts[0].line;
+        s.records = cuts[0].records + (header ? 1 : 0);
+        if (lseek(fd, (off_t)base, SEEK_SET) < 0)
+            base = *size + 1; /* reported below */
+    }
     int next = 1, rc = 0;
-    uint64_t off = 0;
-    ssize_t got;
-    while ((got = read(fd, buf, SCAN_BLOCK)) > 0) {
+    uint64_t off = base;
+    ssize_t got = 0;
+    while (base <= *size && (got = read(fd, buf, SCAN_BLOCK)) > 0) {
+        mk_shard_inc_hash(inc, buf, (size_t)got);
         if (off == 0 && got >= 2 && ((buf[0] == 0xff && buf[1] == 0xfe) ||
                                      (buf[0] == 0xfe && buf[1] == 0xff))) {
             snprintf(msg, len, "%s is UTF-16 (byte-order mark): byte ranges of UTF-16 are not "
@@ -250,11 +254,11 @@ static int scan_file(const char *path, const mk_step *src, int n, cut *cuts, uin
             uint64_t header_records = header ? 1 : 0;
             if (s.cut_records < header_records) /* no range starts inside the header */
                 continue;
-            while (next < n && off >= (uint64_t)next * *size / (uint64_t)n)
+            while (next < n && off >= base + (uint64_t)next * (*size - base) / (uint64_t)n)
                 cuts[next++] = (cut){off, s.cut_line, s.cut_records - header_records};
         }
     }
-    if (got < 0) {
+    if (got < 0 || base > *size) {
         snprintf(msg, len, "cannot read %s: %s", path, strerror(errno));
         rc = -1;
     }
@@ -319,16 +323,25 @@ static void plan_head(mk_outfile *f, const mk_pipeline *p, int n, const char *mo
 
 /* Several files: shard k gets the files whose middle byte falls in its
  * k-th of the total (contiguous, in glob order). */
-static void plan_files(mk_outfile *f, const mk_pipeline *p, const glob_t *g, int n)
+static void plan_files(mk_outfile *f, const mk_pipeline *p, const glob_t *all, int n,
+                       mk_shard_inc *inc)
 {
-    uint64_t total = 0, *sizes = calloc(g->gl_pathc, sizeof(uint64_t));
+    glob_t read = *all; /* incremental: the files one run reads now */
+    if (inc)
+        read.gl_pathv = (char **)mk_shard_inc_paths(inc, &read.gl_pathc);
+    const glob_t *g = &read;
+    uint64_t total = 0, *sizes = calloc(g->gl_pathc + 1, sizeof(uint64_t)), line, rec;
     for (size_t i = 0; sizes && i < g->gl_pathc; i++) {
         struct stat st;
         sizes[i] = stat(g->gl_pathv[i], &st) == 0 ? (uint64_t)st.st_size : 0;
+        uint64_t from = inc ? mk_shard_inc_start(inc, i, &line, &rec) : 0;
+        sizes[i] -= from < sizes[i] ? from : sizes[i]; /* the bytes to read */
         total += sizes[i];
     }
     mk_outfile_puts(f, ",\n  \"files\": ");
-    put_num(f, g->gl_pathc);
+    put_num(f, all->gl_pathc);
+    if (inc)
+        mk_shard_inc_put(f, p, inc);
     mk_outfile_puts(f, ",\n  \"parts\": [");
     size_t i = 0;
     uint64_t before = 0;
@@ -337,6 +350,7 @@ static void plan_files(mk_outfile *f, const mk_pipeline *p, const glob_t *g, int
         put_num(f, (uint64_t)k);
         mk_outfile_puts(f, ", \"files\": [");
         int first = 1;
+        size_t first_file = i;
         while (i < g->gl_pathc) {
             uint64_t mid = before + (sizes ? sizes[i] : 0) / 2;
             uint64_t owner = total ? mid * (uint64_t)n / total : (uint64_t)(i * (size_t)n / g->gl_pathc);
@@ -349,14 +363,17 @@ static void plan_files(mk_outfile *f, const mk_pipeline *p, const glob_t *g, int
             before += sizes ? sizes[i] : 0;
             i++;
         }
-        mk_outfile_puts(f, "]}");
+        mk_outfile_puts(f, "]");
+        if (inc)
+            mk_shard_inc_put_resume(f, inc, first_file, i);
+        mk_outfile_puts(f, "}");
     }
     mk_outfile_puts(f, "\n  ]\n}\n");
     free(sizes);
 }
 
 static void plan_ranges(mk_outfile *f, const mk_pipeline *p, const char *path, const cut *cuts,
-                        int n, uint64_t size, uint64_t lines, uint64_t records)
+                        int n, uint64_t size, uint64_t lines, uint64_t records, mk_shard_inc *inc)
 {
     mk_outfile_puts(f, ",\n  \"file\": ");
     put_file(f, p, path);
@@ -366,6 +383,14 @@ static void plan_ranges(mk_outfile *f, const mk_pipeline *p, const char *path, c
     put_num(f, lines);
     mk_outfile_puts(f, ",\n  \"records\": ");
     put_num(f, records);
+    if (inc) { /* the shard whose range ends the file remembers it: the last that reads bytes */
+        int mark = 0;
+        for (int k = 0; k < n; k++)
+            if (cuts[k].offset < (k + 1 < n ? cuts[k + 1].offset : size))
+                mark = k;
+        mk_shard_inc_put_ranges(f, inc, mark);
+        mk_shard_inc_put(f, p, inc);
+    }
     mk_outfile_puts(f, ",\n  \"parts\": [");
     for (int k = 0; k < n; k++) {
         mk_outfile_puts(f, k ? ",\n    {\"shard\": " : "\n    {\"shard\": ");
@@ -408,24 +433,34 @@ int mk_shard_plan(const mk_pipeline *p, int n, const char *dir)
                opt(src, "path"));
         return MK_EXIT_FAILED;
     }
+    mk_shard_inc *inc = NULL; /* incremental: what one run would read now */
+    size_t nread = g.gl_pathc;
+    char *const *read = g.gl_pathv;
+    if (mk_shard_incremental(src) && !(inc = mk_shard_inc_choose(p, &g, msg, sizeof msg))) {
+        mk_log(MK_LOG_ERROR, "%s: cannot plan shards: source %s: %s", p->path, src->name, msg);
+        globfree(&g);
+        return MK_EXIT_FAILED;
+    }
+    if (inc)
+        read = mk_shard_inc_paths(inc, &nread);
     char *plan = mk_shard_plan_path(dir);
     mk_outfile *f = plan ? mk_outfile_open(plan, msg, sizeof msg) : NULL;
     int rc = f ? MK_EXIT_OK : MK_EXIT_FAILED;
     if (!f)
         mk_log(MK_LOG_ERROR, "cannot write the shard plan: %s", plan ? msg : "out of memory");
-    if (f && g.gl_pathc > 1) {
+    if (f && nread != 1) { /* several files, or none to read (incremental) */
         plan_head(f, p, n, "files");
-        plan_files(f, p, &g, n);
+        plan_files(f, p, &g, n, inc);
     } else if (f) {
         cut *cuts = calloc((size_t)n, sizeof(cut));
         uint64_t size = 0, lines = 0, records = 0;
         if (!cuts || refuse_encoding(src, msg, sizeof msg) ||
-            scan_file(g.gl_pathv[0], src, n, cuts, &size, &lines, &records, msg, sizeof msg)) {
+            scan_file(read[0], src, n, cuts, &size, &lines, &records, inc, msg, sizeof msg)) {
             mk_log(MK_LOG_ERROR, "%s: cannot plan shards: %s", p->path, cuts ? msg : "no memory");
             rc = MK_EXIT_USAGE;
         } else {
             plan_head(f, p, n, "ranges");
-            plan_ranges(f, p, g.gl_pathv[0], cuts, n, size, lines, records);
+            plan_ranges(f, p, read[0], cuts, n, size, lines, records, inc);
         }
         free(cuts);
     }
@@ -438,6 +473,7 @@ int mk_shard_plan(const mk_pipeline *p, int n, const char *dir)
         mk_log(MK_LOG_INFO, "%s: plan for %d shard(s) written to %s", p->name, n, plan);
     }
     free(plan);
+    mk_shard_inc_free(inc);
     globfree(&g);
     return rc;
 }

@@ -55,6 +55,16 @@ static const mk_option_decl source_options[] = {
     {"shard_line", MK_OPT_INT, 0, "1", "with shard_range: the line number at byte START"},
     {"shard_record", MK_OPT_INT, 0, "0",
      "with shard_range: the records before byte START, the header not counted"},
+    /* ... and, with incremental: true, from what the plan found new */
+    {"shard_parts", MK_OPT_LIST, 0, NULL,
+     "with shard_files: the files the whole run reads, in order; rows are numbered as parts of "
+     "that list (default: the glob's files)"},
+    {"shard_resume", MK_OPT_LIST, 0, NULL,
+     "with shard_files and incremental: per file, - (read whole) or OFFSET LINE RECORD HASH: a "
+     "file that grew goes on at byte OFFSET, its SHA-256 state so far HASH"},
+    {"shard_sha256", MK_OPT_STRING, 0, NULL,
+     "with shard_range and incremental: the SHA-256 of the whole file; the shard that has it "
+     "remembers the file in its state"},
     {NULL, 0, 0, NULL, NULL},
 };
 

@@ -129,6 +129,9 @@ typedef struct csv_source {
     int ranged;
     uint64_t range_end;
     size_t *part_of;       /* shard_files: paths[i] is part part_of[i] (its place in the glob) */
+    const char **parts;    /* shard_parts: the whole run's files (NULL: the glob's) */
+    size_t nparts;
+    const char *mark_sha;  /* shard_range, incremental: the file's SHA-256, from the plan */
 } csv_source;
 
 static int no_space(unsigned char c)
@@ -552,7 +555,12 @@ static int open_file(csv_source *src)
 static int remember_file(csv_source *src)
 {
     csv_file_mark m = {0};
-    csv_sha256_hex(&src->sha, m.sha256);
+    if (src->ranged && !src->mark_sha)
+        return 0; /* a range of a file: the shard with the end and the hash remembers it */
+    if (src->ranged)
+        snprintf(m.sha256, sizeof m.sha256, "%s", src->mark_sha);
+    else
+        csv_sha256_hex(&src->sha, m.sha256);
     snprintf(m.mtime, sizeof m.mtime, "%s", src->mtime);
     m.size = src->file_offset;
     m.lines = src->line;
@@ -646,7 +654,8 @@ static int read_block(csv_source *src)
     src->data = src->buf;
     src->lf_at = (size_t)-1;
     if (src->incremental && n > 0) {
-        csv_sha256_update(&src->sha, src->buf, (size_t)n);
+        if (!src->ranged) /* a range: the plan hashed the file */
+            csv_sha256_update(&src->sha, src->buf, (size_t)n);
         src->last_byte = src->buf[n - 1];
     }
     if (src->utf16) {
@@ -1148,6 +1157,58 @@ static int choose_files(csv_source *src)
     return 0;
 }
 
+/* shard_parts: the files of the whole run (an incremental one reads only
+ * some of the glob's), so that rows are labelled as one run labels them. */
+static int shard_parts(csv_source *src)
+{
+    const mk_host *h = src->host;
+    size_t n = h->opt_count(src->ctx, "shard_parts");
+    if (!n)
+        return 0;
+    src->parts = calloc(n, sizeof(char *));
+    if (!src->parts)
+        return -1;
+    for (size_t i = 0; i < n; i++)
+        h->opt_entry(src->ctx, "shard_parts", i, NULL, &src->parts[i]);
+    src->nparts = n;
+    return 0;
+}
+
+static size_t part_in(const csv_source *src, const char *file)
+{
+    for (size_t i = 0; i < src->nparts; i++)
+        if (strcmp(src->parts[i], file) == 0)
+            return i;
+    return 0;
+}
+
+/* shard_resume entry k for src->paths[j]: "-" (whole), or where a file
+ * that grew goes on, and its hash so far. */
+static int shard_resume(csv_source *src, size_t k, size_t j)
+{
+    const mk_host *h = src->host;
+    if (k >= h->opt_count(src->ctx, "shard_resume"))
+        return 0;
+    if (!src->resume && !(src->resume = calloc(src->files.gl_pathc + 1, sizeof(csv_resume))))
+        return -1;
+    const char *v;
+    h->opt_entry(src->ctx, "shard_resume", k, NULL, &v);
+    if (strcmp(v, "-") == 0)
+        return 0;
+    unsigned long long off, line, record;
+    char hash[CSV_SHA256_TEXT];
+    csv_resume *r = &src->resume[j];
+    if (sscanf(v, "%llu %llu %llu %193s", &off, &line, &record, hash) != 4 ||
+        csv_sha256_load(&r->sha, off, hash) != 0) {
+        h->error(src->ctx, "shard_resume must be - or OFFSET LINE RECORD HASH, not '%s'", v);
+        return -1;
+    }
+    r->offset = off;
+    r->line = line;
+    r->record = record;
+    return 0;
+}
+
 /* shard_files: keep in src->paths only the files the shard plan gave this
  * shard ("-" alone: none; the first file then gives only the header). */
 static int choose_shard_files(csv_source *src, size_t n)
@@ -1155,7 +1216,7 @@ static int choose_shard_files(csv_source *src, size_t n)
     const mk_host *h = src->host;
     src->paths = calloc(src->files.gl_pathc + 1, sizeof(char *));
     src->part_of = calloc(src->files.gl_pathc + 1, sizeof(size_t));
-    if (!src->paths || !src->part_of)
+    if (!src->paths || !src->part_of || shard_parts(src) != 0)
         return -1;
     src->npaths = 0;
     for (size_t i = 0; i < src->files.gl_pathc; i++) {
@@ -1163,7 +1224,9 @@ static int choose_shard_files(csv_source *src, size_t n)
             const char *file;
             h->opt_entry(src->ctx, "shard_files", k, NULL, &file);
             if (strcmp(file, src->files.gl_pathv[i]) == 0) {
-                src->part_of[src->npaths] = i;
+                src->part_of[src->npaths] = src->parts ? part_in(src, file) : i;
+                if (shard_resume(src, k, src->npaths) != 0)
+                    return -1;
                 src->paths[src->npaths++] = src->files.gl_pathv[i];
                 break;
             }
@@ -1201,10 +1264,10 @@ static int choose_shard_range(csv_source *src, const char *range)
                  h->opt_string(src->ctx, "path"), src->npaths);
         return -1;
     }
-    src->resume = calloc(1, sizeof(csv_resume));
-    if (!src->resume)
+    if (!src->resume && !(src->resume = calloc(1, sizeof(csv_resume))))
         return -1;
     src->ranged = 1;
+    src->mark_sha = h->opt_string(src->ctx, "shard_sha256");
     src->range_end = end;
     src->resume[0].offset = start;
     src->resume[0].line = (uint64_t)h->opt_int(src->ctx, "shard_line");
@@ -1219,16 +1282,27 @@ static int choose_shard(csv_source *src)
     const char *range = h->opt_string(src->ctx, "shard_range");
     if (!nfiles && !range)
         return 0;
-    if (h->opt_bool(src->ctx, "incremental")) {
-        h->error(src->ctx, "incremental: true cannot be read as shards (not yet): run the "
-                 "pipeline as one run");
+    /* incremental: the plan chose what to read, from the state (the shard
+     * does not read it); the shard remembers what it read to the end */
+    src->incremental = h->opt_bool(src->ctx, "incremental");
+    if (nfiles && range && (!src->incremental || nfiles != 1)) {
+        h->error(src->ctx, "give shard_files or shard_range, not both (but one file of an "
+                 "incremental glob)");
         return -1;
     }
-    if (nfiles && range) {
-        h->error(src->ctx, "give shard_files or shard_range, not both");
+    if (nfiles && choose_shard_files(src, nfiles) != 0)
         return -1;
+    if (range && choose_shard_range(src, range) != 0)
+        return -1;
+    if (src->incremental) { /* the files of this shard; the merge counts the whole run's */
+        size_t grown = 0;
+        for (size_t i = 0; !src->ranged && src->resume && i < src->npaths; i++)
+            grown += src->resume[i].offset > 0;
+        h->report_add(src->ctx, "files_unchanged", 0);
+        h->report_add(src->ctx, "files_grown", (int64_t)grown);
+        h->report_add(src->ctx, "files_read", (int64_t)(src->header_only ? 0 : src->npaths));
     }
-    return nfiles ? choose_shard_files(src, nfiles) : choose_shard_range(src, range);
+    return 0;
 }
 
 static int csv_source_open(mk_context *ctx, const mk_host *host, void **state)
@@ -1279,8 +1353,10 @@ static int csv_source_open(mk_context *ctx, const mk_host *host, void **state)
      * the glob), so that a row's label ("in/2024.csv" when there are
      * several) does not depend on how far the read-ahead has got. */
     char **all = src->part_of ? src->files.gl_pathv : src->paths;
-    for (size_t i = src->part_of ? src->files.gl_pathc : src->npaths; i-- > 0;)
+    for (size_t i = src->parts ? 0 : src->part_of ? src->files.gl_pathc : src->npaths; i-- > 0;)
         host->source_part(ctx, (uint32_t)i, all[i]);
+    for (size_t i = src->nparts; i-- > 0;)
+        host->source_part(ctx, (uint32_t)i, src->parts[i]);
     src->buf = malloc(READ_BLOCK);
     if (!src->buf)
         return MK_NOMEM;
@@ -1372,6 +1448,7 @@ static void csv_source_close(void *state)
     csv_inc_free(&src->inc);
     free(src->resume);
     free(src->part_of);
+    free(src->parts);
     if (src->paths != src->files.gl_pathv)
         free(src->paths);
     globfree(&src->files);

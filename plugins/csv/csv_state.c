@@ -134,6 +134,37 @@ void csv_sha256_hex(csv_sha256 *s, char out[65])
         snprintf(out + 8 * i, 9, "%08" PRIx32, s->h[i]);
 }
 
+void csv_sha256_save(const csv_sha256 *s, char out[CSV_SHA256_TEXT])
+{
+    for (int i = 0; i < 8; i++)
+        snprintf(out + 8 * i, 9, "%08" PRIx32, s->h[i]);
+    out[64] = ':';
+    for (size_t i = 0; i < s->n; i++)
+        snprintf(out + 65 + 2 * i, 3, "%02x", s->buf[i]);
+    out[65 + 2 * s->n] = '\0';
+}
+
+int csv_sha256_load(csv_sha256 *s, uint64_t bytes, const char *text)
+{
+    size_t len = strlen(text);
+    if (len < 65 || text[64] != ':' || (len - 65) % 2 || (len - 65) / 2 != bytes % 64 ||
+        strspn(text, "0123456789abcdef:") != len)
+        return -1;
+    for (int i = 0; i < 8; i++) {
+        char word[9];
+        memcpy(word, text + 8 * i, 8);
+        word[8] = '\0';
+        s->h[i] = (uint32_t)strtoul(word, NULL, 16);
+    }
+    s->bytes = bytes;
+    s->n = (len - 65) / 2;
+    for (size_t i = 0; i < s->n; i++) {
+        char byte[3] = {text[65 + 2 * i], text[66 + 2 * i], '\0'};
+        s->buf[i] = (unsigned char)strtoul(byte, NULL, 16);
+    }
+    return 0;
+}
+
 /* ---- marks ---------------------------------------------------------------- */
 
 void csv_mtime_text(const struct stat *st, char out[40])

@@ -20,6 +20,12 @@ void csv_sha256_init(csv_sha256 *s);
 void csv_sha256_update(csv_sha256 *s, const void *p, size_t n);
 /* Finish: 64 hex digits and a NUL in out. */
 void csv_sha256_hex(csv_sha256 *s, char out[65]);
+/* The state of an unfinished hash as text (CSV_SHA256_TEXT bytes with the
+ * NUL), and back (the number of bytes hashed given apart): a shard of
+ * `mekong plan` goes on hashing where the plan stopped.  Load: 0 or -1. */
+#define CSV_SHA256_TEXT (64 + 1 + 128 + 1)
+void csv_sha256_save(const csv_sha256 *s, char out[CSV_SHA256_TEXT]);
+int csv_sha256_load(csv_sha256 *s, uint64_t bytes, const char *text);
 
 /* A file read to its end. */
 typedef struct csv_file_mark {
