@@ -21,8 +21,8 @@
 #               outputs, rejects and report; record 1's key repeated in
 #               shards 2 and 3; a decide before every keys stage finished
 #               and a shard before every bucket was decided refused; a keys
-#               task killed while publishing, retried, run twice; keep: last
-#               refused
+#               task killed while publishing, retried, run twice; damaged
+#               stage files refused; keep: last refused
 #   auto        --shard auto from JOB_COMPLETION_INDEX and SLURM_ARRAY_TASK_*
 set -u
 SRC=${MEKONG_SRC:-$(cd "$(dirname "$0")/../.." && pwd)}
@@ -396,6 +396,35 @@ if [ $rc = 1 ] && grep -q 'shard 2 (died while publishing' dd.err && dd_same one
 else
     fail "dedupe-retry: decide after the killed keys task exit $rc, or the retry differs"
     cat dd.err
+fi
+
+# damaged stage files are refused, naming the file: a keys file cut short, another
+# build's hashes (the probe), a duplicates list cut short; nothing published
+keysf="dd-shared/$ddid/shard-1/keys/bucket-3.keys"
+dupsf="dd-shared/$ddid/bucket-2/duplicates"
+cp "$keysf" keys.bak && cp "$dupsf" dups.bak
+head -c -40 keys.bak > "$keysf"
+"$MEKONG" run dd.yaml --stage decide --shard 3 --dir dd-shared "${dv[@]}" 2> dd.err
+rc1=$?
+grep -q 'bucket-3.keys: not a keys file .*cut short' dd.err || rc1="$rc1 (message: $(head -c 300 dd.err))"
+python3 -c 'import sys; b = bytearray(open(sys.argv[1], "rb").read()); b[30] ^= 1; open(sys.argv[2], "wb").write(b)' keys.bak "$keysf"
+"$MEKONG" run dd.yaml --stage decide --shard 3 --dir dd-shared "${dv[@]}" 2> dd.err
+rc2=$?
+grep -q 'key hashes differ' dd.err || rc2="$rc2 (message: $(head -c 300 dd.err))"
+cp keys.bak "$keysf"
+head -c 100 dups.bak > "$dupsf"
+rm -rf out
+"$MEKONG" run dd.yaml --shard 0 --dir dd-shared "${dv[@]}" 2> dd.err
+rc3=$?
+grep -q 'bucket-2/duplicates is not a duplicates file' dd.err || rc3="$rc3 (message: $(head -c 300 dd.err))"
+cp dups.bak "$dupsf"
+cp "dd-shared/$ddid/bucket-3/duplicates" dups3.bak # deciding again writes the same bytes
+"$MEKONG" run dd.yaml --stage decide --shard 3 --dir dd-shared "${dv[@]}" -q &&
+    cmp -s dups3.bak "dd-shared/$ddid/bucket-3/duplicates" || rc4=differs
+if [ "$rc1" = 1 ] && [ "$rc2" = 1 ] && [ "$rc3" = 1 ] && [ -z "${rc4:-}" ] && [ ! -e out/out.csv ]; then
+    ok "dedupe-damaged: a cut keys file, another build's hashes, a cut duplicates list: refused (exit 1)"
+else
+    fail "dedupe-damaged: cut keys $rc1, probe $rc2, cut duplicates $rc3, decide again ${rc4:-same}"
 fi
 
 # what cannot run across shards
