@@ -15,7 +15,8 @@
 #   slurm-dedupe   a pipeline with a dedupe step: plan, the keys array, the
 #                  decide array, the shard array and the merge, each after the
 #                  one before (--dependency=afterok), over a large file with
-#                  duplicates across shards: one run's outputs and totals
+#                  duplicates across shards: one run's outputs and totals;
+#                  contrib/scale/slurm.sh submits the same chain by itself
 set -u
 SRC=${MEKONG_SRC:-$(cd "$(dirname "$0")/../.." && pwd)}
 MEKONG=${MEKONG:-$SRC/engine/mekong}
@@ -250,4 +251,19 @@ elif cmp -s single-dd/out.csv out/out.csv && cmp -s single-dd/rejects.csv out/re
 else
     fail "slurm-dedupe: the outputs of the four stages differ from one run's"
     tail -3 "$work"/logs/dd-*.log
+fi
+
+# contrib/scale/slurm.sh chains the four stages itself
+rm -rf out
+PATH="$(dirname "$MEKONG"):$PATH" bash "$SRC/contrib/scale/slurm.sh" dd.yaml "$work/shared-c" 4 > contrib.out 2>&1
+done=0
+for _ in $(seq 240); do
+    [ -z "$(squeue -h 2> /dev/null)" ] && { done=1; break; }
+    sleep 0.5
+done
+if [ $done = 1 ] && grep -q '^keys: job' contrib.out && cmp -s single-dd/out.csv out/out.csv &&
+    cmp -s single-dd/rejects.csv out/rejects.csv; then
+    ok "slurm-contrib: contrib/scale/slurm.sh submits keys, decide, shards and merge; one run's outputs"
+else
+    fail "slurm-contrib: contrib/scale/slurm.sh: $(tail -3 contrib.out | tr '\n' ' ')"
 fi
