@@ -134,18 +134,21 @@ static int into_keys(char **path)
 static int prepare_keys(mk_pipeline *p, mk_step *s, const char *dir, const char *plan, int k,
                         int n, char **report)
 {
+    int moved = 0;
     for (size_t i = 0; i < p->nsinks; i++)
         for (size_t j = 0; j < p->sinks[i].opts.count; j++)
-            if (strcmp(p->sinks[i].opts.v[j].decl->name, "path") == 0 &&
-                into_keys(&p->sinks[i].opts.v[j].value) != 0)
-                return MK_EXIT_FAILED;
-    if (into_keys(&p->rejects_path) || into_keys(&p->report_path) || into_keys(&p->state_dir))
-        return MK_EXIT_FAILED;
+            if (strcmp(p->sinks[i].opts.v[j].decl->name, "path") == 0)
+                moved |= into_keys(&p->sinks[i].opts.v[j].value);
+    moved |= into_keys(&p->rejects_path) | into_keys(&p->report_path) | into_keys(&p->state_dir);
     free(*report);
-    *report = strdup(p->report_path);
+    *report = moved ? NULL : strdup(p->report_path);
+    if (!*report) {
+        mk_log(MK_LOG_ERROR, "out of memory preparing the keys stage of shard %d", k);
+        return MK_EXIT_FAILED;
+    }
     char sub[64];
     snprintf(sub, sizeof sub, "shard-%d/keys", k);
-    if (!*report || set_option(s, "shard_keys", plan_path(dir, plan, sub)) ||
+    if (set_option(s, "shard_keys", plan_path(dir, plan, sub)) ||
         set_option(s, "shard_index", number(k)) || set_option(s, "shard_buckets", number(n)))
         return MK_EXIT_FAILED;
     mk_log(MK_LOG_INFO, "%s: keys stage of shard %d: the keys of dedupe step %s into %d buckets",
