@@ -44,7 +44,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "dedupe_shard.h"
 #include "dedupe_stage.h"
 #include "mekong.h"
 #include "mekong_kit.h"
