@@ -65,12 +65,15 @@ int mk_shard_dedupe_supported(const mk_pipeline *p, char *msg, size_t len)
     size_t n;
     const mk_step *s = dedupe_step(p, &n);
     if (n > 1) {
-        snprintf(msg, len, "the pipeline has %zu dedupe steps; across shards only one is "
-                 "supported: run this pipeline as one run, or keep one dedupe step", n);
+        snprintf(msg, len,
+                 "the pipeline has %zu dedupe steps; across shards only one is "
+                 "supported: run this pipeline as one run, or keep one dedupe step",
+                 n);
         return 0;
     }
     if (s && strcmp(opt(s, "keep"), "last") == 0) {
-        snprintf(msg, len, "dedupe step %s has keep: last, which cannot run across shards (a row "
+        snprintf(msg, len,
+                 "dedupe step %s has keep: last, which cannot run across shards (a row "
                  "is rejected when a later occurrence arrives, possibly in another shard): use "
                  "keep: first (sort the input newest first), or run this pipeline as one run",
                  s->name);
@@ -92,8 +95,10 @@ static int set_option(mk_step *s, const char *name, char *value)
             return 0;
         }
     }
-    mk_log(MK_LOG_ERROR, "dedupe step %s has no option %s: this mekong's dedupe plugin is older "
-           "than the engine", s->name, name);
+    mk_log(MK_LOG_ERROR,
+           "dedupe step %s has no option %s: this mekong's dedupe plugin is older "
+           "than the engine",
+           s->name, name);
     free(value);
     return -1;
 }
@@ -131,8 +136,8 @@ static int into_keys(char **path)
     return 0;
 }
 
-static int prepare_keys(mk_pipeline *p, mk_step *s, const char *dir, const char *plan, int k,
-                        int n, char **report)
+static int prepare_keys(mk_pipeline *p, mk_step *s, const char *dir, const char *plan, int k, int n,
+                        char **report)
 {
     int moved = 0;
     for (size_t i = 0; i < p->nsinks; i++)
@@ -190,8 +195,10 @@ int mk_shard_dedupe_prepare(mk_pipeline *p, const char *dir, const char *plan, i
         return MK_EXIT_USAGE;
     }
     if (stage && !s) {
-        mk_log(MK_LOG_ERROR, "%s has no dedupe step: --stage keys and decide are for dedupe "
-               "across shards; run the shards without --stage", p->path);
+        mk_log(MK_LOG_ERROR,
+               "%s has no dedupe step: --stage keys and decide are for dedupe "
+               "across shards; run the shards without --stage",
+               p->path);
         return MK_EXIT_USAGE;
     }
     if (!s)
@@ -201,7 +208,8 @@ int mk_shard_dedupe_prepare(mk_pipeline *p, const char *dir, const char *plan, i
     char msg[512];
     int missing = undecided(dir, plan, n, msg, sizeof msg);
     if (missing) {
-        mk_log(MK_LOG_ERROR, "%s: shard %d refused: dedupe step %s needs the decide stage of "
+        mk_log(MK_LOG_ERROR,
+               "%s: shard %d refused: dedupe step %s needs the decide stage of "
                "every bucket first, and %d of %d bucket(s) are not decided (%s): run 'mekong run "
                "%s --stage decide --shard B --dir %s' for them, after every shard's keys stage",
                p->name, k, s->name, missing, n, msg, p->path, dir);
@@ -272,11 +280,11 @@ static int keys_unfinished(const char *dir, const char *plan, int n, char *msg, 
         snprintf(name, sizeof name, "shard-%d/keys/run/publish.journal", j);
         char *journal = plan_path(dir, plan, name);
         struct stat st;
-        const char *why = !report || !journal                 ? "out of memory"
-                          : stat(journal, &st) == 0           ? "died while publishing"
-                          : stat(report, &st) != 0            ? "not run, or still running"
-                          : !report_ok(report)                ? "failed"
-                                                              : NULL;
+        const char *why = !report || !journal       ? "out of memory"
+                          : stat(journal, &st) == 0 ? "died while publishing"
+                          : stat(report, &st) != 0  ? "not run, or still running"
+                          : !report_ok(report)      ? "failed"
+                                                    : NULL;
         if (why && missing < 10)
             used += (size_t)snprintf(msg + used, used < len ? len - used : 0, "%sshard %d (%s)",
                                      missing ? ", " : "", j, why);
@@ -294,9 +302,9 @@ static int keys_unfinished(const char *dir, const char *plan, int n, char *msg, 
 typedef struct origin_table {
     char **source, **file; /* file NULL: none */
     size_t n, cap;
-    uint32_t **map;   /* per shard: its table's index -> this table's */
-    size_t *nmap;     /* per shard: its table's size */
-    uint64_t *rows;   /* per shard: rows that reached dedupe */
+    uint32_t **map; /* per shard: its table's index -> this table's */
+    size_t *nmap;   /* per shard: its table's size */
+    uint64_t *rows; /* per shard: rows that reached dedupe */
 } origin_table;
 
 static char *read_text(FILE *f, int *none)
@@ -379,8 +387,10 @@ static int read_origins(origin_table *t, const char *path, int j, int n, char *e
     }
     ok = ok && t->map[j] && fread(end, 1, 8, f) == 8 && memcmp(end, DS_ORIGINS_END, 8) == 0;
     if (!ok)
-        snprintf(err, len, "%s: %s", path, !f ? strerror(errno) : "not an origins file of this "
-                 "plan's keys stage, or cut short: run that shard's keys stage again");
+        snprintf(err, len, "%s: %s", path,
+                 !f ? strerror(errno)
+                    : "not an origins file of this "
+                      "plan's keys stage, or cut short: run that shard's keys stage again");
     if (f)
         fclose(f);
     return ok ? 0 : -1;
@@ -428,8 +438,7 @@ static void put64(decide *d, uint64_t v)
 }
 
 /* The block of records rec[0, m) of shard j through the key set. */
-static int decide_block(decide *d, int j, const unsigned char *rec, size_t m, char *err,
-                        size_t len)
+static int decide_block(decide *d, int j, const unsigned char *rec, size_t m, char *err, size_t len)
 {
     uint64_t h[READ_RECORDS][2];
     for (size_t i = 0; i < m; i++) {
@@ -443,9 +452,10 @@ static int decide_block(decide *d, int j, const unsigned char *rec, size_t m, ch
         size_t o = (size_t)(payload >> DS_ORIGIN_SHIFT);
         uint64_t g = o < d->t.nmap[j] ? d->t.map[j][o] : DS_ORIGIN_UNKNOWN;
         if (seq >= d->t.rows[j]) {
-            snprintf(err, len, "shard %d's bucket %d names row %" PRIu64 " of %" PRIu64 ": its "
-                     "keys files are not of one attempt; run its keys stage again", j, d->bucket,
-                     seq, d->t.rows[j]);
+            snprintf(err, len,
+                     "shard %d's bucket %d names row %" PRIu64 " of %" PRIu64 ": its "
+                     "keys files are not of one attempt; run its keys stage again",
+                     j, d->bucket, seq, d->t.rows[j]);
             return -1;
         }
         int seen = mkk_keyset_insert(d->seen, h[i],
@@ -461,7 +471,8 @@ static int decide_block(decide *d, int j, const unsigned char *rec, size_t m, ch
         }
     }
     if (mkk_keyset_bytes(d->seen) > d->limit) {
-        snprintf(err, len, "bucket %d holds more than memory_mb (%zu MB) of keys (%zu keys): "
+        snprintf(err, len,
+                 "bucket %d holds more than memory_mb (%zu MB) of keys (%zu keys): "
                  "raise memory_mb, or plan more shards (a bucket holds about 1/N of the keys)",
                  d->bucket, d->limit >> 20, mkk_keyset_count(d->seen));
         return -1;
@@ -481,8 +492,10 @@ static int decide_shard(decide *d, const char *path, int j, unsigned char *buf, 
              (st.st_size - DS_KEYS_HEADER - 16) % DS_KEY_RECORD == 0 &&
              fread(head, 1, sizeof head, f) == sizeof head;
     if (ok && memcmp(head, want, 24) == 0 && memcmp(head + 24, want + 24, 16) != 0) {
-        snprintf(err, len, "%s was written by a mekong whose key hashes differ from this one's "
-                 "(another version or byte order): run every stage with one mekong", path);
+        snprintf(err, len,
+                 "%s was written by a mekong whose key hashes differ from this one's "
+                 "(another version or byte order): run every stage with one mekong",
+                 path);
         fclose(f);
         return -1;
     }
@@ -504,8 +517,10 @@ static int decide_shard(decide *d, const char *path, int j, unsigned char *buf, 
          ds_get64(tail + 8) == total;
     d->keys += total;
     if (!ok)
-        snprintf(err, len, "%s: %s", path, !f ? strerror(errno) : "not a keys file of this "
-                 "plan's bucket, or cut short: run that shard's keys stage again");
+        snprintf(err, len, "%s: %s", path,
+                 !f ? strerror(errno)
+                    : "not a keys file of this "
+                      "plan's bucket, or cut short: run that shard's keys stage again");
     if (f)
         fclose(f);
     return ok ? 0 : -1;
@@ -571,8 +586,8 @@ static int decide_run(decide *d, const char *dir, const char *plan, char *err, s
     return rc == 0 && !d->out->err ? 0 : -1;
 }
 
-static int decide_bucket(const mk_pipeline *p, const mk_step *s, const char *dir,
-                         const char *plan, int b, int n)
+static int decide_bucket(const mk_pipeline *p, const mk_step *s, const char *dir, const char *plan,
+                         int b, int n)
 {
     char err[2048] = "out of memory", name[64];
     decide d = {.bucket = b, .n = n};
@@ -594,10 +609,11 @@ static int decide_bucket(const mk_pipeline *p, const mk_step *s, const char *dir
     else if (d.out && mk_outfile_commit(d.out, err, sizeof err) == 0) /* frees d.out */
         rc = MK_EXIT_OK;
     if (rc == MK_EXIT_OK)
-        mk_log(MK_LOG_INFO, "%s: bucket %d of %d decided: %" PRIu64 " keys from %d shards, %zu "
-               "distinct, %" PRIu64 " duplicates (%zu bytes of keys held)", p->name, b, n, d.keys,
-               n, mkk_keyset_count(d.seen), d.keys - mkk_keyset_count(d.seen),
-               mkk_keyset_bytes(d.seen));
+        mk_log(MK_LOG_INFO,
+               "%s: bucket %d of %d decided: %" PRIu64 " keys from %d shards, %zu "
+               "distinct, %" PRIu64 " duplicates (%zu bytes of keys held)",
+               p->name, b, n, d.keys, n, mkk_keyset_count(d.seen),
+               d.keys - mkk_keyset_count(d.seen), mkk_keyset_bytes(d.seen));
     else
         mk_log(MK_LOG_ERROR, "%s: bucket %d not decided: %s; nothing was published", p->name, b,
                err);
@@ -619,8 +635,10 @@ int mk_shard_decide(mk_pipeline *p, const char *dir, const char *which)
         return MK_EXIT_USAGE;
     }
     if (!s) {
-        mk_log(MK_LOG_ERROR, "%s has no dedupe step: --stage decide is for dedupe across shards; "
-               "run the shards without --stage", p->path);
+        mk_log(MK_LOG_ERROR,
+               "%s has no dedupe step: --stage decide is for dedupe across shards; "
+               "run the shards without --stage",
+               p->path);
         return MK_EXIT_USAGE;
     }
     int b, n, how = mk_shard_index(which, &b);
@@ -631,12 +649,16 @@ int mk_shard_decide(mk_pipeline *p, const char *dir, const char *which)
         return MK_EXIT_USAGE;
     int rc = MK_EXIT_USAGE;
     if (b >= n) {
-        mk_log(MK_LOG_ERROR, "bucket %d does not exist: the plan has %d shards, so buckets 0 to "
-               "%d", b, n, n - 1);
+        mk_log(MK_LOG_ERROR,
+               "bucket %d does not exist: the plan has %d shards, so buckets 0 to "
+               "%d",
+               b, n, n - 1);
     } else if (keys_unfinished(dir, plan, n, msg, sizeof msg)) {
-        mk_log(MK_LOG_ERROR, "%s: bucket %d refused: not every shard's keys stage finished: %s; "
+        mk_log(MK_LOG_ERROR,
+               "%s: bucket %d refused: not every shard's keys stage finished: %s; "
                "run 'mekong run %s --stage keys --shard I --dir %s' for them first; nothing was "
-               "published", p->name, b, msg, p->path, dir);
+               "published",
+               p->name, b, msg, p->path, dir);
         rc = MK_EXIT_FAILED;
     } else {
         rc = decide_bucket(p, s, dir, plan, b, n);

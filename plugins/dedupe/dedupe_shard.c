@@ -86,8 +86,7 @@ int ds_keys_add(ds_keys *k, const uint64_t hash[2], uint64_t seq, uint64_t paylo
     ds_put64(rec + 16, seq);
     ds_put64(rec + 24, payload);
     k->counts[b]++;
-    return mkk_file_write(k->files[b], rec, sizeof rec) == 0 ? MK_OK
-                                                              : mkk_file_check(k->files[b]);
+    return mkk_file_write(k->files[b], rec, sizeof rec) == 0 ? MK_OK : mkk_file_check(k->files[b]);
 }
 
 static void put_text(mkk_file *f, const char *s)
@@ -251,9 +250,10 @@ static int list_open(ds_dups *d, dup_list *l, const char *dir, uint32_t b, uint3
     l->path = file_in(dir, name);
     l->f = l->path ? fopen(l->path, "rb") : NULL;
     if (!l->f) {
-        d->h->error(d->ctx, "bucket %" PRIu32 " is not decided (%s: %s): run the decide stage "
-                    "of every bucket first (docs/SCALE.md)", b, l->path ? l->path : name,
-                    l->path ? strerror(errno) : "out of memory");
+        d->h->error(d->ctx,
+                    "bucket %" PRIu32 " is not decided (%s: %s): run the decide stage "
+                    "of every bucket first (docs/SCALE.md)",
+                    b, l->path ? l->path : name, l->path ? strerror(errno) : "out of memory");
         return -1;
     }
     setvbuf(l->f, NULL, _IOFBF, DUPS_BUFFER);
@@ -272,9 +272,10 @@ static int list_open(ds_dups *d, dup_list *l, const char *dir, uint32_t b, uint3
     d->rows = rows;
     l->left = ok ? ds_get64(entry + 8) : 0;
     if (!ok || fseeko(l->f, (off_t)ds_get64(entry), SEEK_SET) != 0 || list_advance(l) < 0) {
-        d->h->error(d->ctx, "%s is not a duplicates file of this plan's %" PRIu32 " buckets, or "
-                    "is cut short: run the decide stage of bucket %" PRIu32 " again", l->path,
-                    d->n, b);
+        d->h->error(d->ctx,
+                    "%s is not a duplicates file of this plan's %" PRIu32 " buckets, or "
+                    "is cut short: run the decide stage of bucket %" PRIu32 " again",
+                    l->path, d->n, b);
         return -1;
     }
     return 0;
@@ -360,8 +361,7 @@ int ds_dups_take(ds_dups *d, ds_origin *first, uint64_t *payload)
     /* the strings stay: every list keeps its table until the end */
     int rc = list_advance(l);
     if (rc < 0) {
-        d->h->error(d->ctx, "%s is cut short or out of order: run the decide stage again",
-                    l->path);
+        d->h->error(d->ctx, "%s is cut short or out of order: run the decide stage again", l->path);
         return MK_ERROR;
     }
     if (rc == 1)
