@@ -26,7 +26,8 @@ static int is_value_option(const char *arg)
     return strcmp(arg, "--set") == 0 || strcmp(arg, "--report") == 0 ||
            strcmp(arg, "--plugin-dir") == 0 || strcmp(arg, "--log-format") == 0 ||
            strcmp(arg, "--metrics") == 0 || strcmp(arg, "--shards") == 0 ||
-           strcmp(arg, "--shard") == 0 || strcmp(arg, "--dir") == 0;
+           strcmp(arg, "--shard") == 0 || strcmp(arg, "--dir") == 0 ||
+           strcmp(arg, "--stage") == 0;
 }
 
 /* --set NAME=VALUE: split val at '=' and add it to the variables. */
@@ -51,7 +52,8 @@ static int add_var(mk_cli_args *a, char *val, const char *cmd)
 static int value_option(mk_cli_args *a, const char *arg, char *val, const char *cmd)
 {
     int plan = strcmp(cmd, "plan") == 0, run = strcmp(cmd, "run") == 0;
-    if ((strcmp(arg, "--shards") == 0 && !plan) || (strcmp(arg, "--shard") == 0 && !run) ||
+    if ((strcmp(arg, "--shards") == 0 && !plan) ||
+        ((strcmp(arg, "--shard") == 0 || strcmp(arg, "--stage") == 0) && !run) ||
         (strcmp(arg, "--dir") == 0 && !plan && !run && strcmp(cmd, "merge") != 0)) {
         fprintf(stderr, "mekong %s: unknown option '%s'; see 'mekong help %s'\n", cmd, arg, cmd);
         return MK_EXIT_USAGE;
@@ -60,6 +62,8 @@ static int value_option(mk_cli_args *a, const char *arg, char *val, const char *
         a->shards = val;
     } else if (strcmp(arg, "--shard") == 0) {
         a->shard = val;
+    } else if (strcmp(arg, "--stage") == 0) {
+        a->stage = val;
     } else if (strcmp(arg, "--dir") == 0) {
         a->dir = val;
     } else if (strcmp(arg, "--report") == 0) {

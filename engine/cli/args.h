@@ -24,6 +24,7 @@ typedef struct mk_cli_args {
     int reset;        /* state --reset */
     const char *shards; /* plan --shards N */
     const char *shard;  /* run --shard I|auto */
+    const char *stage;  /* run --stage keys|decide (dedupe across shards) */
     const char *dir;    /* plan, run --shard, merge: --dir SHARED */
 } mk_cli_args;
 

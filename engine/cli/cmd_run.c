@@ -26,6 +26,7 @@
 #include "log.h"
 #include "run/run.h"
 #include "run/shard.h"
+#include "run/shard_dedupe.h"
 #include "util/outfile.h"
 
 #define STOP_GRACE_MS 1200 /* the promise is 2 s from the signal to the end */
@@ -83,20 +84,22 @@ static int run_loaded(mk_pipeline *p, const mk_cli_args *a)
     o.full_refresh = a->full_refresh;
     o.dry_run = a->dry_run;
     o.metrics_path = a->metrics;
-    if (!a->shard != !a->dir) {
+    if (!a->shard != !a->dir || (a->stage && !a->shard)) {
         mk_log(MK_LOG_ERROR, "mekong run: --shard and --dir go together (--shard I|auto --dir "
-               "SHARED); see 'mekong help run'");
+               "SHARED), and --stage needs them; see 'mekong help run'");
         return MK_EXIT_USAGE;
     }
     if (!a->shard)
         return mk_run_pipeline(p, &o);
+    if (a->stage && strcmp(a->stage, "decide") == 0) /* no rows: the buckets' keys */
+        return mk_shard_decide(p, a->dir, a->shard);
     char *report;
-    int rc = mk_shard_prepare(p, a->dir, a->shard, &report);
+    int rc = mk_shard_prepare(p, a->dir, a->shard, a->stage, &report);
     if (rc == MK_EXIT_OK) {
         o.report_path = report; /* the shard's own; --report is the merge's business */
         o.shard = 1;
         rc = mk_run_pipeline(p, &o);
-        if (rc == MK_EXIT_OK)
+        if (rc == MK_EXIT_OK && !a->stage) /* a keys stage has no parts */
             mk_shard_join_parts(p, a->dir, a->shard);
     }
     free(report);

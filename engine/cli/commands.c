@@ -12,7 +12,7 @@
 const mk_command mk_commands[] = {
     {"run",
      "mekong run PIPELINE [--set NAME=VALUE]... [--report FILE] [--full-refresh] [--dry-run] "
-     "[--shard I|auto --dir SHARED] [--quiet|--verbose]",
+     "[--shard I|auto --dir SHARED [--stage keys|decide]] [--quiet|--verbose]",
      "Run a pipeline: read its sources, apply its transforms, write its sinks, its rejects\n"
      "file and its run report.  Outputs appear only when the run succeeds.\n"
      "  --set NAME=VALUE   define ${NAME} for the pipeline file (before the environment)\n"
@@ -29,6 +29,8 @@ const mk_command mk_commands[] = {
      "default), 4 another run holds the lock (lock_wait: seconds to wait; nothing touched).\n"
      "  --shard I|auto --dir SHARED   run shard I of the plan in SHARED (see mekong plan);\n"
      "                     auto: JOB_COMPLETION_INDEX, or SLURM_ARRAY_TASK_ID - SLURM_ARRAY_TASK_MIN\n"
+     "  --stage keys|decide  dedupe across shards, before the shards: every shard's keys\n"
+     "                     stage, then the decide stage of every bucket I (mekong plan says)\n"
      "See mekong(1).",
      mk_cmd_run},
     {"plan", "mekong plan PIPELINE --shards N --dir SHARED [--set NAME=VALUE]...",

@@ -26,6 +26,7 @@
 #include "ops.h"
 #include "run_internal.h"
 #include "shard.h"
+#include "shard_dedupe.h"
 #include "util/json.h"
 #include "util/textout.h"
 
@@ -324,7 +325,7 @@ static int point_outputs(mk_pipeline *p, const char *dir, const shard_plan *pl, 
     return replace(&p->state_dir, shard_path(dir, pl, k, "run"));
 }
 
-static int shard_index(const char *which, int *k)
+int mk_shard_index(const char *which, int *k)
 {
     char *end;
     if (strcmp(which, "auto") != 0) {
@@ -347,7 +348,8 @@ static int shard_index(const char *which, int *k)
     return -2;
 }
 
-int mk_shard_prepare(mk_pipeline *p, const char *dir, const char *which, char **report)
+int mk_shard_prepare(mk_pipeline *p, const char *dir, const char *which, const char *stage,
+                     char **report)
 {
     char msg[2048];
     int k;
@@ -356,7 +358,7 @@ int mk_shard_prepare(mk_pipeline *p, const char *dir, const char *which, char **
         mk_log(MK_LOG_ERROR, "%s: cannot run as shards: %s", p->path, msg);
         return MK_EXIT_USAGE;
     }
-    int how = shard_index(which, &k);
+    int how = mk_shard_index(which, &k);
     if (how == -1)
         mk_log(MK_LOG_ERROR, "--shard wants a shard number (0, 1, ...) or auto, not '%s'", which);
     if (how)
@@ -375,6 +377,8 @@ int mk_shard_prepare(mk_pipeline *p, const char *dir, const char *which, char **
                !(*report = strdup(p->report_path))) {
         mk_log(MK_LOG_ERROR, "%s: cannot prepare shard %d of plan %s", p->name, k, pl.id);
         rc = MK_EXIT_FAILED;
+    } else if ((rc = mk_shard_dedupe_prepare(p, dir, pl.id, k, pl.shards, stage, report))) {
+        /* said why (a bucket not decided yet) */
     } else {
         mk_log(MK_LOG_INFO, "%s: shard %d of %d (plan %s)", p->name, k, pl.shards, pl.id);
     }
@@ -902,7 +906,8 @@ void mk_shard_join_parts(const mk_pipeline *p, const char *dir, const char *whic
 {
     shard_plan pl;
     int k;
-    if (shard_index(which, &k) != 0 || plan_read(dir, p, &pl) != 0) {
+    memset(&pl, 0, sizeof pl);
+    if (mk_shard_index(which, &k) != 0 || plan_read(dir, p, &pl) != 0) {
         plan_free(&pl);
         return;
     }
@@ -1046,6 +1051,18 @@ int mk_shard_merge(mk_pipeline *p, const char *dir, const char *report)
             rc = MK_EXIT_LOCKED;
     }
     merge_free(&run);
+    plan_free(&pl);
+    return rc;
+}
+
+int mk_shard_plan_info(const char *dir, const mk_pipeline *p, char **id, int *shards)
+{
+    shard_plan pl;
+    int rc = plan_read(dir, p, &pl);
+    *id = rc == 0 ? pl.id : NULL;
+    *shards = pl.shards;
+    if (rc == 0)
+        pl.id = NULL;
     plan_free(&pl);
     return rc;
 }

@@ -13,6 +13,7 @@
  *                  byte ranges found by a pass over quote parity)
  *   shard.c        reading the plan; a shard's pipeline; the merge
  *   shard_join.c   the parts joined in plan order as the shards finish
+ *   shard_dedupe.c dedupe across shards: the keys and decide stages
  */
 #ifndef MEKONG_SHARD_H
 #define MEKONG_SHARD_H
@@ -34,8 +35,11 @@ int mk_shard_plan(const mk_pipeline *p, int n, const char *dir);
  * or SLURM_ARRAY_TASK_ID - SLURM_ARRAY_TASK_MIN).  Turns p into that
  * shard's pipeline (its source reads the shard's part of the input, its
  * outputs go to the shard's folder, thresholds wait for the merge);
- * *report: where its report goes (malloc'd).  An exit code. */
-int mk_shard_prepare(mk_pipeline *p, const char *dir, const char *which, char **report);
+ * stage: NULL, or "keys" (--stage keys, dedupe across shards:
+ * shard_dedupe.h); *report: where its report goes (malloc'd).  An exit
+ * code. */
+int mk_shard_prepare(mk_pipeline *p, const char *dir, const char *which, const char *stage,
+                     char **report);
 
 /* mekong merge: refuse unless every shard of the plan finished; join the
  * parts in plan order and publish them, the rejects and one report as one
@@ -142,5 +146,11 @@ int mk_xml_join_part(mk_xml_join *j, mk_outfile *f, const char *path, char *err,
 /* After the last part: the end tag (or the empty document).  0 or -1. */
 int mk_xml_join_end(mk_xml_join *j, mk_outfile *f, char *err, size_t len);
 void mk_xml_join_free(mk_xml_join *j);
+/* shard.c, for shard_dedupe.c: the shard number which names (a number or
+ * auto): 0, -1 not a number, -2 auto without the variables (said why). */
+int mk_shard_index(const char *which, int *k);
+/* The plan id (malloc'd) and shard count of DIR's plan for p: 0, or -1
+ * after saying why. */
+int mk_shard_plan_info(const char *dir, const mk_pipeline *p, char **id, int *shards);
 
 #endif

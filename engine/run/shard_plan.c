@@ -31,6 +31,7 @@
 #include "log.h"
 #include "run.h"
 #include "shard.h"
+#include "shard_dedupe.h"
 #include "util/outfile.h"
 #include "util/textout.h"
 
@@ -49,14 +50,6 @@ static int opt_true(const mk_step *s, const char *name)
            strcasecmp(v, "on") == 0 || strcmp(v, "1") == 0;
 }
 
-static int is_dedupe(const mk_step *steps, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        if (strcmp(steps[i].plugin_name, "dedupe") == 0)
-            return 1;
-    return 0;
-}
-
 int mk_shard_supported(const mk_pipeline *p, char *msg, size_t len)
 {
     if (p->nsources != 1 || strcmp(p->sources[0].plugin_name, "csv") != 0) {
@@ -66,12 +59,8 @@ int mk_shard_supported(const mk_pipeline *p, char *msg, size_t len)
                  p->nsources ? p->sources[0].plugin_name : "");
         return 0;
     }
-    if (is_dedupe(p->transforms, p->ntransforms) ||
-        is_dedupe(p->sources[0].chain, p->sources[0].chain_len)) {
-        snprintf(msg, len, "a dedupe step decides over all rows; dedupe across shards (the second "
-                 "stage of docs/SCALE.md) is not built yet: run this pipeline as one run");
+    if (!mk_shard_dedupe_supported(p, msg, len)) /* shard_dedupe.c */
         return 0;
-    }
     for (size_t i = 0; i < p->nsinks; i++) {
         const char *pl = p->sinks[i].plugin_name;
         if (strcmp(pl, "csv") != 0 && strcmp(pl, "jsonl") != 0 && strcmp(pl, "xml") != 0) {
@@ -450,6 +439,7 @@ int mk_shard_plan(const mk_pipeline *p, int n, const char *dir)
         mk_log(MK_LOG_ERROR, "cannot write the shard plan: %s", plan ? msg : "out of memory");
     if (f && nread != 1) { /* several files, or none to read (incremental) */
         plan_head(f, p, n, "files");
+        mk_shard_stages_json(f, p, n, dir); /* the commands to run, in order */
         plan_files(f, p, &g, n, inc);
     } else if (f) {
         cut *cuts = calloc((size_t)n, sizeof(cut));
@@ -460,6 +450,7 @@ int mk_shard_plan(const mk_pipeline *p, int n, const char *dir)
             rc = MK_EXIT_USAGE;
         } else {
             plan_head(f, p, n, "ranges");
+            mk_shard_stages_json(f, p, n, dir);
             plan_ranges(f, p, read[0], cuts, n, size, lines, records, inc);
         }
         free(cuts);
@@ -471,6 +462,7 @@ int mk_shard_plan(const mk_pipeline *p, int n, const char *dir)
         mk_outfile_abort(f);
     } else if (f) {
         mk_log(MK_LOG_INFO, "%s: plan for %d shard(s) written to %s", p->name, n, plan);
+        mk_shard_stages_log(p, n, dir);
     }
     free(plan);
     mk_shard_inc_free(inc);

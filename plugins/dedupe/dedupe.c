@@ -11,6 +11,8 @@
  *                              is a value like any other)
  *   memory_mb: 8192            what the step may hold (keys, and held rows
  *                              for keep: last); more ends the run
+ *   shard_keys, shard_duplicates, shard_index, shard_buckets: set by the
+ *                              engine for dedupe across shards (below)
  *
  * Trade-off: keys are kept as 128-bit hashes in an mkk_keyset (32 to 64
  * bytes a key, never the key's bytes), each with a 64-bit payload that
@@ -27,6 +29,12 @@
  * of each key, and rows whose key has a NULL with null_key: pass -- pass
  * in the order they were read.  So memory holds one row per distinct key
  * until the end (see docs/PLUGINS.md, dedupe), bounded by memory_mb.
+ *
+ * Across shards (keep: first; docs/SCALE.md), the engine sets shard
+ * options: with shard_keys the step writes every row's key hash, number
+ * and origin into shard_buckets bucket files (dedupe_shard.c) and drops
+ * the row; with shard_duplicates it keeps no key and takes its shard's
+ * duplicates, decided per bucket over all shards, from those lists.
  */
 #include "config.h"
 
@@ -36,6 +44,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dedupe_stage.h"
 #include "mekong.h"
 #include "mekong_kit.h"
 
@@ -74,6 +83,11 @@ typedef struct dedupe_state {
     size_t live_words;
     uint64_t nheld;               /* rows held so far */
     size_t held_peak;             /* bytes */
+    /* across shards: one of these, or neither */
+    ds_keys *keys; /* the keys stage */
+    ds_dups *dups; /* a shard's run after the decide stage */
+    uint64_t seq;  /* rows that reached the step */
+    uint64_t distinct; /* with dups: first occurrences seen */
 } dedupe_state;
 
 static const mk_option_decl options[] = {
@@ -86,6 +100,14 @@ static const mk_option_decl options[] = {
      "pass|reject|compare"},
     {"memory_mb", MK_OPT_INT, 0, "8192",
      "memory cap of the keys and, with keep: last, the held rows, in MB; more ends the run"},
+    {"shard_keys", MK_OPT_STRING, 0, NULL,
+     "across shards (set by mekong run --stage keys): write every row's key into bucket files in "
+     "this folder and drop the row"},
+    {"shard_duplicates", MK_OPT_STRING, 0, NULL,
+     "across shards (set by mekong run --shard): the plan's folder, whose bucket-B/duplicates "
+     "lists say which rows of this shard are duplicates"},
+    {"shard_index", MK_OPT_INT, 0, "0", "across shards: this shard's number"},
+    {"shard_buckets", MK_OPT_INT, 0, "0", "across shards: the number of buckets (= shards)"},
     {NULL, 0, 0, NULL, NULL, NULL},
 };
 
@@ -107,6 +129,32 @@ static int read_key_option(dedupe_state *d)
     d->nkey = n;
     d->cells = calloc(n, sizeof(mk_value));
     return d->columns && d->cells ? MK_OK : MK_NOMEM;
+}
+
+/* The shard options: the keys stage, or a shard's duplicates, or neither. */
+static int open_shard_stage(dedupe_state *d)
+{
+    const mk_host *h = d->host;
+    const char *keys = h->opt_string(d->ctx, "shard_keys");
+    const char *dups = h->opt_string(d->ctx, "shard_duplicates");
+    keys = keys && *keys ? keys : NULL;
+    dups = dups && *dups ? dups : NULL;
+    if (!keys && !dups)
+        return MK_OK;
+    long long index = h->opt_int(d->ctx, "shard_index");
+    long long buckets = h->opt_int(d->ctx, "shard_buckets");
+    if ((keys && dups) || d->keep_last || buckets < 1 || buckets > 100000 || index < 0 ||
+        index >= buckets) {
+        h->error(d->ctx, "shard_keys, shard_duplicates, shard_index and shard_buckets are set "
+                 "by mekong run --shard for dedupe across shards (keep: first only, one of the "
+                 "first two, 0 <= shard_index < shard_buckets); leave them out of the pipeline");
+        return MK_ERROR;
+    }
+    if (keys)
+        d->keys = ds_keys_open(h, d->ctx, keys, (uint32_t)index, (uint32_t)buckets);
+    else
+        d->dups = ds_dups_open(h, d->ctx, dups, (uint32_t)index, (uint32_t)buckets);
+    return d->keys || d->dups ? MK_OK : MK_ERROR;
 }
 
 static int dedupe_open(mk_context *ctx, const mk_host *host, void **state)
@@ -146,7 +194,7 @@ static int dedupe_open(mk_context *ctx, const mk_host *host, void **state)
     if (!(d->seen = mkk_keyset_new()))
         return MK_NOMEM;
     host->text_checked(ctx); /* rows pass unchanged */
-    return MK_OK;
+    return open_shard_stage(d);
 }
 
 /* The key columns of schema s, or NULL after an error naming a missing one. */
@@ -220,33 +268,48 @@ static void describe_key(dedupe_state *d, char *buf, size_t len)
     }
 }
 
-/* Where the first occurrence came from, for people. */
+/* Where the first occurrence came from, for people: source (NULL: not
+ * known), file, and the payload's record or line number. */
+static void describe_origin(const char *source, const char *file, uint64_t payload, char *buf,
+                            size_t len)
+{
+    uint64_t n = payload & NUMBER_MASK;
+    const char *unit = payload & IS_LINE_BIT ? "line" : "record";
+    if (!source)
+        snprintf(buf, len, "a row of no known source (%s %" PRIu64 ")", unit, n);
+    else if (file)
+        snprintf(buf, len, "%s %s %" PRIu64 " (%s)", source, unit, n, file);
+    else
+        snprintf(buf, len, "%s %s %" PRIu64, source, unit, n);
+}
+
 static void describe_first(dedupe_state *d, uint64_t payload, char *buf, size_t len)
 {
     uint32_t o = (uint32_t)(payload >> 49);
-    uint64_t n = payload & NUMBER_MASK;
-    const char *unit = payload & IS_LINE_BIT ? "line" : "record";
     if (o >= d->norigins) {
-        snprintf(buf, len, "a row of no known source (%s %" PRIu64 ")", unit, n);
+        describe_origin(NULL, NULL, payload, buf, len);
         return;
     }
-    const origin_slot *s = &d->origins[o];
-    if (s->file)
-        snprintf(buf, len, "%s %s %" PRIu64 " (%s)", s->name, unit, n, s->file);
-    else
-        snprintf(buf, len, "%s %s %" PRIu64, s->name, unit, n);
+    describe_origin(d->origins[o].name, d->origins[o].file, payload, buf, len);
 }
 
-static int duplicate_row(dedupe_state *d, const mk_batch *in, size_t r, uint64_t first)
+/* Row r is a duplicate of the key seen first at where. */
+static int duplicate_of(dedupe_state *d, const mk_batch *in, size_t r, const char *where)
 {
     d->duplicates++;
     if (d->on_duplicate == ON_DUP_DROP)
         return d->host->row_drop(d->ctx, in, r);
-    char key[400], where[600], reason[1100];
+    char key[400], reason[1100];
     describe_key(d, key, sizeof key);
-    describe_first(d, first, where, sizeof where);
     snprintf(reason, sizeof reason, "%s was seen first in %s", key, where);
     return d->host->row_reject(d->ctx, in, r, "duplicate", reason);
+}
+
+static int duplicate_row(dedupe_state *d, const mk_batch *in, size_t r, uint64_t first)
+{
+    char where[600];
+    describe_first(d, first, where, sizeof where);
+    return duplicate_of(d, in, r, where);
 }
 
 /* The key cells of row r into d->cells; 1 when one of them is NULL. */
@@ -278,8 +341,8 @@ static int hash_batch(dedupe_state *d, const mk_batch *in, const long *cols)
     }
     for (size_t r = 0; r < in->nrows; r++) {
         d->has_null[r] = (uint8_t)read_key(d, in, r, cols);
-        if (d->has_null[r] && d->null_key != NULL_COMPARE)
-            continue;
+        if ((d->has_null[r] && d->null_key != NULL_COMPARE) || d->dups)
+            continue; /* a shard after the decide stage needs no hash */
         mkk_key_hash(d->cells, d->nkey, d->hashes[r]);
         mkk_keyset_prefetch(d->seen, d->hashes[r]);
     }
@@ -314,6 +377,88 @@ static int dedupe_row(dedupe_state *d, const mk_batch *in, size_t r, const long 
         return duplicate_row(d, in, r, first);
     }
     return h->row_pass(d->ctx, in, r, out);
+}
+
+/* ---- across shards ------------------------------------------------------- */
+
+/* The keys stage: row r's key to its bucket; the row goes no further. */
+static int key_row(dedupe_state *d, const mk_batch *in, size_t r)
+{
+    uint64_t seq = d->seq++;
+    if (!d->has_null[r] || d->null_key == NULL_COMPARE) {
+        int rc = ds_keys_add(d->keys, d->hashes[r], seq, make_payload(d, in, r));
+        if (rc != MK_OK)
+            return rc;
+    }
+    return d->host->row_drop(d->ctx, in, r);
+}
+
+static int out_of_step(dedupe_state *d)
+{
+    d->host->error(d->ctx, "the rows reaching dedupe in this shard (%" PRIu64 " so far) are not "
+                   "the %" PRIu64 " rows its keys stage saw: the input or the steps before "
+                   "dedupe changed since; run the keys and decide stages again (docs/SCALE.md)",
+                   d->seq, ds_dups_rows(d->dups));
+    return MK_ERROR;
+}
+
+/* A shard after the decide stage: row r is a duplicate when the lists say
+ * so; NULL keys as in one run. */
+static int dedupe_row_shard(dedupe_state *d, const mk_batch *in, size_t r, const long *cols,
+                            mk_batch *out)
+{
+    const mk_host *h = d->host;
+    uint64_t seq = d->seq++, next = ds_dups_next(d->dups);
+    if (next < seq || seq >= ds_dups_rows(d->dups))
+        return out_of_step(d);
+    if (d->has_null[r] && d->null_key != NULL_COMPARE) {
+        d->null_keys++;
+        if (next == seq)
+            return out_of_step(d);
+        return d->null_key == NULL_PASS ? h->row_pass(d->ctx, in, r, out)
+                                        : reject_null_key(d, in, r, cols);
+    }
+    if (next != seq) {
+        d->distinct++;
+        return h->row_pass(d->ctx, in, r, out);
+    }
+    ds_origin first;
+    uint64_t payload;
+    if (ds_dups_take(d->dups, &first, &payload) != MK_OK)
+        return MK_ERROR;
+    char where[600];
+    describe_origin(first.source, first.file, payload, where, sizeof where);
+    read_key(d, in, r, cols); /* for the reason */
+    return duplicate_of(d, in, r, where);
+}
+
+/* The end of the keys stage: the origins its payloads name, and the files
+ * into the publish set. */
+static int finish_keys(dedupe_state *d)
+{
+    ds_origin *o = calloc(d->norigins ? d->norigins : 1, sizeof(*o));
+    if (!o)
+        return MK_NOMEM;
+    for (size_t i = 0; i < d->norigins; i++)
+        o[i] = (ds_origin){d->origins[i].name, d->origins[i].file};
+    int rc = ds_keys_finish(d->keys, d->seq, o, d->norigins);
+    free(o);
+    d->host->report_add(d->ctx, "rows_to_buckets", (int64_t)d->seq);
+    return rc;
+}
+
+/* The end of a shard after the decide stage: every row the keys stage saw
+ * came, every duplicate listed was found. */
+static int finish_shard(dedupe_state *d)
+{
+    if (d->seq != ds_dups_rows(d->dups) || ds_dups_next(d->dups) != UINT64_MAX)
+        return out_of_step(d);
+    const mk_host *h = d->host;
+    h->report_add(d->ctx, "keys", (int64_t)d->distinct);
+    h->report_add(d->ctx, "key_memory_bytes", (int64_t)ds_dups_bytes(d->dups));
+    h->report_add(d->ctx, "duplicates", (int64_t)d->duplicates);
+    h->report_add(d->ctx, "null_keys", (int64_t)d->null_keys);
+    return MK_OK;
 }
 
 /* ---- keep: last --------------------------------------------------------- */
@@ -456,7 +601,10 @@ static int dedupe_process(void *state, const mk_batch *in, mk_batch *out)
     out->schema = in->schema;
     int rc = hash_batch(d, in, cols);
     for (size_t r = 0; rc == MK_OK && r < in->nrows; r++)
-        rc = d->keep_last ? dedupe_row_last(d, in, r, cols) : dedupe_row(d, in, r, cols, out);
+        rc = d->keep_last ? dedupe_row_last(d, in, r, cols)
+             : d->keys    ? key_row(d, in, r)
+             : d->dups    ? dedupe_row_shard(d, in, r, cols, out)
+                          : dedupe_row(d, in, r, cols, out);
     if (rc == MK_OK && !d->keep_last && over_memory(d))
         rc = MK_ERROR;
     if (rc != MK_OK)
@@ -471,6 +619,10 @@ static int dedupe_finish(void *state, mk_batch *out)
 {
     dedupe_state *d = state;
     const mk_host *h = d->host;
+    if (d->keys)
+        return finish_keys(d);
+    if (d->dups)
+        return finish_shard(d);
     int rc = d->keep_last ? release_held(d, out) : MK_OK;
     if (rc != MK_OK)
         return rc;
@@ -486,6 +638,8 @@ static void dedupe_close(void *state)
     dedupe_state *d = state;
     if (!d)
         return;
+    ds_keys_close(d->keys);
+    ds_dups_close(d->dups);
     mkk_colmap_free(d->columns);
     mkk_keyset_free(d->seen);
     free(d->cells);

@@ -12,6 +12,11 @@
 #   slurm-retry    array task 2 killed (-9) on its first attempt: the merge
 #                  job never runs and nothing is published; `sbatch --array=2`
 #                  again, then the merge: one run's outputs
+#   slurm-dedupe   a pipeline with a dedupe step: plan, the keys array, the
+#                  decide array, the shard array and the merge, each after the
+#                  one before (--dependency=afterok), over a large file with
+#                  duplicates across shards: one run's outputs and totals;
+#                  contrib/scale/slurm.sh submits the same chain by itself
 set -u
 SRC=${MEKONG_SRC:-$(cd "$(dirname "$0")/../.." && pwd)}
 MEKONG=${MEKONG:-$SRC/engine/mekong}
@@ -120,6 +125,13 @@ for k, n in enumerate([3000, 10, 7000, 1, 2500, 4000]):
     open("many/part-%d.csv" % k, "w", newline="").write(
         "\n".join(["ma,ten,ghi_chu"] + rows(n, first)) + "\n")
     first += n
+random.seed(4141)
+out = ["ma,cccd,ten"]
+for i in range(1, 40001):
+    key = "" if random.random() < 0.02 else "0790%08d" % random.randint(1, 9000)
+    out.append('%d,%s,"%s\ndòng hai"' % (i, key, names[i % 4]) if random.random() < 0.02
+               else '%d,%s,%s' % (i, key, names[i % 4]))
+open("dd.csv", "w", newline="").write("\n".join(out) + "\n")
 PYTHON
 cat > p.yaml <<'YAML'
 sources:
@@ -194,4 +206,64 @@ if [ -e killed ] && [ -z "$first_out" ]; then
     fi
 else
     fail "slurm-retry: the killed task left outputs published (or was not killed): $first_out"
+fi
+
+# ---- dedupe across shards: four chained stages -----------------------------------
+cat > dd.yaml <<'YAML'
+sources: [ { name: in, plugin: csv, path: dd.csv } ]
+transforms:
+  - plugin: map
+    provenance: { record: source_row, line: source_line }
+  - plugin: dedupe
+    key: [cccd]
+sinks:
+  - plugin: csv
+    path: out/out.csv
+rejects: out/rejects.csv
+report: out/report.json
+YAML
+rm -rf out
+"$MEKONG" run dd.yaml -q && mv out single-dd
+"$MEKONG" plan dd.yaml --shards 4 --dir "$work/shared-dd" -q
+# sbatch_after NAME DEPENDENCY ARGS...: an array 0-3 of mekong ARGS (after DEPENDENCY); its job id
+sbatch_after() {
+    local name=$1 dep=$2
+    shift 2
+    sbatch --parsable --array=0-3 ${dep:+--dependency=afterok:$dep --kill-on-invalid-dep=yes} \
+        --output="$work/logs/dd-$name-%a.log" --wrap="exec '$MEKONG' $* -q"
+}
+keys=$(sbatch_after keys "" run dd.yaml --stage keys --shard auto --dir "'$work/shared-dd'")
+decide=$(sbatch_after decide "$keys" run dd.yaml --stage decide --shard auto --dir "'$work/shared-dd'")
+shards=$(sbatch_after shards "$decide" run dd.yaml --shard auto --dir "'$work/shared-dd'")
+merge=$(sbatch --parsable --dependency="afterok:$shards" --kill-on-invalid-dep=yes \
+    --output="$work/logs/dd-merge.log" --wrap="exec '$MEKONG' merge dd.yaml --dir '$work/shared-dd' -q")
+done=0
+for _ in $(seq 240); do
+    [ -z "$(squeue -h -j "$keys,$decide,$shards,$merge" 2> /dev/null)" ] && { done=1; break; }
+    sleep 0.5
+done
+if [ $done = 0 ] || [ -z "$merge" ]; then
+    fail "slurm-dedupe: the four stages did not finish in 120 s"
+elif cmp -s single-dd/out.csv out/out.csv && cmp -s single-dd/rejects.csv out/rejects.csv &&
+    [ "$(totals single-dd/report.json)" = "$(totals out/report.json)" ] &&
+    [ "$(grep -c 'was seen first' out/rejects.csv)" -gt 1000 ]; then
+    ok "slurm-dedupe: keys, decide and shard arrays and the merge chained by afterok give one run's outputs"
+else
+    fail "slurm-dedupe: the outputs of the four stages differ from one run's"
+    tail -3 "$work"/logs/dd-*.log
+fi
+
+# contrib/scale/slurm.sh chains the four stages itself
+rm -rf out
+PATH="$(dirname "$MEKONG"):$PATH" bash "$SRC/contrib/scale/slurm.sh" dd.yaml "$work/shared-c" 4 > contrib.out 2>&1
+done=0
+for _ in $(seq 240); do
+    [ -z "$(squeue -h 2> /dev/null)" ] && { done=1; break; }
+    sleep 0.5
+done
+if [ $done = 1 ] && grep -q '^keys: job' contrib.out && cmp -s single-dd/out.csv out/out.csv &&
+    cmp -s single-dd/rejects.csv out/rejects.csv; then
+    ok "slurm-contrib: contrib/scale/slurm.sh submits keys, decide, shards and merge; one run's outputs"
+else
+    fail "slurm-contrib: contrib/scale/slurm.sh: $(tail -3 contrib.out | tr '\n' ' ')"
 fi

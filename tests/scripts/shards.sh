@@ -19,7 +19,14 @@
 #               a joined shard run again, a joined file cut short or with
 #               bytes after what the state names, outputs on another file
 #               system): the merge still publishes one run's outputs
-#   dedupe      a pipeline with dedupe is refused in shard mode (exit 2)
+#   dedupe-*    csv -> map -> dedupe -> lua -> csv in the four stages (keys,
+#               decide, shards, merge) over one large file and a glob, with
+#               reject/drop and null_key pass/reject/compare: one run's
+#               outputs, rejects and report; record 1's key repeated in
+#               shards 2 and 3; a decide before every keys stage finished
+#               and a shard before every bucket was decided refused; a keys
+#               task killed while publishing, retried, run twice; damaged
+#               stage files refused; keep: last refused
 #   auto        --shard auto from JOB_COMPLETION_INDEX and SLURM_ARRAY_TASK_*
 set -u
 SRC=${MEKONG_SRC:-$(cd "$(dirname "$0")/../.." && pwd)}
@@ -281,15 +288,216 @@ else
     echo "# skip: join-elsewhere: /dev/shm is not another file system here"
 fi
 
-# dedupe is refused in shard mode
-sed 's/^transforms:/transforms:\n  - plugin: dedupe\n    key: [ma]/' p.yaml > d.yaml
-"$MEKONG" plan d.yaml --shards 2 --dir shared-d "${v[@]}" 2> d.err
-rc=$?
-if [ $rc = 2 ] && grep -q 'dedupe across shards' d.err && [ ! -e shared-d/plan.json ]; then
-    ok "dedupe: a pipeline with dedupe is refused in shard mode (exit 2)"
+# ---- dedupe across shards: keys, decide, shards, merge -------------------------
+python3 - <<'PYTHON' || fail "dedupe inputs"
+import os, random
+random.seed(1414)
+def rows(n, first, total):
+    out = []
+    for i in range(first, first + n):
+        at = (i - 1) / total
+        if i == 1 or abs(at - 0.6) < 1e-4 or abs(at - 0.9) < 1e-4:
+            key = "079000000000"                     # shard 0 first, then shards 2 and 3
+        elif random.random() < 0.03:
+            key = ""                                 # a NULL key
+        else:
+            key = "0790%08d" % random.randint(1, 4000)
+        if random.random() < 0.03:
+            out.append('%d,%s,"dòng một\ndòng hai"' % (i, key))
+        else:
+            out.append('%d,%s,Nguyễn Văn %d' % (i, key, i))
+    return out
+open("dd-one.csv", "w", newline="").write("\n".join(["ma,cccd,ten"] + rows(20000, 1, 20000)) + "\n")
+os.mkdir("dd-many")
+first = 1
+for k, n in enumerate([3000, 10, 0, 7000, 1, 2500, 4000]):
+    open("dd-many/part-%d.csv" % k, "w", newline="").write(
+        "\n".join(["ma,cccd,ten"] + rows(n, first, 16511)) + "\n")
+    first += n
+PYTHON
+cat > dd.yaml <<'YAML'
+sources:
+  - name: in
+    plugin: csv
+    path: ${IN}
+transforms:
+  - plugin: map
+    provenance: { source: src, file: source_file, record: source_row, line: source_line }
+  - plugin: dedupe
+    key: [cccd]
+    on_duplicate: ${OD}
+    null_key: ${NK}
+  - plugin: lua
+    script: rules.lua
+sinks:
+  - plugin: csv
+    path: out/out.csv
+  - plugin: jsonl
+    path: out/out.jsonl
+rejects: out/rejects.csv
+report: out/report.json
+YAML
+# the report without its times and the dedupe step's memory (a shard holds other things)
+dstrip() {
+    python3 -c 'import json,sys
+r = json.load(open(sys.argv[1]))
+for k in ("started", "elapsed_seconds", "rows_per_second"):
+    r.pop(k, None)
+for s in r.get("stages", []):
+    s.pop("key_memory_bytes", None)
+print(json.dumps(r, sort_keys=True, indent=1))' "$1"
+}
+# dd_stages DIR N VARS...: the keys stage, the decide stage, the shards (each all at once), merge
+dd_stages() {
+    local dir=$1 n=$2 i pids failed=0 stage
+    shift 2
+    for stage in "--stage keys" "--stage decide" ""; do
+        pids=()
+        for ((i = 0; i < n; i++)); do
+            # shellcheck disable=SC2086
+            "$MEKONG" run dd.yaml $stage --shard "$i" --dir "$dir" "$@" -q &
+            pids+=($!)
+        done
+        for i in "${pids[@]}"; do wait "$i" || failed=1; done
+        [ $failed = 0 ] || return 1
+    done
+    "$MEKONG" merge dd.yaml --dir "$dir" "$@" -q
+}
+dd_same() { # NAME: out/ equals dd-single-NAME/
+    local f
+    for f in out.csv out.jsonl rejects.csv; do
+        cmp -s "dd-single-$1/$f" "out/$f" || { echo "# $1: $f differs"; diff "dd-single-$1/$f" "out/$f" | head -5; return 1; }
+    done
+    [ "$(dstrip "dd-single-$1/report.json")" = "$(dstrip out/report.json)" ] ||
+        { diff <(dstrip "dd-single-$1/report.json") <(dstrip out/report.json) | head -20; return 1; }
+}
+dd_union() { # NAME IN OD NK
+    local v=(--set "IN=$2" --set "OD=$3" --set "NK=$4")
+    rm -rf out "dd-shared-$1"
+    "$MEKONG" run dd.yaml "${v[@]}" -q && mv out "dd-single-$1" || { fail "dedupe-$1: the single run failed"; return; }
+    if ! "$MEKONG" plan dd.yaml --shards 4 --dir "dd-shared-$1" "${v[@]}" -q || ! dd_stages "dd-shared-$1" 4 "${v[@]}"; then
+        fail "dedupe-$1: plan, a stage or the merge failed"
+    elif dd_same "$1"; then
+        ok "dedupe-$1: keys, decide, 4 shards and merge give one run's outputs, rejects and report"
+    else
+        fail "dedupe-$1: 4 shards with dedupe ($3, null_key $4) differ from one run"
+    fi
+}
+dd_union one-reject dd-one.csv reject pass
+dd_union one-drop dd-one.csv drop reject
+dd_union one-compare dd-one.csv reject compare
+dd_union many-reject 'dd-many/*.csv' reject pass
+dd_union many-drop 'dd-many/*.csv' drop reject
+# the key of record 1 (shard 0) again in shards 2 and 3; duplicates inside a shard; NULL keys
+plan=$(python3 -c 'import json; p = json.load(open("dd-shared-one-reject/plan.json")); print(p["parts"][2]["record"], p["parts"][3]["record"])')
+far=$(python3 -c 'import csv, sys
+lo2, lo3 = map(int, sys.argv[1].split())
+rows = [r for r in csv.DictReader(open("dd-single-one-reject/rejects.csv", newline="")) if "079000000000" in r["_reason"]]
+print(sum(1 for r in rows if "seen first in in record 1 (" in r["_reason"] and int(r["_record"]) > lo2),
+      sum(1 for r in rows if int(r["_record"]) > lo3))' "$plan")
+nulls=$(grep -c 'duplicate.null_key' dd-single-one-drop/rejects.csv)
+within=$(python3 -c 'import csv, re, sys
+lo, hi = map(int, sys.argv[1].split())
+n = 0
+for r in csv.DictReader(open("dd-single-one-reject/rejects.csv", newline="")):
+    m = re.search(r"seen first in in record (\d+)", r["_reason"])
+    n += bool(m) and lo < int(m.group(1)) <= hi and lo < int(r["_record"]) <= hi
+print(n)' "$plan")
+if [ "${far% *}" -ge 2 ] && [ "${far#* }" -ge 1 ] && [ "$nulls" -gt 100 ] && [ "$within" -gt 100 ]; then
+    ok "dedupe-spread: record 1's key rejected in shards 2 and 3 naming record 1; $nulls NULL keys; $within duplicates first seen in shard 2 itself"
 else
-    fail "dedupe: plan of a pipeline with dedupe: exit $rc"
-    cat d.err
+    fail "dedupe-spread: the input does not spread duplicates as meant (far $far, nulls $nulls, within $within)"
+fi
+
+# a decide before every keys stage finished; a shard before every bucket was decided
+dv=(--set IN=dd-one.csv --set OD=reject --set NK=pass)
+rm -rf out dd-shared
+"$MEKONG" plan dd.yaml --shards 4 --dir dd-shared "${dv[@]}" -q
+ddid=$(python3 -c 'import json; print(json.load(open("dd-shared/plan.json"))["plan"])')
+for i in 0 1 3; do "$MEKONG" run dd.yaml --stage keys --shard $i --dir dd-shared "${dv[@]}" -q; done
+"$MEKONG" run dd.yaml --stage decide --shard 0 --dir dd-shared "${dv[@]}" 2> dd.err
+rc=$?
+if [ $rc = 1 ] && grep -q 'shard 2 (not run' dd.err && [ ! -e "dd-shared/$ddid/bucket-0" ] &&
+    [ ! -e "dd-shared/$ddid/shard-2" ]; then
+    ok "dedupe-refused-decide: a decide with shard 2's keys stage missing exits 1 and names it"
+else
+    fail "dedupe-refused-decide: exit $rc"
+    cat dd.err
+fi
+"$MEKONG" run dd.yaml --stage keys --shard 2 --dir dd-shared "${dv[@]}" -q
+for b in 0 1 3; do "$MEKONG" run dd.yaml --stage decide --shard $b --dir dd-shared "${dv[@]}" -q; done
+"$MEKONG" run dd.yaml --shard 0 --dir dd-shared "${dv[@]}" 2> dd.err
+rc=$?
+if [ $rc = 1 ] && grep -q 'not decided (2)' dd.err && [ ! -e "dd-shared/$ddid/shard-0/report.json" ] &&
+    [ ! -e "dd-shared/$ddid/shard-0/0-out.csv" ]; then
+    ok "dedupe-refused-shard: a shard run before bucket 2 was decided exits 1 and names it"
+else
+    fail "dedupe-refused-shard: exit $rc"
+    cat dd.err
+fi
+
+# a keys task killed while publishing: decide refused; its retry (and a second run) then give one run
+MEKONG_TEST_PUBLISH_DELAY_MS=3000 "$MEKONG" run dd.yaml --stage keys --shard 2 --dir dd-shared "${dv[@]}" -q &
+pid=$!
+for _ in $(seq 200); do [ -e "dd-shared/$ddid/shard-2/keys/run/publish.journal" ] && break; sleep 0.05; done
+kill -9 $pid 2> /dev/null
+wait $pid 2> /dev/null
+"$MEKONG" run dd.yaml --stage decide --shard 2 --dir dd-shared "${dv[@]}" 2> dd.err
+rc=$?
+"$MEKONG" run dd.yaml --stage keys --shard 2 --dir dd-shared "${dv[@]}" -q &&
+    "$MEKONG" run dd.yaml --stage keys --shard 2 --dir dd-shared "${dv[@]}" -q &&
+    for b in 0 1 2 3; do "$MEKONG" run dd.yaml --stage decide --shard $b --dir dd-shared "${dv[@]}" -q; done &&
+    for i in 0 1 2 3; do "$MEKONG" run dd.yaml --shard $i --dir dd-shared "${dv[@]}" -q; done &&
+    "$MEKONG" merge dd.yaml --dir dd-shared "${dv[@]}" -q
+if [ $rc = 1 ] && grep -q 'shard 2 (died while publishing' dd.err && dd_same one-reject &&
+    [ -z "$(find dd-shared -name '.*tmp-*')" ]; then
+    ok "dedupe-retry: a keys task killed while publishing: decide refused; its retry, run twice, gives one run"
+else
+    fail "dedupe-retry: decide after the killed keys task exit $rc, or the retry differs"
+    cat dd.err
+fi
+
+# damaged stage files are refused, naming the file: a keys file cut short, another
+# build's hashes (the probe), a duplicates list cut short; nothing published
+keysf="dd-shared/$ddid/shard-1/keys/bucket-3.keys"
+dupsf="dd-shared/$ddid/bucket-2/duplicates"
+cp "$keysf" keys.bak && cp "$dupsf" dups.bak
+head -c -40 keys.bak > "$keysf"
+"$MEKONG" run dd.yaml --stage decide --shard 3 --dir dd-shared "${dv[@]}" 2> dd.err
+rc1=$?
+grep -q 'bucket-3.keys: not a keys file .*cut short' dd.err || rc1="$rc1 (message: $(head -c 300 dd.err))"
+python3 -c 'import sys; b = bytearray(open(sys.argv[1], "rb").read()); b[30] ^= 1; open(sys.argv[2], "wb").write(b)' keys.bak "$keysf"
+"$MEKONG" run dd.yaml --stage decide --shard 3 --dir dd-shared "${dv[@]}" 2> dd.err
+rc2=$?
+grep -q 'key hashes differ' dd.err || rc2="$rc2 (message: $(head -c 300 dd.err))"
+cp keys.bak "$keysf"
+head -c 100 dups.bak > "$dupsf"
+rm -rf out
+"$MEKONG" run dd.yaml --shard 0 --dir dd-shared "${dv[@]}" 2> dd.err
+rc3=$?
+grep -q 'bucket-2/duplicates is not a duplicates file' dd.err || rc3="$rc3 (message: $(head -c 300 dd.err))"
+cp dups.bak "$dupsf"
+cp "dd-shared/$ddid/bucket-3/duplicates" dups3.bak # deciding again writes the same bytes
+"$MEKONG" run dd.yaml --stage decide --shard 3 --dir dd-shared "${dv[@]}" -q &&
+    cmp -s dups3.bak "dd-shared/$ddid/bucket-3/duplicates" || rc4=differs
+if [ "$rc1" = 1 ] && [ "$rc2" = 1 ] && [ "$rc3" = 1 ] && [ -z "${rc4:-}" ] && [ ! -e out/out.csv ]; then
+    ok "dedupe-damaged: a cut keys file, another build's hashes, a cut duplicates list: refused (exit 1)"
+else
+    fail "dedupe-damaged: cut keys $rc1, probe $rc2, cut duplicates $rc3, decide again ${rc4:-same}"
+fi
+
+# what cannot run across shards
+sed 's/    null_key: ${NK}/    null_key: ${NK}\n    keep: last/' dd.yaml > dd-last.yaml
+"$MEKONG" plan dd-last.yaml --shards 2 --dir dd-shared-l "${dv[@]}" 2> dd.err
+rc1=$?
+"$MEKONG" run p.yaml --stage keys --shard 0 --dir shared "${v[@]}" 2> dd2.err
+rc2=$?
+if [ $rc1 = 2 ] && grep -q 'keep: last, which cannot run across shards' dd.err && [ ! -e dd-shared-l/plan.json ] &&
+    [ $rc2 = 2 ] && grep -q 'no dedupe step' dd2.err; then
+    ok "dedupe-refusals: keep: last is refused across shards; --stage without a dedupe step too (exit 2)"
+else
+    fail "dedupe-refusals: keep: last plan exit $rc1, --stage keys without dedupe exit $rc2"
+    cat dd.err dd2.err
 fi
 
 # --shard auto
