@@ -242,6 +242,14 @@ static int point_source(mk_pipeline *p, const shard_plan *pl, int k)
     if (!part)
         return -1;
     mk_step *src = &p->sources[0];
+    if (strcmp(pl->mode, "keys") == 0) { /* a table's key range (shard_pg.c) */
+        char *from = member_str(part, pe, "from"), *to = member_str(part, pe, "to");
+        int rc = mk_shard_pg_point_source(src, from, to, member_num(part, pe, "record"),
+                                          member_num(part, pe, "rows"));
+        free(from);
+        free(to);
+        return rc;
+    }
     if (strcmp(pl->mode, "files") == 0) {
         const char *fe, *files = member(part, pe, "files", &fe);
         return files ? set_files(src, p->dir, files, fe) : -1;
@@ -279,6 +287,11 @@ static int replace(char **slot, char *value)
 static int point_outputs(mk_pipeline *p, const char *dir, const shard_plan *pl, int k)
 {
     for (size_t i = 0; i < p->nsinks; i++) {
+        if (strcmp(p->sinks[i].plugin_name, "postgres") == 0) { /* its staging table */
+            if (mk_shard_pg_point_sink(&p->sinks[i], pl->id, i, k) != 0)
+                return -1;
+            continue;
+        }
         char prefix[32];
         snprintf(prefix, sizeof prefix, "%zu", i);
         mk_optval *ov = optval(&p->sinks[i], "path");
@@ -670,6 +683,8 @@ static int join_outputs(mk_run *run, const char *dir, const shard_plan *pl)
     mk_pipeline *p = run->p;
     for (size_t i = 0; i < p->nsinks; i++) {
         const mk_step *s = &p->sinks[i];
+        if (strcmp(s->plugin_name, "postgres") == 0) /* mk_shard_pg_merge */
+            continue;
         const mk_optval *path = mk_step_option(s, "path"), *h = mk_step_option(s, "header");
         int header = strcmp(s->plugin_name, "csv") == 0 && h && h->value &&
                      strcasecmp(h->value, "false") != 0 && strcasecmp(h->value, "no") != 0 &&
@@ -796,7 +811,7 @@ static int merge_locked(mk_run *run, const char *dir, const shard_plan *pl, cons
         mk_run_fail(run, "the shards' row accounts do not add up: see their reports");
     int ok = commit && mk_publish_recover(run) == MK_OK && join_outputs(run, dir, pl) == MK_OK &&
              (!report || mk_report_write(run, report, p->html_report_path, 1) == 0) &&
-             mk_publish_commit(run) == MK_OK;
+             mk_shard_pg_merge(run, pl->id, pl->shards) == MK_OK && mk_publish_commit(run) == MK_OK;
     if (!ok) {
         mk_publish_discard(run);
         if (commit)

@@ -41,6 +41,7 @@
 
 #include "mekong_kit.h"
 #include "pg_plugin.h"
+#include "pg_shard.h"
 
 enum { MODE_APPEND, MODE_REPLACE, MODE_UPSERT };
 #define STAGE "pg_temp.mekong_stage"
@@ -145,6 +146,15 @@ static int pg_sink_open(mk_context *ctx, const mk_host *host, void **state)
                     "from the input's columns",
                     s->table_name, s->c.server);
         return MK_ERROR;
+    }
+    if (host->opt_count(ctx, "shard_merge")) /* mekong merge: the shards' staging tables */
+        return pg_shard_merge(&s->c, ctx, host, s->target, s->table_name, s->exists, s->mode);
+    if (host->opt_string(ctx, "shard_stage")) { /* a shard loads its own staging table */
+        char *stage;
+        if (pg_shard_stage_open(&s->c, ctx, host, s->target, s->exists, &stage, &s->exists) != MK_OK)
+            return MK_ERROR;
+        free(s->target);
+        s->target = stage;
     }
     host->log(ctx, MK_LOG_DEBUG, "loading %s on %s", s->table_name, s->c.server);
     return MK_OK;
@@ -329,6 +339,8 @@ static int start_load(pg_sink *s, const mk_schema *sc)
         rc = create_table(s, sc);
     if (rc == MK_OK)
         rc = check_columns(s, sc);
+    if (rc == MK_OK && s->host->opt_string(s->ctx, "shard_stage"))
+        rc = pg_shard_stage_trim(&s->c, s->ctx, s->host, s->target, sc);
     if (rc == MK_OK && s->mode == MODE_REPLACE) {
         pg_buf *b = &s->sql;
         b->len = 0;
