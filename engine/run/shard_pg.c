@@ -154,7 +154,7 @@ static int find_cuts(mk_pipeline *p, int n, mk_context *c)
 {
     mk_step *src = &p->sources[0];
     char num[32];
-    snprintf(num, sizeof num, "%d", n);
+    snprintf(num, sizeof num, "%d/%zu", n, p->batch_rows); /* cuts at whole batches */
     if (set_option(src, "shard_plan", num) != 0)
         return -1;
     c->step = src;

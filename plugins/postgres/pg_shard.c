@@ -56,9 +56,12 @@ static char *stage_table(pg_conn *c, const char *name)
 static int ensure_schema(pg_conn *c, mk_context *ctx, const mk_host *h)
 {
     static const char *const steps[] = {
+        "SET client_min_messages = warning", /* no notice that they exist */
         "CREATE SCHEMA IF NOT EXISTS " PG_SHARD_SCHEMA,
         "CREATE TABLE IF NOT EXISTS " PG_SHARD_SCHEMA ".merged (id text PRIMARY KEY, "
         "target text NOT NULL, rows bigint NOT NULL, merged_at timestamptz NOT NULL DEFAULT now())",
+        "CREATE TABLE IF NOT EXISTS " PG_SHARD_SCHEMA ".columns (stage text, position int, "
+        "name text NOT NULL, PRIMARY KEY (stage, position))",
     };
     pg_conn setup = {0};
     if (pg_connect(&setup, ctx, h, h->opt_string(ctx, "conninfo"), "UTF8", "mekong shard setup") !=
@@ -133,20 +136,26 @@ static int check_key(pg_conn *c, mk_context *ctx, const mk_host *h, const char *
     return MK_OK;
 }
 
-static long long cut_position(int k, int n, long long total)
+/* Cut k of n: about k/n of the rows, at a multiple of the batch size b,
+ * so that a shard's batches are the very batches of one run (the rows a
+ * sink refuses are rejected batch by batch, after the batch's earlier
+ * steps: the rejects file's order depends on where batches end). */
+static long long cut_position(int k, int n, long long total, long long b)
 {
-    return (long long)((__int128)k * total / n);
+    long long p = (long long)((__int128)k * total / n);
+    p = (p + b / 2) / b * b;
+    return p < total ? p : total;
 }
 
 /* The keys at the cut positions, reported as shard_cut_<k>, shard_pos_<k>. */
 static int find_cuts(pg_conn *c, mk_context *ctx, const mk_host *h, const char *from, int n,
-                     long long total)
+                     long long total, long long batch)
 {
     pg_buf b = {0}, pos = {0};
     char num[64];
     int rc = pg_buf_adds(&pos, "{") != 0;
     for (int k = 1; !rc && k < n; k++) {
-        snprintf(num, sizeof num, "%s%lld", k > 1 ? "," : "", cut_position(k, n, total));
+        snprintf(num, sizeof num, "%s%lld", k > 1 ? "," : "", cut_position(k, n, total, batch));
         rc = pg_buf_adds(&pos, num) != 0;
     }
     rc = rc || pg_buf_adds(&pos, "}") != 0 || pg_buf_adds(&b, "SELECT mekong_pos, mekong_key FROM (SELECT ") != 0 ||
@@ -168,7 +177,7 @@ static int find_cuts(pg_conn *c, mk_context *ctx, const mk_host *h, const char *
         return pg_fail(c, res, "finding the shards' key ranges");
     int row = 0;
     for (int k = 1; k < n; k++) {
-        long long p = cut_position(k, n, total);
+        long long p = cut_position(k, n, total, batch);
         while (row < PQntuples(res) && strtoll(PQgetvalue(res, row, 0), NULL, 10) < p)
             row++;
         if (row >= PQntuples(res))
@@ -184,7 +193,14 @@ static int find_cuts(pg_conn *c, mk_context *ctx, const mk_host *h, const char *
 
 int pg_shard_plan(pg_conn *c, mk_context *ctx, const mk_host *h)
 {
-    int n = atoi(h->opt_string(ctx, "shard_plan"));
+    /* "N/B": N shards, batches of B rows */
+    const char *plan = h->opt_string(ctx, "shard_plan"), *slash = strchr(plan, '/');
+    int n = atoi(plan);
+    long long batch = slash ? strtoll(slash + 1, NULL, 10) : 1;
+    if (n < 1 || batch < 1) {
+        h->error(ctx, "shard_plan: '%s' is not N/B (shards/batch rows)", plan);
+        return MK_ERROR;
+    }
     if (!h->opt_string(ctx, "table")) {
         h->error(ctx, "shards split a table by key ranges, not a query: give table (a view "
                  "works: make the query a view and give its name)");
@@ -206,7 +222,7 @@ int pg_shard_plan(pg_conn *c, mk_context *ctx, const mk_host *h)
         rc = check_key(c, ctx, h, from.data, &total);
     if (rc == MK_OK) {
         h->report_add(ctx, "shard_total", total);
-        rc = n > 1 ? find_cuts(c, ctx, h, from.data, n, total) : MK_OK;
+        rc = n > 1 ? find_cuts(c, ctx, h, from.data, n, total, batch) : MK_OK;
     }
     pg_buf_free(&from);
     return rc;
@@ -307,22 +323,64 @@ int pg_shard_source_check(mk_context *ctx, const mk_host *h, uint64_t read)
 
 /* ---- sink: a shard's staging table ------------------------------------------ */
 
+/* "stage\0target\0": the bare names, as the server's messages give them. */
+static char *bare_names(pg_conn *c, const char *stage, const char *target)
+{
+    const char *params[1] = {target};
+    PGresult *res = exec_params(c, "SELECT (parse_ident($1))[cardinality(parse_ident($1))]", 1,
+                                params);
+    if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+        pg_fail(c, res, "reading the table's name");
+        return NULL;
+    }
+    const char *t = PQgetvalue(res, 0, 0);
+    size_t ls = strlen(stage), lt = strlen(t);
+    char *names = malloc(ls + lt + 3);
+    if (names) {
+        memcpy(names, stage, ls + 1);
+        memcpy(names + ls + 1, t, lt + 1);
+        names[ls + lt + 2] = '\0';
+    } else {
+        c->host->error(c->ctx, "out of memory");
+    }
+    PQclear(res);
+    return names;
+}
+
+void pg_shard_unstage(char *buf, size_t n, const char *names)
+{
+    const char *from = names, *to = names + strlen(names) + 1;
+    size_t lf = strlen(from), lt = strlen(to);
+    char *p = lf ? strstr(buf, from) : NULL;
+    while (p) {
+        size_t tail = strlen(p + lf);
+        size_t at = (size_t)(p - buf);
+        if (at + lt + tail + 1 > n) /* no room: leave the rest as it is */
+            return;
+        memmove(p + lt, p + lf, tail + 1);
+        memcpy(p, to, lt);
+        p = strstr(p + lt, from);
+    }
+}
+
 int pg_shard_stage_open(pg_conn *c, mk_context *ctx, const mk_host *h, const char *target,
-                        int target_exists, char **stage, int *created)
+                        int target_exists, char **stage, int *created, char **names)
 {
     *stage = NULL;
     *created = 0;
-    if (ensure_schema(c, ctx, h) != MK_OK)
+    if (ensure_schema(c, ctx, h) != MK_OK ||
+        !(*names = bare_names(c, h->opt_string(ctx, "shard_stage"), target)))
         return MK_ERROR;
     char *q = stage_table(c, h->opt_string(ctx, "shard_stage"));
     if (!q)
         return MK_ERROR;
     pg_buf b = {0};
-    int rc = pg_buf_adds(&b, "DROP TABLE IF EXISTS ") != 0 || pg_buf_adds(&b, q) != 0 ||
+    int rc = pg_buf_adds(&b, "SET LOCAL client_min_messages = warning; DROP TABLE IF EXISTS ") != 0 ||
+             pg_buf_adds(&b, q) != 0 ||
              (target_exists &&
               (pg_buf_adds(&b, "; CREATE TABLE ") != 0 || pg_buf_adds(&b, q) != 0 ||
                pg_buf_adds(&b, " (LIKE ") != 0 || pg_buf_adds(&b, target) != 0 ||
-               pg_buf_adds(&b, " INCLUDING CONSTRAINTS INCLUDING INDEXES)") != 0))
+               pg_buf_adds(&b, " INCLUDING ALL)") != 0))
                  ? MK_NOMEM
                  : pg_exec(c, b.data, "making the shard's staging table");
     pg_buf_free(&b);
@@ -336,43 +394,39 @@ int pg_shard_stage_open(pg_conn *c, mk_context *ctx, const mk_host *h, const cha
     return MK_OK;
 }
 
-/* The table's columns (attnum order) as a result; NULL after host->error. */
-static PGresult *table_columns(pg_conn *c, const char *table)
+int pg_shard_stage_columns(pg_conn *c, mk_context *ctx, const mk_host *h, const mk_schema *sc)
 {
-    const char *params[1] = {table};
-    PGresult *res = exec_params(c, "SELECT attname FROM pg_attribute WHERE attrelid = "
-                                "$1::regclass AND attnum > 0 AND NOT attisdropped ORDER BY attnum",
-                                1, params);
+    const char *stage = h->opt_string(ctx, "shard_stage");
+    const char *params[3] = {stage, NULL, NULL};
+    PGresult *res = exec_params(c, "DELETE FROM " PG_SHARD_SCHEMA ".columns WHERE stage = $1", 1,
+                                params);
+    for (size_t i = 0; PQresultStatus(res) == PGRES_COMMAND_OK && i < sc->ncols; i++) {
+        char pos[32];
+        snprintf(pos, sizeof pos, "%zu", i);
+        params[1] = pos;
+        params[2] = sc->names[i];
+        PQclear(res);
+        res = exec_params(c, "INSERT INTO " PG_SHARD_SCHEMA ".columns (stage, position, name) "
+                          "VALUES ($1, $2::int, $3)", 3, params);
+    }
+    if (PQresultStatus(res) != PGRES_COMMAND_OK)
+        return pg_fail(c, res, "noting the input's columns for the merge");
+    PQclear(res);
+    return MK_OK;
+}
+
+/* The input's columns of a staging table (bare name), in order; NULL
+ * after host->error. */
+static PGresult *stage_columns(pg_conn *c, const char *name)
+{
+    const char *params[1] = {name};
+    PGresult *res = exec_params(c, "SELECT name FROM " PG_SHARD_SCHEMA ".columns WHERE stage = $1 "
+                                "ORDER BY position", 1, params);
     if (PQresultStatus(res) != PGRES_TUPLES_OK) {
         pg_fail(c, res, "reading a staging table's columns");
         return NULL;
     }
     return res;
-}
-
-int pg_shard_stage_trim(pg_conn *c, mk_context *ctx, const mk_host *h, const char *stage,
-                        const mk_schema *sc)
-{
-    PGresult *res = table_columns(c, stage);
-    if (!res)
-        return MK_ERROR;
-    pg_buf b = {0};
-    int rc = MK_OK;
-    for (int r = 0; rc == MK_OK && r < PQntuples(res); r++) {
-        const char *name = PQgetvalue(res, r, 0);
-        if (mkk_column_find(h, sc, name) >= 0)
-            continue;
-        b.len = 0;
-        if (pg_buf_adds(&b, "ALTER TABLE ") != 0 || pg_buf_adds(&b, stage) != 0 ||
-            pg_buf_adds(&b, " DROP COLUMN ") != 0 || pg_buf_ident(&b, c, name) != 0)
-            rc = MK_NOMEM;
-        else
-            rc = pg_exec(c, b.data, "leaving the input's columns in the staging table");
-    }
-    (void)ctx;
-    PQclear(res);
-    pg_buf_free(&b);
-    return rc;
 }
 
 /* ---- sink: the merge -------------------------------------------------------- */
@@ -456,18 +510,22 @@ static int insert_sql(pg_conn *c, mk_context *ctx, const mk_host *h, pg_buf *b, 
     return bad ? MK_NOMEM : MK_OK;
 }
 
-/* Apply staging table k (quoted stage) to target; *rows += its rows. */
+/* Apply staging table k (quoted stage) to target, then drop it; *rows +=
+ * its rows.  A shard that had no rows noted no columns: nothing to apply. */
 static int apply_stage(pg_conn *c, mk_context *ctx, const mk_host *h, const char *target,
                        const char *table_name, const char *stage, int k, int mode,
                        long long *rows)
 {
-    PGresult *cols = table_columns(c, stage);
+    const char *name;
+    h->opt_entry(ctx, "shard_merge", (size_t)k, NULL, &name);
+    PGresult *cols = stage_columns(c, name);
     if (!cols)
         return MK_ERROR;
     pg_buf b = {0};
-    int rc = insert_sql(c, ctx, h, &b, target, stage, cols, mode == 2);
+    int rc = PQntuples(cols) ? insert_sql(c, ctx, h, &b, target, stage, cols, mode == 2) : MK_OK;
+    int any = PQntuples(cols) > 0;
     PQclear(cols);
-    if (rc == MK_OK) {
+    if (rc == MK_OK && any) {
         PGresult *res = PQexec(c->conn, b.data);
         char what[300];
         snprintf(what, sizeof what, "applying shard %d's staging table %s", k, stage);
@@ -484,6 +542,14 @@ static int apply_stage(pg_conn *c, mk_context *ctx, const mk_host *h, const char
     if (rc == MK_OK)
         rc = pg_exec(c, b.data, "dropping a merged staging table");
     pg_buf_free(&b);
+    if (rc == MK_OK) {
+        const char *params[1] = {name};
+        PGresult *res = exec_params(c, "DELETE FROM " PG_SHARD_SCHEMA ".columns WHERE stage = $1",
+                                    1, params);
+        if (PQresultStatus(res) != PGRES_COMMAND_OK)
+            return pg_fail(c, res, "forgetting a merged staging table's columns");
+        PQclear(res);
+    }
     return rc;
 }
 

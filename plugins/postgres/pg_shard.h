@@ -46,16 +46,22 @@ int pg_shard_source_check(mk_context *ctx, const mk_host *h, uint64_t read);
 /* A shard's sink (option shard_stage): drop its own staging table if a
  * previous attempt left it, create it like the target when the target
  * exists (*created = 1; else the load creates it as it would the target),
- * and give its quoted name in *stage (malloc'd).  In the load's
- * transaction, so a failed retry keeps the previous attempt's table.
- * MK_OK or MK_ERROR. */
+ * and give its quoted name in *stage (malloc'd) and, for messages, the
+ * bare names of both (*names: "stage\0target\0", malloc'd).  In the
+ * load's transaction, so a failed retry keeps the previous attempt's
+ * table.  MK_OK or MK_ERROR. */
 int pg_shard_stage_open(pg_conn *c, mk_context *ctx, const mk_host *h, const char *target,
-                        int target_exists, char **stage, int *created);
+                        int target_exists, char **stage, int *created, char **names);
 
-/* The staging table keeps only the input's columns (the target's others
- * take their defaults at the merge, as in one run).  MK_OK or MK_ERROR. */
-int pg_shard_stage_trim(pg_conn *c, mk_context *ctx, const mk_host *h, const char *stage,
-                        const mk_schema *sc);
+/* Note the input's columns for the merge (the staging table has all the
+ * target's, with its defaults, so the server refuses a row in the words it
+ * would use for the target).  MK_OK or MK_ERROR. */
+int pg_shard_stage_columns(pg_conn *c, mk_context *ctx, const mk_host *h, const mk_schema *sc);
+
+/* The server's words about the staging table as about the target: every
+ * occurrence of the staging table's name in buf (size n) becomes the
+ * target's (names as pg_shard_stage_open gave them). */
+void pg_shard_unstage(char *buf, size_t n, const char *names);
 
 /* mekong merge (option shard_merge: the staging tables in shard order):
  * in the open transaction, apply them to target per mode (0 append, 1

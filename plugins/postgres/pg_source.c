@@ -629,6 +629,8 @@ static int pg_source_next_batch(void *state, mk_batch *b)
         }
         rc = add_row(s, b, line, (size_t)n);
         PQfreemem(line);
+        if (s->record % b->cap == 0) /* batches end where one run's do, in a shard too */
+            break;
     }
     if ((rc == MK_OK || rc == MK_DONE) && s->nmark && keep_mark(s, b) != MK_OK)
         return MK_NOMEM;
