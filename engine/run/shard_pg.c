@@ -220,9 +220,23 @@ static void stage_name(char *buf, size_t len, const char *plan, size_t i, int k)
     snprintf(buf, len, "plan_%s_sink%zu_shard%d", plan, i, k);
 }
 
+/* Staging names must stay apart within PostgreSQL's 63 bytes: the ids
+ * mekong plan makes (19 hex digits), nothing longer or stranger. */
+static int plan_id_ok(const char *plan)
+{
+    size_t n = strspn(plan, "0123456789abcdef");
+    if (n && n <= 24 && !plan[n])
+        return 1;
+    mk_log(MK_LOG_ERROR, "the shard plan's id '%s' is not one mekong plan makes: make the plan again",
+           plan);
+    return 0;
+}
+
 int mk_shard_pg_point_sink(mk_step *sink, const char *plan, size_t i, int k)
 {
     char name[128];
+    if (!plan_id_ok(plan))
+        return -1;
     stage_name(name, sizeof name, plan, i, k);
     return set_option(sink, "shard_stage", name);
 }
@@ -233,6 +247,8 @@ static int set_merge_options(mk_step *s, const char *plan, size_t i, int shards)
 {
     mk_optval *ov = option(s, "shard_merge");
     char id[128];
+    if (!plan_id_ok(plan))
+        return -1;
     snprintf(id, sizeof id, "%s/sink%zu", plan, i);
     if (!ov || set_option(s, "shard_merge_id", id) != 0)
         return -1;

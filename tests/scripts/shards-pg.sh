@@ -17,6 +17,8 @@
 #               after the cause is removed the merge gives one run's result
 #   changed     a row added in shard 1's range after the plan: shard 1
 #               refuses (exit 1, "changed since the shard plan")
+#   csv-create  a csv file into a postgres sink with create: true: the table is
+#               made by the merge (not by a shard), one run's table and rejects
 #   refused     a query source, no shard_key, NULL keys, repeated keys:
 #               mekong plan refuses with the reason
 set -u
@@ -262,6 +264,43 @@ else
     fail "changed: shard 1 exit $rc, shard 0 exit $rc0: $(cat changed.err)"
 fi
 q "DELETE FROM dan_cu WHERE ho_ten = 'Mới Thêm'" > /dev/null
+
+# ---- csv source -> postgres sink, the table created by the merge ----------------------------
+q "COPY (SELECT id, ho_ten, ghi_chu, CASE WHEN id % 499 = 0 THEN 'không rõ' ELSE tuoi::text END AS tuoi,
+    ma_ho FROM dan_cu ORDER BY id) TO STDOUT WITH (FORMAT csv, HEADER)" > dan_cu.csv
+cat > c.yaml <<YAML
+sources:
+  - name: tep
+    plugin: csv
+    path: dan_cu.csv
+sinks:
+  - name: db
+    plugin: postgres
+    conninfo: "$CONN dbname=\${DB}"
+    table: moi.cong_dan
+    create: true
+    types: { id: integer, tuoi: integer }
+rejects: out/rejects.csv
+report: out/report.json
+YAML
+for DB in one many; do q "CREATE SCHEMA moi" > /dev/null; done
+DB=
+rm -rf out shared-csv
+one_by_one() { local i; for i in 0 1 2 3; do "$MEKONG" run "$1" --shard $i --dir "$2" --set DB=many -q || return 1; done; }
+cols() { DB=$1 q "SELECT string_agg(attname || ' ' || format_type(atttypid, atttypmod), ', ' ORDER BY attnum)
+    FROM pg_attribute WHERE attrelid = 'moi.cong_dan'::regclass AND attnum > 0 AND NOT attisdropped"; }
+if "$MEKONG" run c.yaml --set DB=one -q && mv out single-csv &&
+    "$MEKONG" plan c.yaml --shards 4 --dir shared-csv --set DB=many -q &&
+    [ "$(DB=many q "SELECT to_regclass('moi.cong_dan') IS NULL")" = t ] &&
+    one_by_one c.yaml shared-csv &&
+    [ "$(DB=many q "SELECT to_regclass('moi.cong_dan') IS NULL")" = t ] &&
+    "$MEKONG" merge c.yaml --dir shared-csv --set DB=many -q &&
+    cmp -s single-csv/rejects.csv out/rejects.csv && [ "$(wc -l < out/rejects.csv)" -gt 30 ] &&
+    [ "$(cols one)" = "$(cols many)" ] && [ "$(rows one moi.cong_dan)" = "$(rows many moi.cong_dan)" ]; then
+    ok "csv-create: a csv source into a postgres sink with create: true: the merge creates the table; one run's table and rejects"
+else
+    fail "csv-create: one run $(cols one) $(rows one moi.cong_dan), shards $(cols many) $(rows many moi.cong_dan)"
+fi
 
 # ---- what the plan refuses ---------------------------------------------------------------
 q "CREATE TABLE lap (k int, v text); INSERT INTO lap VALUES (1, 'a'), (1, 'b'), (NULL, 'c')" > /dev/null
