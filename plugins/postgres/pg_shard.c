@@ -99,15 +99,40 @@ static int add_from(pg_conn *c, mk_context *ctx, const mk_host *h, pg_buf *b)
     return rc ? MK_NOMEM : MK_OK;
 }
 
-/* Rows, rows with a key, distinct keys: the key must be unique and set. */
+/* 1 when the catalog promises the key unique and NOT NULL (a one-column
+ * unique index without a predicate, on a NOT NULL column), else 0 (a view,
+ * or no such index: the data is checked). */
+static int key_declared_unique(pg_conn *c, mk_context *ctx, const mk_host *h)
+{
+    char *q = pg_quote_table(c, h->opt_string(ctx, "table"));
+    if (!q)
+        return 0;
+    const char *params[2] = {q, h->opt_string(ctx, "shard_key")};
+    PGresult *res = exec_params(c, "SELECT EXISTS (SELECT 1 FROM pg_index i JOIN pg_attribute a ON "
+                                "a.attrelid = i.indrelid AND a.attnum = i.indkey[0] WHERE "
+                                "i.indrelid = $1::regclass AND i.indisunique AND i.indnkeyatts = 1 "
+                                "AND i.indpred IS NULL AND i.indexprs IS NULL AND a.attname = $2 "
+                                "AND a.attnotnull)", 2, params);
+    free(q);
+    int yes = PQresultStatus(res) == PGRES_TUPLES_OK && strcmp(PQgetvalue(res, 0, 0), "t") == 0;
+    PQclear(res);
+    return yes;
+}
+
+/* Rows, rows with a key, distinct keys: the key must be unique and set
+ * (counted only when no unique index on a NOT NULL column says so). */
 static int check_key(pg_conn *c, mk_context *ctx, const mk_host *h, const char *from,
                      long long *total)
 {
     const char *key = h->opt_string(ctx, "shard_key");
+    int declared = key_declared_unique(c, ctx, h);
     pg_buf b = {0};
-    if (pg_buf_adds(&b, "SELECT count(*), count(") != 0 || pg_buf_ident(&b, c, key) != 0 ||
-        pg_buf_adds(&b, "), count(DISTINCT ") != 0 || pg_buf_ident(&b, c, key) != 0 ||
-        pg_buf_adds(&b, ")") != 0 || pg_buf_adds(&b, from) != 0) {
+    int bad = declared ? pg_buf_adds(&b, "SELECT count(*), count(*), count(*)") != 0
+                       : pg_buf_adds(&b, "SELECT count(*), count(") != 0 ||
+                             pg_buf_ident(&b, c, key) != 0 ||
+                             pg_buf_adds(&b, "), count(DISTINCT ") != 0 ||
+                             pg_buf_ident(&b, c, key) != 0 || pg_buf_adds(&b, ")") != 0;
+    if (bad || pg_buf_adds(&b, from) != 0) {
         pg_buf_free(&b);
         return MK_NOMEM;
     }
@@ -469,7 +494,12 @@ static int already_merged(pg_conn *c, mk_context *ctx, const mk_host *h, const c
     return found;
 }
 
-/* INSERT INTO target (cols) SELECT cols FROM stage ORDER BY ctid [ON CONFLICT ...]. */
+/* INSERT INTO target (cols) SELECT cols FROM stage [ON CONFLICT ...].  The
+ * rows go in the order the shard loaded them: a staging table only ever
+ * had rows inserted (and the aborted ones of refused batches, which a scan
+ * skips), so a sequential scan from its first block returns them in load
+ * order -- merge_stages turns synchronize_seqscans off so the scan starts
+ * there; an ORDER BY ctid would cost a sort for the same order. */
 static int insert_sql(pg_conn *c, mk_context *ctx, const mk_host *h, pg_buf *b, const char *target,
                       const char *stage, const PGresult *cols, int upsert)
 {
@@ -481,8 +511,7 @@ static int insert_sql(pg_conn *c, mk_context *ctx, const mk_host *h, pg_buf *b, 
     bad |= pg_buf_adds(b, ") SELECT ") != 0;
     for (int i = 0; !bad && i < n; i++)
         bad |= (i && pg_buf_adds(b, ", ") != 0) || pg_buf_ident(b, c, PQgetvalue(cols, i, 0)) != 0;
-    bad |= pg_buf_adds(b, " FROM ") != 0 || pg_buf_adds(b, stage) != 0 ||
-           pg_buf_adds(b, " ORDER BY ctid") != 0;
+    bad |= pg_buf_adds(b, " FROM ") != 0 || pg_buf_adds(b, stage) != 0;
     if (bad || !upsert)
         return bad ? MK_NOMEM : MK_OK;
     size_t nk = h->opt_count(ctx, "key"), nset = 0;
@@ -629,8 +658,10 @@ static int merge_stages(pg_conn *c, mk_context *ctx, const mk_host *h, const cha
                         const char *table_name, int target_exists, int mode, char **stages,
                         size_t n)
 {
-    size_t found;
-    int rc = find_stages(c, ctx, h, table_name, target_exists, stages, n, &found);
+    size_t found = 0;
+    int rc = pg_exec(c, "SET LOCAL synchronize_seqscans = off", "setting up the merge");
+    if (rc == MK_OK)
+        rc = find_stages(c, ctx, h, table_name, target_exists, stages, n, &found);
     if (rc == MK_OK && !target_exists && found)
         rc = create_target(c, target, stages, n);
     if (rc == MK_OK && mode == 1 && (target_exists || found)) {
