@@ -19,6 +19,7 @@
 #               refuses (exit 1, "changed since the shard plan")
 #   csv-create  a csv file into a postgres sink with create: true: the table is
 #               made by the merge (not by a shard), one run's table and rejects
+#   hostile     a target table named like SQL, a column with quotes
 #   refused     a query source, no shard_key, NULL keys, repeated keys:
 #               mekong plan refuses with the reason
 set -u
@@ -300,6 +301,37 @@ if "$MEKONG" run c.yaml --set DB=one -q && mv out single-csv &&
     ok "csv-create: a csv source into a postgres sink with create: true: the merge creates the table; one run's table and rejects"
 else
     fail "csv-create: one run $(cols one) $(rows one moi.cong_dan), shards $(cols many) $(rows many moi.cong_dan)"
+fi
+
+# ---- hostile identifiers: the target and a column named like SQL -----------------------------
+python3 -c 'import sys
+print("ma,\"t\u00ean \"\"a\"\"; --\"")
+for i in range(3000): print("%d,%s" % (i, "Ph\u1ea1m %d" % i if i % 600 else ""))' > hostile.csv
+cat > h.yaml <<YAML
+sources: [ { name: tep, plugin: csv, path: hostile.csv } ]
+sinks:
+  - plugin: postgres
+    conninfo: "$CONN dbname=\${DB}"
+    table: '"Bảng ""x""; DROP TABLE dan_cu; --"'
+rejects: out/rejects.csv
+YAML
+for DB in one many; do
+    q 'CREATE TABLE "Bảng ""x""; DROP TABLE dan_cu; --" (ma int PRIMARY KEY, "tên ""a""; --" text NOT NULL)' > /dev/null
+done
+DB=
+rm -rf out shared-h
+hostile='"Bảng ""x""; DROP TABLE dan_cu; --"'
+if "$MEKONG" run h.yaml --set DB=one -q && mv out single-h &&
+    "$MEKONG" plan h.yaml --shards 2 --dir shared-h --set DB=many -q &&
+    "$MEKONG" run h.yaml --shard 0 --dir shared-h --set DB=many -q &&
+    "$MEKONG" run h.yaml --shard 1 --dir shared-h --set DB=many -q &&
+    "$MEKONG" merge h.yaml --dir shared-h --set DB=many -q &&
+    cmp -s single-h/rejects.csv out/rejects.csv && [ "$(wc -l < out/rejects.csv)" = 6 ] &&
+    grep -q 'relation ""Bảng """"x""""; DROP TABLE dan_cu; --""' out/rejects.csv &&
+    [ "$(rows one "$hostile")" = "$(rows many "$hostile")" ] && [ "$(q 'SELECT count(*) FROM dan_cu')" = 20000 ]; then
+    ok "hostile: a target named like SQL and a column with quotes: one run's table and rejects (in the target's name)"
+else
+    fail "hostile: one run $(rows one "$hostile"), shards $(rows many "$hostile"): $(head -3 out/rejects.csv)"
 fi
 
 # ---- what the plan refuses ---------------------------------------------------------------
