@@ -35,8 +35,10 @@ static mk_optval *option(mk_step *s, const char *name)
     for (size_t i = 0; i < s->opts.count; i++)
         if (strcmp(s->opts.v[i].decl->name, name) == 0)
             return &s->opts.v[i];
-    mk_log(MK_LOG_ERROR, "%s %s (plugin postgres) has no option %s: this mekong's postgres "
-           "plugin is older than the engine", mk_role_name(s->role), s->name, name);
+    mk_log(MK_LOG_ERROR,
+           "%s %s (plugin postgres) has no option %s: this mekong's postgres "
+           "plugin is older than the engine",
+           mk_role_name(s->role), s->name, name);
     return NULL;
 }
 
@@ -60,19 +62,22 @@ int mk_shard_pg_supported(const mk_pipeline *p, char *msg, size_t len)
     const mk_optval *table = mk_step_option(src, "table"), *key = mk_step_option(src, "shard_key");
     const mk_optval *inc = mk_step_option(src, "incremental");
     if (!table || !table->value) {
-        snprintf(msg, len, "source %s reads a query: shards read key ranges of a table (a view "
-                 "works: make the query a view and give its name as table)", src->name);
+        snprintf(msg, len,
+                 "source %s reads a query: shards read key ranges of a table (a view "
+                 "works: make the query a view and give its name as table)",
+                 src->name);
         return 0;
     }
     if (!key || !key->value) {
-        snprintf(msg, len, "source %s (plugin postgres) needs shard_key: a unique, never NULL "
+        snprintf(msg, len,
+                 "source %s (plugin postgres) needs shard_key: a unique, never NULL "
                  "column (the primary key) whose ranges the shards read; one run reads in its "
-                 "order too (docs/POSTGRES.md, \"Shards\")", src->name);
+                 "order too (docs/POSTGRES.md, \"Shards\")",
+                 src->name);
         return 0;
     }
     if (inc && inc->count) {
-        snprintf(msg, len, "source %s has incremental, which shards do not support yet",
-                 src->name);
+        snprintf(msg, len, "source %s has incremental, which shards do not support yet", src->name);
         return 0;
     }
     return 1;
@@ -227,8 +232,8 @@ static int plan_id_ok(const char *plan)
     size_t n = strspn(plan, "0123456789abcdef");
     if (n && n <= 24 && !plan[n])
         return 1;
-    mk_log(MK_LOG_ERROR, "the shard plan's id '%s' is not one mekong plan makes: make the plan again",
-           plan);
+    mk_log(MK_LOG_ERROR,
+           "the shard plan's id '%s' is not one mekong plan makes: make the plan again", plan);
     return 0;
 }
 
@@ -303,7 +308,8 @@ int mk_shard_pg_merge(mk_run *run, const char *plan, int shards)
         c->opened = 0;
         if (c->step->plugin.desc->sink->close(c->state, ok) != MK_OK && ok) {
             ok = 0;
-            mk_run_fail(run, "sink %s: %s", c->step->name, c->error[0] ? c->error : "commit failed");
+            mk_run_fail(run, "sink %s: %s", c->step->name,
+                        c->error[0] ? c->error : "commit failed");
         }
     }
     return ok ? MK_OK : MK_ERROR;

@@ -108,11 +108,13 @@ static int key_declared_unique(pg_conn *c, mk_context *ctx, const mk_host *h)
     if (!q)
         return 0;
     const char *params[2] = {q, h->opt_string(ctx, "shard_key")};
-    PGresult *res = exec_params(c, "SELECT EXISTS (SELECT 1 FROM pg_index i JOIN pg_attribute a ON "
+    PGresult *res = exec_params(c,
+                                "SELECT EXISTS (SELECT 1 FROM pg_index i JOIN pg_attribute a ON "
                                 "a.attrelid = i.indrelid AND a.attnum = i.indkey[0] WHERE "
                                 "i.indrelid = $1::regclass AND i.indisunique AND i.indnkeyatts = 1 "
                                 "AND i.indpred IS NULL AND i.indexprs IS NULL AND a.attname = $2 "
-                                "AND a.attnotnull)", 2, params);
+                                "AND a.attnotnull)",
+                                2, params);
     free(q);
     int yes = PQresultStatus(res) == PGRES_TUPLES_OK && strcmp(PQgetvalue(res, 0, 0), "t") == 0;
     PQclear(res);
@@ -147,15 +149,18 @@ static int check_key(pg_conn *c, mk_context *ctx, const mk_host *h, const char *
     *total = n;
     const char *table = h->opt_string(ctx, "table");
     if (set != n) {
-        h->error(ctx, "shard_key %s is NULL in %lld of the %lld rows of %s: a key range cannot "
+        h->error(ctx,
+                 "shard_key %s is NULL in %lld of the %lld rows of %s: a key range cannot "
                  "hold NULL; give a key column that is never NULL (the primary key)",
                  key, n - set, n, table);
         return MK_ERROR;
     }
     if (distinct != n) {
-        h->error(ctx, "shard_key %s is not unique in %s (%lld rows, %lld distinct values): rows "
+        h->error(ctx,
+                 "shard_key %s is not unique in %s (%lld rows, %lld distinct values): rows "
                  "with one key have no fixed order, so their record numbers would differ from "
-                 "one run's; give a unique key (the primary key)", key, table, n, distinct);
+                 "one run's; give a unique key (the primary key)",
+                 key, table, n, distinct);
         return MK_ERROR;
     }
     return MK_OK;
@@ -183,7 +188,8 @@ static int find_cuts(pg_conn *c, mk_context *ctx, const mk_host *h, const char *
         snprintf(num, sizeof num, "%s%lld", k > 1 ? "," : "", cut_position(k, n, total, batch));
         rc = pg_buf_adds(&pos, num) != 0;
     }
-    rc = rc || pg_buf_adds(&pos, "}") != 0 || pg_buf_adds(&b, "SELECT mekong_pos, mekong_key FROM (SELECT ") != 0 ||
+    rc = rc || pg_buf_adds(&pos, "}") != 0 ||
+         pg_buf_adds(&b, "SELECT mekong_pos, mekong_key FROM (SELECT ") != 0 ||
          pg_buf_ident(&b, c, h->opt_string(ctx, "shard_key")) != 0 ||
          pg_buf_adds(&b, " AS mekong_key, row_number() OVER (ORDER BY ") != 0 ||
          pg_buf_ident(&b, c, h->opt_string(ctx, "shard_key")) != 0 ||
@@ -228,12 +234,12 @@ int pg_shard_plan(pg_conn *c, mk_context *ctx, const mk_host *h)
     }
     if (!h->opt_string(ctx, "table")) {
         h->error(ctx, "shards split a table by key ranges, not a query: give table (a view "
-                 "works: make the query a view and give its name)");
+                      "works: make the query a view and give its name)");
         return MK_ERROR;
     }
     if (!h->opt_string(ctx, "shard_key")) {
         h->error(ctx, "shards need shard_key: the unique, never NULL column (the primary key) "
-                 "whose ranges the shards read; one run then reads in its order too");
+                      "whose ranges the shards read; one run then reads in its order too");
         return MK_ERROR;
     }
     if (h->opt_count(ctx, "incremental")) {
@@ -261,8 +267,10 @@ int pg_shard_source_setup(pg_conn *c, mk_context *ctx, const mk_host *h)
     if (!from && !to)
         return MK_OK;
     const char *params[2] = {from ? from : "", to ? to : ""};
-    PGresult *res = exec_params(c, "SELECT set_config('mekong.shard_from', $1, false), "
-                                "set_config('mekong.shard_to', $2, false)", 2, params);
+    PGresult *res = exec_params(c,
+                                "SELECT set_config('mekong.shard_from', $1, false), "
+                                "set_config('mekong.shard_to', $2, false)",
+                                2, params);
     if (PQresultStatus(res) != PGRES_TUPLES_OK)
         return pg_fail(c, res, "setting the shard's key range");
     PQclear(res);
@@ -276,9 +284,11 @@ static char *key_type(pg_conn *c, mk_context *ctx, const mk_host *h)
     if (!q)
         return NULL;
     const char *params[2] = {q, h->opt_string(ctx, "shard_key")};
-    PGresult *res = exec_params(c, "SELECT format_type(atttypid, NULL) FROM pg_attribute WHERE "
+    PGresult *res = exec_params(c,
+                                "SELECT format_type(atttypid, NULL) FROM pg_attribute WHERE "
                                 "attrelid = $1::regclass AND attname = $2 AND attnum > 0 AND "
-                                "NOT attisdropped", 2, params);
+                                "NOT attisdropped",
+                                2, params);
     free(q);
     if (PQresultStatus(res) != PGRES_TUPLES_OK) {
         pg_fail(c, res, "looking up shard_key's type");
@@ -339,7 +349,8 @@ int pg_shard_source_check(mk_context *ctx, const mk_host *h, uint64_t read)
     const char *v = h->opt_string(ctx, "shard_rows");
     if (!v || strtoull(v, NULL, 10) == read)
         return MK_OK;
-    h->error(ctx, "table %s changed since the shard plan was made: this shard's key range held "
+    h->error(ctx,
+             "table %s changed since the shard plan was made: this shard's key range held "
              "%s rows then and %" PRIu64 " now; the table must not change between mekong plan "
              "and the last shard: make the plan again (mekong plan) and run every shard",
              h->opt_string(ctx, "table"), v, read);
@@ -352,8 +363,8 @@ int pg_shard_source_check(mk_context *ctx, const mk_host *h, uint64_t read)
 static char *bare_names(pg_conn *c, const char *stage, const char *target)
 {
     const char *params[1] = {target};
-    PGresult *res = exec_params(c, "SELECT (parse_ident($1))[cardinality(parse_ident($1))]", 1,
-                                params);
+    PGresult *res =
+        exec_params(c, "SELECT (parse_ident($1))[cardinality(parse_ident($1))]", 1, params);
     if (PQresultStatus(res) != PGRES_TUPLES_OK) {
         pg_fail(c, res, "reading the table's name");
         return NULL;
@@ -400,14 +411,15 @@ int pg_shard_stage_open(pg_conn *c, mk_context *ctx, const mk_host *h, const cha
     if (!q)
         return MK_ERROR;
     pg_buf b = {0};
-    int rc = pg_buf_adds(&b, "SET LOCAL client_min_messages = warning; DROP TABLE IF EXISTS ") != 0 ||
-             pg_buf_adds(&b, q) != 0 ||
-             (target_exists &&
-              (pg_buf_adds(&b, "; CREATE TABLE ") != 0 || pg_buf_adds(&b, q) != 0 ||
-               pg_buf_adds(&b, " (LIKE ") != 0 || pg_buf_adds(&b, target) != 0 ||
-               pg_buf_adds(&b, " INCLUDING ALL)") != 0))
-                 ? MK_NOMEM
-                 : pg_exec(c, b.data, "making the shard's staging table");
+    int rc =
+        pg_buf_adds(&b, "SET LOCAL client_min_messages = warning; DROP TABLE IF EXISTS ") != 0 ||
+                pg_buf_adds(&b, q) != 0 ||
+                (target_exists &&
+                 (pg_buf_adds(&b, "; CREATE TABLE ") != 0 || pg_buf_adds(&b, q) != 0 ||
+                  pg_buf_adds(&b, " (LIKE ") != 0 || pg_buf_adds(&b, target) != 0 ||
+                  pg_buf_adds(&b, " INCLUDING ALL)") != 0))
+            ? MK_NOMEM
+            : pg_exec(c, b.data, "making the shard's staging table");
     pg_buf_free(&b);
     if (rc != MK_OK) {
         free(q);
@@ -423,16 +435,18 @@ int pg_shard_stage_columns(pg_conn *c, mk_context *ctx, const mk_host *h, const 
 {
     const char *stage = h->opt_string(ctx, "shard_stage");
     const char *params[3] = {stage, NULL, NULL};
-    PGresult *res = exec_params(c, "DELETE FROM " PG_SHARD_SCHEMA ".columns WHERE stage = $1", 1,
-                                params);
+    PGresult *res =
+        exec_params(c, "DELETE FROM " PG_SHARD_SCHEMA ".columns WHERE stage = $1", 1, params);
     for (size_t i = 0; PQresultStatus(res) == PGRES_COMMAND_OK && i < sc->ncols; i++) {
         char pos[32];
         snprintf(pos, sizeof pos, "%zu", i);
         params[1] = pos;
         params[2] = sc->names[i];
         PQclear(res);
-        res = exec_params(c, "INSERT INTO " PG_SHARD_SCHEMA ".columns (stage, position, name) "
-                          "VALUES ($1, $2::int, $3)", 3, params);
+        res = exec_params(c,
+                          "INSERT INTO " PG_SHARD_SCHEMA ".columns (stage, position, name) "
+                          "VALUES ($1, $2::int, $3)",
+                          3, params);
     }
     if (PQresultStatus(res) != PGRES_COMMAND_OK)
         return pg_fail(c, res, "noting the input's columns for the merge");
@@ -445,8 +459,10 @@ int pg_shard_stage_columns(pg_conn *c, mk_context *ctx, const mk_host *h, const 
 static PGresult *stage_columns(pg_conn *c, const char *name)
 {
     const char *params[1] = {name};
-    PGresult *res = exec_params(c, "SELECT name FROM " PG_SHARD_SCHEMA ".columns WHERE stage = $1 "
-                                "ORDER BY position", 1, params);
+    PGresult *res = exec_params(c,
+                                "SELECT name FROM " PG_SHARD_SCHEMA ".columns WHERE stage = $1 "
+                                "ORDER BY position",
+                                1, params);
     if (PQresultStatus(res) != PGRES_TUPLES_OK) {
         pg_fail(c, res, "reading a staging table's columns");
         return NULL;
@@ -468,7 +484,8 @@ static int merge_failed(pg_conn *c, PGresult *res, const char *table_name, const
     c->host->error(c->ctx,
                    "PostgreSQL (%s), table %s: merge: %s failed: %s -- nothing was committed: the "
                    "table is as it was and the staging tables are kept; fix the cause and run "
-                   "mekong merge again", c->server, table_name, what, msg);
+                   "mekong merge again",
+                   c->server, table_name, what, msg);
     return MK_ERROR;
 }
 
@@ -481,15 +498,16 @@ static int already_merged(pg_conn *c, mk_context *ctx, const mk_host *h, const c
     if (PQresultStatus(res) != PGRES_TUPLES_OK)
         return merge_failed(c, res, table_name, "waiting for another merge of this plan"), -1;
     PQclear(res);
-    res = exec_params(c, "SELECT rows, merged_at FROM " PG_SHARD_SCHEMA ".merged WHERE id = $1",
-                      1, params);
+    res = exec_params(c, "SELECT rows, merged_at FROM " PG_SHARD_SCHEMA ".merged WHERE id = $1", 1,
+                      params);
     if (PQresultStatus(res) != PGRES_TUPLES_OK)
         return merge_failed(c, res, table_name, "reading the merge ledger"), -1;
     int found = PQntuples(res) > 0;
     if (found)
-        h->log(ctx, MK_LOG_INFO, "table %s: this plan's shards were merged into it already (%s "
-               "rows, at %s; " PG_SHARD_SCHEMA ".merged): left as it is", table_name,
-               PQgetvalue(res, 0, 0), PQgetvalue(res, 0, 1));
+        h->log(ctx, MK_LOG_INFO,
+               "table %s: this plan's shards were merged into it already (%s "
+               "rows, at %s; " PG_SHARD_SCHEMA ".merged): left as it is",
+               table_name, PQgetvalue(res, 0, 0), PQgetvalue(res, 0, 1));
     PQclear(res);
     return found;
 }
@@ -542,8 +560,7 @@ static int insert_sql(pg_conn *c, mk_context *ctx, const mk_host *h, pg_buf *b, 
 /* Apply staging table k (quoted stage) to target, then drop it; *rows +=
  * its rows.  A shard that had no rows noted no columns: nothing to apply. */
 static int apply_stage(pg_conn *c, mk_context *ctx, const mk_host *h, const char *target,
-                       const char *table_name, const char *stage, int k, int mode,
-                       long long *rows)
+                       const char *table_name, const char *stage, int k, int mode, long long *rows)
 {
     const char *name;
     h->opt_entry(ctx, "shard_merge", (size_t)k, NULL, &name);
@@ -573,8 +590,8 @@ static int apply_stage(pg_conn *c, mk_context *ctx, const mk_host *h, const char
     pg_buf_free(&b);
     if (rc == MK_OK) {
         const char *params[1] = {name};
-        PGresult *res = exec_params(c, "DELETE FROM " PG_SHARD_SCHEMA ".columns WHERE stage = $1",
-                                    1, params);
+        PGresult *res =
+            exec_params(c, "DELETE FROM " PG_SHARD_SCHEMA ".columns WHERE stage = $1", 1, params);
         if (PQresultStatus(res) != PGRES_COMMAND_OK)
             return pg_fail(c, res, "forgetting a merged staging table's columns");
         PQclear(res);
@@ -611,7 +628,8 @@ static int find_stages(pg_conn *c, mk_context *ctx, const mk_host *h, const char
         if (yes < 0)
             return MK_ERROR;
         if (!yes && target_exists) {
-            h->error(ctx, "table %s: merge: shard %zu's staging table %s is missing (dropped by "
+            h->error(ctx,
+                     "table %s: merge: shard %zu's staging table %s is missing (dropped by "
                      "hand, or the shard never loaded it): run shard %zu again, then merge",
                      table_name, k, stages[k], k);
             return MK_ERROR;
@@ -633,8 +651,8 @@ static int create_target(pg_conn *c, const char *target, char **stages, size_t n
         first++;
     pg_buf b = {0};
     int rc = pg_buf_adds(&b, "CREATE TABLE ") != 0 || pg_buf_adds(&b, target) != 0 ||
-             pg_buf_adds(&b, " (LIKE ") != 0 || pg_buf_adds(&b, stages[first]) != 0 ||
-             pg_buf_adds(&b, " INCLUDING ALL)") != 0
+                     pg_buf_adds(&b, " (LIKE ") != 0 || pg_buf_adds(&b, stages[first]) != 0 ||
+                     pg_buf_adds(&b, " INCLUDING ALL)") != 0
                  ? MK_NOMEM
                  : pg_exec(c, b.data, "creating the table");
     pg_buf_free(&b);
@@ -646,8 +664,10 @@ static int note_merged(pg_conn *c, const char *id, const char *table_name, long 
     char num[32];
     snprintf(num, sizeof num, "%lld", rows);
     const char *params[3] = {id, table_name, num};
-    PGresult *res = exec_params(c, "INSERT INTO " PG_SHARD_SCHEMA ".merged (id, target, rows) "
-                                "VALUES ($1, $2, $3::bigint)", 3, params);
+    PGresult *res = exec_params(c,
+                                "INSERT INTO " PG_SHARD_SCHEMA ".merged (id, target, rows) "
+                                "VALUES ($1, $2, $3::bigint)",
+                                3, params);
     if (PQresultStatus(res) != PGRES_COMMAND_OK)
         return merge_failed(c, res, table_name, "writing the merge ledger");
     PQclear(res);
@@ -678,8 +698,10 @@ static int merge_stages(pg_conn *c, mk_context *ctx, const mk_host *h, const cha
     if (rc == MK_OK)
         rc = note_merged(c, h->opt_string(ctx, "shard_merge_id"), table_name, rows);
     if (rc == MK_OK)
-        h->log(ctx, MK_LOG_INFO, "table %s: %zu staging table(s) merged, %lld rows; committed "
-               "with the merge", table_name, found, rows);
+        h->log(ctx, MK_LOG_INFO,
+               "table %s: %zu staging table(s) merged, %lld rows; committed "
+               "with the merge",
+               table_name, found, rows);
     return rc;
 }
 
@@ -690,7 +712,7 @@ int pg_shard_merge(pg_conn *c, mk_context *ctx, const mk_host *h, const char *ta
     size_t n = h->opt_count(ctx, "shard_merge");
     if (!id) {
         h->error(ctx, "shard_merge without shard_merge_id: this mekong's engine is older than "
-                 "its postgres plugin");
+                      "its postgres plugin");
         return MK_ERROR;
     }
     if (ensure_schema(c, ctx, h) != MK_OK)
