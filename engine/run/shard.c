@@ -811,7 +811,8 @@ static int merge_locked(mk_run *run, const char *dir, const shard_plan *pl, cons
         mk_run_fail(run, "the shards' row accounts do not add up: see their reports");
     int ok = commit && mk_publish_recover(run) == MK_OK && join_outputs(run, dir, pl) == MK_OK &&
              (!report || mk_report_write(run, report, p->html_report_path, 1) == 0) &&
-             mk_shard_pg_merge(run, pl->id, pl->shards) == MK_OK && mk_publish_commit(run) == MK_OK;
+             mk_shard_pg_merge(run, pl->id, pl->shards) == MK_OK && /* last: the target's commit */
+             mk_publish_commit(run) == MK_OK;
     if (!ok) {
         mk_publish_discard(run);
         if (commit)

@@ -61,8 +61,8 @@ int mk_shard_supported(const mk_pipeline *p, char *msg, size_t len)
 {
     if (p->nsources != 1 || (strcmp(p->sources[0].plugin_name, "csv") != 0 &&
                              strcmp(p->sources[0].plugin_name, "postgres") != 0)) {
-        snprintf(msg, len, "shards need exactly one source, of plugin csv or postgres (this pipeline has %zu "
-                 "source(s)%s%s); other sources are not split yet", p->nsources,
+        snprintf(msg, len, "shards need exactly one source, of plugin csv or postgres (this "
+                 "pipeline has %zu source(s)%s%s); other sources are not split yet", p->nsources,
                  p->nsources ? ", the first of plugin " : "",
                  p->nsources ? p->sources[0].plugin_name : "");
         return 0;
