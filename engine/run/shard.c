@@ -257,6 +257,14 @@ static int point_source(mk_pipeline *p, const shard_plan *pl, int k)
     if (!part || !mk_shard_inc_matches(p, pl->text, pl->len))
         return -1;
     mk_step *src = &p->sources[0];
+    if (strcmp(pl->mode, "keys") == 0) { /* a table's key range (shard_pg.c) */
+        char *from = member_str(part, pe, "from"), *to = member_str(part, pe, "to");
+        int rc = mk_shard_pg_point_source(src, from, to, member_num(part, pe, "record"),
+                                          member_num(part, pe, "rows"));
+        free(from);
+        free(to);
+        return rc;
+    }
     int inc = mk_shard_incremental(src);
     if (strcmp(pl->mode, "files") == 0) {
         const char *fe, *files = member(part, pe, "files", &fe);
@@ -299,6 +307,11 @@ static int replace(char **slot, char *value)
 static int point_outputs(mk_pipeline *p, const char *dir, const shard_plan *pl, int k)
 {
     for (size_t i = 0; i < p->nsinks; i++) {
+        if (strcmp(p->sinks[i].plugin_name, "postgres") == 0) { /* its staging table */
+            if (mk_shard_pg_point_sink(&p->sinks[i], pl->id, i, k) != 0)
+                return -1;
+            continue;
+        }
         char prefix[32];
         snprintf(prefix, sizeof prefix, "%zu", i);
         mk_optval *ov = optval(&p->sinks[i], "path");
@@ -750,6 +763,8 @@ static int join_outputs(mk_run *run, const char *dir, const shard_plan *pl, mk_j
     size_t o = 0;
     for (size_t i = 0; i < p->nsinks; i++) {
         const mk_step *s = &p->sinks[i];
+        if (strcmp(s->plugin_name, "postgres") == 0) /* mk_shard_pg_merge */
+            continue;
         const mk_optval *path = mk_step_option(s, "path");
         char prefix[32], what[300];
         snprintf(prefix, sizeof prefix, "%zu", i);
@@ -957,6 +972,7 @@ static int merge_publish(mk_run *run, const char *dir, const shard_plan *pl, con
              mk_shard_inc_merge(run, dir, pl->id, pl->shards, pl->text, pl->len) == MK_OK &&
              join_outputs(run, dir, pl, j) == MK_OK && mk_state_save(run) == MK_OK &&
              (!report || mk_report_write(run, report, run->p->html_report_path, 1) == 0) &&
+             mk_shard_pg_merge(run, pl->id, pl->shards) == MK_OK && /* last: the target's commit */
              mk_publish_commit(run) == MK_OK;
     if (j)
         mk_join_forget(j); /* taken by the publish set, or to be joined again */

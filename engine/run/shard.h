@@ -153,4 +153,24 @@ int mk_shard_index(const char *which, int *k);
  * after saying why. */
 int mk_shard_plan_info(const char *dir, const mk_pipeline *p, char **id, int *shards);
 
+/* shard_plan.c, for shard_pg.c: the plan's first members (id, pipeline, mode). */
+struct mk_outfile;
+void mk_shard_plan_head(struct mk_outfile *f, const mk_pipeline *p, int n, const char *mode);
+
+/* shard_pg.c: PostgreSQL sources (key ranges) and sinks (staging tables
+ * merged in one transaction) through the postgres plugin's shard options.
+ *   supported     the postgres-specific conditions (1, or 0 with msg)
+ *   plan          mekong plan of a postgres source: DIR/plan.json, "mode": "keys"
+ *   point_source  a shard's range: from/to NULL = unbounded
+ *   point_sink    a shard's sink loads its staging table
+ *   merge         apply every postgres sink's staging tables and commit,
+ *                 or roll all back (MK_OK or MK_ERROR after mk_run_fail) */
+int mk_shard_pg_supported(const mk_pipeline *p, char *msg, size_t len);
+int mk_shard_pg_plan(mk_pipeline *p, int n, const char *dir);
+int mk_shard_pg_point_source(mk_step *src, const char *from, const char *to, uint64_t record,
+                             uint64_t rows);
+int mk_shard_pg_point_sink(mk_step *sink, const char *plan, size_t i, int k);
+struct mk_run;
+int mk_shard_pg_merge(struct mk_run *run, const char *plan, int shards);
+
 #endif

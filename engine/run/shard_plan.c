@@ -52,9 +52,10 @@ static int opt_true(const mk_step *s, const char *name)
 
 int mk_shard_supported(const mk_pipeline *p, char *msg, size_t len)
 {
-    if (p->nsources != 1 || strcmp(p->sources[0].plugin_name, "csv") != 0) {
-        snprintf(msg, len, "shards need exactly one source, of plugin csv (this pipeline has %zu "
-                 "source(s)%s%s); other sources are not split yet", p->nsources,
+    if (p->nsources != 1 || (strcmp(p->sources[0].plugin_name, "csv") != 0 &&
+                             strcmp(p->sources[0].plugin_name, "postgres") != 0)) {
+        snprintf(msg, len, "shards need exactly one source, of plugin csv or postgres (this "
+                 "pipeline has %zu source(s)%s%s); other sources are not split yet", p->nsources,
                  p->nsources ? ", the first of plugin " : "",
                  p->nsources ? p->sources[0].plugin_name : "");
         return 0;
@@ -63,13 +64,14 @@ int mk_shard_supported(const mk_pipeline *p, char *msg, size_t len)
         return 0;
     for (size_t i = 0; i < p->nsinks; i++) {
         const char *pl = p->sinks[i].plugin_name;
-        if (strcmp(pl, "csv") != 0 && strcmp(pl, "jsonl") != 0 && strcmp(pl, "xml") != 0) {
+        if (strcmp(pl, "csv") != 0 && strcmp(pl, "jsonl") != 0 && strcmp(pl, "xml") != 0 &&
+            strcmp(pl, "postgres") != 0) {
             snprintf(msg, len, "sink %s (plugin %s) cannot be merged from shards yet; only csv, "
-                     "jsonl and xml sinks can", p->sinks[i].name, pl);
+                     "jsonl, xml and postgres sinks can", p->sinks[i].name, pl);
             return 0;
         }
     }
-    return 1;
+    return mk_shard_pg_supported(p, msg, len);
 }
 
 /* ---- the quote-parity pass ---------------------------------------------- */
@@ -416,6 +418,8 @@ int mk_shard_plan(const mk_pipeline *p, int n, const char *dir)
         return MK_EXIT_USAGE;
     }
     const mk_step *src = &p->sources[0];
+    if (strcmp(src->plugin_name, "postgres") == 0) /* key ranges (shard_pg.c) */
+        return mk_shard_pg_plan((mk_pipeline *)p, n, dir);
     glob_t g;
     if (glob(opt(src, "path"), GLOB_ERR, NULL, &g) != 0) {
         mk_log(MK_LOG_ERROR, "%s: source %s: no file matches %s", p->path, src->name,
@@ -468,4 +472,9 @@ int mk_shard_plan(const mk_pipeline *p, int n, const char *dir)
     mk_shard_inc_free(inc);
     globfree(&g);
     return rc;
+}
+
+void mk_shard_plan_head(struct mk_outfile *f, const mk_pipeline *p, int n, const char *mode)
+{
+    plan_head(f, p, n, mode);
 }

@@ -41,6 +41,7 @@
 
 #include "mekong_kit.h"
 #include "pg_plugin.h"
+#include "pg_shard.h"
 
 enum { MODE_APPEND, MODE_REPLACE, MODE_UPSERT };
 #define STAGE "pg_temp.mekong_stage"
@@ -70,6 +71,7 @@ typedef struct pg_sink {
     uint64_t rowno;          /* upsert: row number in the load */
     const long *colmap;      /* per output column, the batch's column (NULL: same) */
     uint64_t refused;
+    char *stage_names;       /* a shard: "staging\0target\0" for messages (pg_shard.h) */
     size_t chunk;            /* rows per COPY (0: the whole batch); see adapt_chunk */
     unsigned clean;          /* COPYs without a refusal since the last change */
 } pg_sink;
@@ -145,6 +147,16 @@ static int pg_sink_open(mk_context *ctx, const mk_host *host, void **state)
                     "from the input's columns",
                     s->table_name, s->c.server);
         return MK_ERROR;
+    }
+    if (host->opt_count(ctx, "shard_merge")) /* mekong merge: the shards' staging tables */
+        return pg_shard_merge(&s->c, ctx, host, s->target, s->table_name, s->exists, s->mode);
+    if (host->opt_string(ctx, "shard_stage")) { /* a shard loads its own staging table */
+        char *stage;
+        if (pg_shard_stage_open(&s->c, ctx, host, s->target, s->exists, &stage, &s->exists,
+                                &s->stage_names) != MK_OK)
+            return MK_ERROR;
+        free(s->target);
+        s->target = stage;
     }
     host->log(ctx, MK_LOG_DEBUG, "loading %s on %s", s->table_name, s->c.server);
     return MK_OK;
@@ -329,6 +341,8 @@ static int start_load(pg_sink *s, const mk_schema *sc)
         rc = create_table(s, sc);
     if (rc == MK_OK)
         rc = check_columns(s, sc);
+    if (rc == MK_OK && s->stage_names)
+        rc = pg_shard_stage_columns(&s->c, s->ctx, s->host, sc);
     if (rc == MK_OK && s->mode == MODE_REPLACE) {
         pg_buf *b = &s->sql;
         b->len = 0;
@@ -589,9 +603,17 @@ static size_t refused_line(const PGresult *res)
 
 static int reject(pg_sink *s, const mk_batch *b, size_t row, const PGresult *res)
 {
-    char msg[1200], reason[1400];
+    char msg[1200], reason[1600], name[256];
     pg_result_message(res, msg, sizeof msg);
     const char *constraint = PQresultErrorField(res, PG_DIAG_CONSTRAINT_NAME);
+    if (s->stage_names) { /* a shard: in the words one run's load would get */
+        pg_shard_unstage(msg, sizeof msg, s->stage_names);
+        if (constraint) {
+            snprintf(name, sizeof name, "%s", constraint);
+            pg_shard_unstage(name, sizeof name, s->stage_names);
+            constraint = name;
+        }
+    }
     const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
     if (constraint)
         snprintf(reason, sizeof reason, "PostgreSQL refused the row: %s [constraint %s]", msg,
@@ -739,6 +761,7 @@ static int pg_sink_close(void *state, int commit)
     }
     pg_disconnect(&s->c);
     free(s->target);
+    free(s->stage_names);
     mkk_colmap_free(s->map);
     pg_buf_free(&s->copy_sql);
     pg_buf_free(&s->upsert_sql);

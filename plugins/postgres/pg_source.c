@@ -31,6 +31,7 @@
 
 #include "mekong_kit.h"
 #include "pg_plugin.h"
+#include "pg_shard.h"
 #include "pg_state.h"
 #include "vntext/vntext.h"
 
@@ -52,6 +53,7 @@ typedef struct pg_source {
     int copying;             /* COPY TO in progress */
     int complete;            /* every row was read */
     uint64_t record;         /* rows read so far */
+    uint64_t first_record;   /* a shard: the rows before its key range */
     /* incremental */
     size_t nmark;
     char **mark_names;       /* the incremental columns */
@@ -166,6 +168,9 @@ static int build_select(pg_source *s)
     if (s->old.nvalues && (pg_buf_adds(&s->sql, cond ? " AND " : " WHERE ") != 0 ||
                            add_mark_condition(s) != 0))
         return MK_NOMEM;
+    int rc = pg_shard_source_sql(&s->c, s->ctx, h, &s->sql, cond || s->old.nvalues, !s->nmark);
+    if (rc != MK_OK)
+        return rc;
     if (s->nmark) {
         if (pg_buf_adds(&s->sql, " ORDER BY ") != 0)
             return MK_NOMEM;
@@ -404,6 +409,11 @@ static int pg_source_open(mk_context *ctx, const mk_host *host, void **state)
     if (pg_connect(&s->c, ctx, host, host->opt_string(ctx, "conninfo"), "UTF8", "mekong source") !=
         MK_OK)
         return MK_ERROR;
+    if (host->opt_string(ctx, "shard_plan")) /* mekong plan: the cuts, no rows */
+        return pg_shard_plan(&s->c, ctx, host);
+    if ((rc = pg_shard_source_setup(&s->c, ctx, host)) != MK_OK) /* while still UTF8 */
+        return rc;
+    s->record = s->first_record = pg_shard_first_record(ctx, host);
     if ((rc = choose_client_encoding(s, utf8, bytes)) != MK_OK)
         return rc;
     if ((rc = build_select(s)) != MK_OK)
@@ -589,6 +599,8 @@ static int finish_copy(pg_source *s)
     PQclear(res);
     while ((res = PQgetResult(s->c.conn)))
         PQclear(res);
+    if (ok && pg_shard_source_check(s->ctx, s->host, s->record - s->first_record) != MK_OK)
+        return MK_ERROR;
     if (ok) {
         s->complete = 1;
         return MK_DONE;
@@ -617,6 +629,8 @@ static int pg_source_next_batch(void *state, mk_batch *b)
         }
         rc = add_row(s, b, line, (size_t)n);
         PQfreemem(line);
+        if (s->record % b->cap == 0) /* batches end where one run's do, in a shard too */
+            break;
     }
     if ((rc == MK_OK || rc == MK_DONE) && s->nmark && keep_mark(s, b) != MK_OK)
         return MK_NOMEM;

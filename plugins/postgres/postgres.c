@@ -26,6 +26,14 @@ static const mk_option_decl source_options[] = {
     {"lookback", MK_OPT_STRING, 0, NULL,
      "incremental: also read again the rows whose first mark column (a time) is within this "
      "interval below the mark (\"15 minutes\"): catches late commits; use an upsert sink"},
+    {"shard_key", MK_OPT_STRING, 0, NULL,
+     "a unique, never NULL column (the primary key) whose ranges shards read (mekong plan); "
+     "the source then reads ORDER BY it, in one run too, so record numbers agree"},
+    {"shard_plan", MK_OPT_STRING, 0, NULL, "set by mekong plan: find the cuts for N shards"},
+    {"shard_from", MK_OPT_STRING, 0, NULL, "set by mekong run --shard: the range's first key"},
+    {"shard_to", MK_OPT_STRING, 0, NULL, "set by mekong run --shard: the key after the range"},
+    {"shard_record", MK_OPT_STRING, 0, NULL, "set by mekong run --shard: rows before the range"},
+    {"shard_rows", MK_OPT_STRING, 0, NULL, "set by mekong run --shard: rows the range held"},
     {NULL, 0, 0, NULL, NULL},
 };
 
@@ -41,6 +49,11 @@ static const mk_option_decl sink_options[] = {
     {"create", MK_OPT_BOOL, 0, "false", "create the table when it does not exist"},
     {"types", MK_OPT_MAP, 0, NULL,
      "column types when creating ({birth_date: date}); others from the schema, else text"},
+    {"shard_stage", MK_OPT_STRING, 0, NULL,
+     "set by mekong run --shard: load the staging table mekong_shard.<this> instead"},
+    {"shard_merge", MK_OPT_LIST, 0, NULL,
+     "set by mekong merge: the staging tables to apply to the table, in shard order"},
+    {"shard_merge_id", MK_OPT_STRING, 0, NULL, "set by mekong merge: the merge ledger's key"},
     {NULL, 0, 0, NULL, NULL},
 };
 

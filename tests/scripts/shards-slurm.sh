@@ -17,9 +17,14 @@
 #                  one before (--dependency=afterok), over a large file with
 #                  duplicates across shards: one run's outputs and totals;
 #                  contrib/scale/slurm.sh submits the same chain by itself
+#   slurm-pg       a PostgreSQL table (its own throwaway cluster, tests/pg/lib.sh)
+#                  read by key ranges in 4 array tasks, into csv and a postgres
+#                  sink: the merge job gives one run's csv, rejects, totals and
+#                  target table (skipped without PostgreSQL or the plugin)
 set -u
 SRC=${MEKONG_SRC:-$(cd "$(dirname "$0")/../.." && pwd)}
 MEKONG=${MEKONG:-$SRC/engine/mekong}
+. "$SRC/tests/pg/lib.sh"
 for tool in munged mungekey slurmctld slurmd sbatch sinfo squeue; do
     if ! command -v "$tool" > /dev/null && [ ! -x "/usr/sbin/$tool" ]; then
         echo "# skip: shards-slurm: $tool not found (apt-get install slurm-wlm munge)"
@@ -41,6 +46,7 @@ stop() {
         kill "$m" 2> /dev/null
         for _ in $(seq 50); do kill -0 "$m" 2> /dev/null || break; sleep 0.1; done
     fi
+    pg_stop
     rm -rf "$work"
 }
 trap stop EXIT
@@ -153,13 +159,14 @@ YAML
 totals() { python3 -c 'import json,sys; r = json.load(open(sys.argv[1])); print(r["totals"], [s["rows_written"] for s in r["sinks"]])' "$1"; }
 
 # slurm_round NAME DIR ARRAY SHARD WRAP_PREFIX: the array, then the merge after it; waits
+# (the pipeline file: $pipe, p.yaml unless set)
 slurm_round() {
     local array merge
     array=$(sbatch --parsable --array="$3" --output="$work/logs/$1-%a.log" \
-        --wrap="$5 exec '$MEKONG' run p.yaml --shard $4 --dir '$2' ${vars[*]} -q") || return 1
+        --wrap="$5 exec '$MEKONG' run ${pipe:-p.yaml} --shard $4 --dir '$2' ${vars[*]} -q") || return 1
     merge=$(sbatch --parsable --dependency="afterok:$array" --kill-on-invalid-dep=yes \
         --output="$work/logs/$1-merge.log" \
-        --wrap="exec '$MEKONG' merge p.yaml --dir '$2' ${vars[*]} -q") || return 1
+        --wrap="exec '$MEKONG' merge ${pipe:-p.yaml} --dir '$2' ${vars[*]} -q") || return 1
     for _ in $(seq 240); do
         [ -z "$(squeue -h -j "$array,$merge" 2> /dev/null)" ] && return 0
         sleep 0.5
@@ -267,3 +274,74 @@ if [ $done = 1 ] && grep -q '^keys: job' contrib.out && cmp -s single-dd/out.csv
 else
     fail "slurm-contrib: contrib/scale/slurm.sh: $(tail -3 contrib.out | tr '\n' ' ')"
 fi
+
+# ---- PostgreSQL input: key ranges of a table --------------------------------------
+pg_case() {
+    if ! "$MEKONG" plugins 2> /dev/null | grep -q '^postgres ' && [ ! -f "$SRC/plugins/postgres/.libs/postgres.so" ]; then
+        echo "# skip: shards-slurm: slurm-pg: the postgres plugin is not built"
+        return
+    fi
+    local why
+    if ! why=$(pg_have_server); then
+        echo "# skip: shards-slurm: slurm-pg: $why"
+        return
+    fi
+    pg_start 2> pg-start.err || { fail "slurm-pg: cannot start PostgreSQL: $(tail -3 pg-start.err)"; return; }
+    pg_psql "CREATE TABLE dan_cu AS SELECT g * 7 + g % 5 AS id,
+        CASE WHEN g % 97 = 0 THEN NULL ELSE (ARRAY['Nguyễn Văn An', 'Trần Thị Bích', 'Lê Hoàng Đức',
+          'Phạm Thu Hà'])[g % 4 + 1] || ' ' || g END AS ho_ten,
+        CASE WHEN g % 3 = 0 THEN NULL WHEN g % 3 = 1 THEN '' ELSE 'ghi chú ' || g END AS ghi_chu,
+        CASE WHEN g % 211 = 0 THEN -1 ELSE g % 90 END AS tuoi,
+        'HO' || lpad((g % 3000)::text, 4, '0') AS ma_ho
+      FROM generate_series(1, 20000) g; ALTER TABLE dan_cu ADD PRIMARY KEY (id)" > /dev/null &&
+        pg_psql "CREATE DATABASE one" > /dev/null && pg_psql "CREATE DATABASE many" > /dev/null ||
+        { fail "slurm-pg: the tables"; return; }
+    local db
+    for db in one many; do
+        psql -X -q -d $db -c "CREATE TABLE cong_dan (id int PRIMARY KEY, ho_ten text NOT NULL,
+            ghi_chu text, tuoi int CHECK (tuoi >= 0), ma_ho text, nguon text, ban_ghi bigint)" > /dev/null
+    done
+    cat > pg.yaml <<'YAML'
+sources:
+  - name: dan_cu
+    plugin: postgres
+    conninfo: "host=${PGHOST} port=${PGPORT} user=mk dbname=postgres"
+    table: dan_cu
+    shard_key: id
+transforms:
+  # dedupe across shards: add "- { plugin: dedupe, key: [ma_ho] }" on the next line
+  - plugin: map
+    provenance: { source: nguon, record: ban_ghi }
+sinks:
+  - plugin: csv
+    path: out/out.csv
+  - plugin: postgres
+    conninfo: "host=${PGHOST} port=${PGPORT} user=mk dbname=${DB}"
+    table: cong_dan
+rejects: out/rejects.csv
+report: out/report.json
+YAML
+    rm -rf out && "$MEKONG" run pg.yaml --set DB=one -q && mv out single-pg ||
+        { fail "slurm-pg: the single run failed"; return; }
+    pipe=pg.yaml
+    vars=(--set DB=many)
+    "$MEKONG" plan pg.yaml --shards 4 --dir shared-pg --set DB=many -q || { fail "slurm-pg: plan"; return; }
+    if ! slurm_round pg "$work/shared-pg" 0-3 auto ""; then
+        fail "slurm-pg: the jobs did not finish in 120 s"
+        return
+    fi
+    pipe=
+    local t1 t2
+    t1=$(psql -X -At -d one -c "SELECT md5(string_agg(c::text, E'\n' ORDER BY c.id)), count(*) FROM cong_dan c")
+    t2=$(psql -X -At -d many -c "SELECT md5(string_agg(c::text, E'\n' ORDER BY c.id)), count(*) FROM cong_dan c")
+    if ! cmp -s single-pg/out.csv out/out.csv || ! cmp -s single-pg/rejects.csv out/rejects.csv; then
+        fail "slurm-pg: csv output or rejects differ from one run's: $(tail -2 logs/pg-*.log | tr '\n' ' ')"
+    elif [ "$(totals single-pg/report.json)" != "$(totals out/report.json)" ]; then
+        fail "slurm-pg: report totals differ"
+    elif [ "$t1" != "$t2" ] || [ "$(wc -l < out/rejects.csv)" -lt 100 ]; then
+        fail "slurm-pg: table cong_dan differs (one run $t1, shards $t2), or too few rejects"
+    else
+        ok "slurm-pg: 4 array tasks read key ranges of a PostgreSQL table; the afterok merge gives one run's csv, rejects, totals and table"
+    fi
+}
+pg_case
