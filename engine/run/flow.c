@@ -223,8 +223,10 @@ int mk_flow_read_source(mk_run *run, mk_context *src)
     int rc = MK_OK;
     for (;;) {
         mk_readahead_batch *rb = mk_readahead_next(ra);
-        if (source_batch_ready(run, src, rb) != MK_OK ||
-            flow(run, stages, nstages, 0, rb->batch, src->text_checked) != MK_OK) {
+        mk_rejects_hold(run); /* the batch's rejects in input order (rejects.c) */
+        int ok = source_batch_ready(run, src, rb) == MK_OK &&
+                 flow(run, stages, nstages, 0, rb->batch, src->text_checked) == MK_OK;
+        if (mk_rejects_flush(run, rb->batch, !ok || rb->status != MK_OK) != MK_OK || !ok) {
             rc = MK_ERROR;
             break;
         }

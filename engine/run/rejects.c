@@ -227,15 +227,153 @@ static int write_jsonl(mk_run *run, const mk_reject *r)
     return mk_outfile_putc(f, '\n');
 }
 
+static int write_now(mk_run *run, const mk_reject *r)
+{
+    return run->p->rejects_jsonl ? write_jsonl(run, r) : write_csv(run, r);
+}
+
+/* ---- a batch's rejects in input order --------------------------------------- */
+
+/* A queued reject: its texts are copies; its fields stay in the batches
+ * until the batch is handed back, and are copied (owned) when the reject
+ * waits for a later batch. */
+typedef struct mk_pending_reject {
+    mk_reject r;
+    char *rule, *reason;
+    mk_value *owned; /* fields and their bytes, one block; NULL: in a batch */
+    size_t seq;
+} mk_pending_reject;
+
+static int queue(mk_run *run, const mk_reject *r)
+{
+    if (run->npending == run->pending_cap) {
+        size_t cap = run->pending_cap ? run->pending_cap * 2 : 64;
+        mk_pending_reject *grown = realloc(run->pending, cap * sizeof(*grown));
+        if (!grown)
+            return -1;
+        run->pending = grown;
+        run->pending_cap = cap;
+    }
+    mk_pending_reject *q = &run->pending[run->npending];
+    q->r = *r;
+    q->rule = strdup(r->rule);
+    q->reason = strdup(r->reason);
+    q->owned = NULL;
+    q->seq = run->seq_rejects++;
+    if (!q->rule || !q->reason) {
+        free(q->rule);
+        free(q->reason);
+        return -1;
+    }
+    q->r.rule = q->rule;
+    q->r.reason = q->reason;
+    run->npending++;
+    return 0;
+}
+
+/* Position: source, file, record, line, then the order they came in. */
+static int by_position(const void *a_, const void *b_)
+{
+    const mk_pending_reject *a = a_, *b = b_;
+    uint64_t ka[5] = {a->r.source, a->r.part, a->r.record, a->r.line, a->seq};
+    uint64_t kb[5] = {b->r.source, b->r.part, b->r.record, b->r.line, b->seq};
+    for (int i = 0; i < 5; i++)
+        if (ka[i] != kb[i])
+            return ka[i] < kb[i] ? -1 : 1;
+    return 0;
+}
+
+/* Whether q lies at or before the last row of batch b. */
+static int not_after(const mk_pending_reject *q, const mk_batch *b)
+{
+    size_t n = b->nrows - 1;
+    uint64_t ka[4] = {q->r.source, q->r.part, q->r.record, q->r.line};
+    uint64_t kb[4] = {b->info[n].source, b->info[n].part, b->record ? b->record[n] : 0,
+                      b->info[n].position};
+    for (int i = 0; i < 4; i++)
+        if (ka[i] != kb[i])
+            return ka[i] < kb[i];
+    return 1;
+}
+
+/* Copy q's fields out of the batch it points into (a source's reject of a
+ * record after the batch's rows: it waits for the rows before it). */
+static int own_fields(mk_pending_reject *q)
+{
+    if (q->owned || !q->r.fields)
+        return 0;
+    size_t bytes = q->r.nfields * sizeof(mk_value);
+    for (size_t i = 0; i < q->r.nfields; i++)
+        bytes += q->r.fields[i].len;
+    mk_value *v = malloc(bytes ? bytes : 1);
+    if (!v)
+        return -1;
+    char *at = (char *)(v + q->r.nfields);
+    for (size_t i = 0; i < q->r.nfields; i++) {
+        v[i].len = q->r.fields[i].len;
+        v[i].ptr = q->r.fields[i].ptr ? at : NULL;
+        if (q->r.fields[i].ptr)
+            memcpy(at, q->r.fields[i].ptr, v[i].len);
+        at += v[i].len;
+    }
+    q->owned = v;
+    q->r.fields = v;
+    q->r.now = NULL; /* only a source's rejects wait: nothing changed them */
+    q->r.now_schema = NULL;
+    return 0;
+}
+
+static void drop_pending(mk_pending_reject *q)
+{
+    free(q->rule);
+    free(q->reason);
+    free(q->owned);
+}
+
+void mk_rejects_hold(mk_run *run)
+{
+    run->rejects_held = 1;
+}
+
+int mk_rejects_flush(mk_run *run, const mk_batch *b, int all)
+{
+    run->rejects_held = 0;
+    if (run->npending > 1)
+        qsort(run->pending, run->npending, sizeof(*run->pending), by_position);
+    int rc = 0;
+    size_t kept = 0;
+    for (size_t i = 0; i < run->npending; i++) {
+        mk_pending_reject *q = &run->pending[i];
+        if (!all && (!b || !b->nrows || !not_after(q, b))) {
+            rc = rc ? rc : own_fields(q);
+            run->pending[kept++] = *q;
+            continue;
+        }
+        if (rc == 0)
+            rc = write_now(run, &q->r);
+        drop_pending(q);
+    }
+    run->npending = kept;
+    if (rc != 0)
+        return mk_run_fail(run, "cannot write the rejects file %s", run->p->rejects_path);
+    return MK_OK;
+}
+
 int mk_rejects_write(mk_run *run, const mk_reject *r)
 {
     if (!run->rejects) /* a dry run: counted, not written */
         return MK_OK;
-    return run->p->rejects_jsonl ? write_jsonl(run, r) : write_csv(run, r);
+    return run->rejects_held ? queue(run, r) : write_now(run, r);
 }
 
 int mk_rejects_close(mk_run *run, int commit)
 {
+    for (size_t i = 0; i < run->npending; i++) /* a run that failed */
+        drop_pending(&run->pending[i]);
+    run->npending = 0;
+    free(run->pending);
+    run->pending = NULL;
+    run->pending_cap = 0;
     if (!run->rejects)
         return MK_OK;
     char err[1024];

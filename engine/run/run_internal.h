@@ -144,6 +144,9 @@ typedef struct mk_run {
 
     mk_outfile *rejects;
     const mk_schema *rejects_schema;  /* union of the sources' columns */
+    struct mk_pending_reject *pending; /* a source batch's rejects, to sort (rejects.c) */
+    size_t npending, pending_cap, seq_rejects;
+    int rejects_held;                 /* queue rejects until mk_rejects_flush */
 
     mk_rule_stat **rules;
     size_t nrules;
@@ -241,6 +244,16 @@ typedef struct mk_reject {
     const char *stage, *rule, *reason;
 } mk_reject;
 int mk_rejects_write(mk_run *run, const mk_reject *r);
+/* While a source batch flows (flow.c), its rejects are queued, then
+ * written in input order (source, file, record, line; the order they came
+ * in for equal positions) as far as the batch's last row goes: a record
+ * the source rejected after it waits for the rows before it.  So the
+ * rejects file is in input order and does not depend on where batches (or
+ * shards) begin.  Hold: start queueing; flush: write what is queued up to
+ * b's last row (all: everything) and stop.  MK_OK, or an error after
+ * mk_run_fail. */
+void mk_rejects_hold(mk_run *run);
+int mk_rejects_flush(mk_run *run, const mk_batch *b, int all);
 int mk_rejects_close(mk_run *run, int commit);
 
 /* flow.c */

@@ -9,6 +9,9 @@
 #                  merge with --dependency=afterok: a large TCVN3 file (CRLF,
 #                  quoted line breaks, rejected rows) and a glob of files give
 #                  one run's outputs, rejects and report totals
+#   slurm-dedupe-tcvn3, slurm-dedupe-files
+#                  the same inputs through a dedupe step: the keys, decide
+#                  and shard arrays and the merge, chained by afterok
 #   slurm-retry    array task 2 killed (-9) on its first attempt: the merge
 #                  job never runs and nothing is published; `sbatch --array=2`
 #                  again, then the merge: one run's outputs
@@ -197,6 +200,35 @@ union() { # NAME IN ENC
 union tcvn3 one-tcvn3.csv tcvn3
 union files 'many/*.csv' utf-8
 
+# the same inputs through a dedupe step: four stages, each array after the one before
+sed 's/^sinks:/  - { plugin: dedupe, key: [ten, ghi_chu] }\nsinks:/' p.yaml > pdd.yaml
+union_dd() { # NAME IN ENC
+    local v=(--set "IN=$2" --set "ENC=$3") d="'$work/shared-$1'" keys decide shards merge finished=0
+    rm -rf out && "$MEKONG" run pdd.yaml "${v[@]}" -q && mv out "single-$1" ||
+        { fail "slurm-$1: the single run failed"; return; }
+    "$MEKONG" plan pdd.yaml --shards 4 --dir "$work/shared-$1" "${v[@]}" -q || { fail "slurm-$1: plan"; return; }
+    keys=$(sbatch_after "$1-keys" "" run pdd.yaml --stage keys --shard auto --dir "$d" --set "\"IN=$2\"" --set "ENC=$3")
+    decide=$(sbatch_after "$1-decide" "$keys" run pdd.yaml --stage decide --shard auto --dir "$d" --set "\"IN=$2\"" --set "ENC=$3")
+    shards=$(sbatch_after "$1-shards" "$decide" run pdd.yaml --shard auto --dir "$d" --set "\"IN=$2\"" --set "ENC=$3")
+    merge=$(sbatch --parsable --dependency="afterok:$shards" --kill-on-invalid-dep=yes --output="$work/logs/$1-merge.log" \
+        --wrap="exec '$MEKONG' merge pdd.yaml --dir $d --set \"IN=$2\" --set ENC=$3 -q")
+    for _ in $(seq 240); do
+        [ -z "$(squeue -h -j "$keys,$decide,$shards,$merge" 2> /dev/null)" ] && { finished=1; break; }
+        sleep 0.5
+    done
+    local f
+    [ $finished = 1 ] || { fail "slurm-$1: the four stages did not finish in 120 s"; return; }
+    for f in out.csv out.jsonl rejects.csv; do
+        cmp -s "single-$1/$f" "out/$f" || { fail "slurm-$1: $f differs from one run's"; return; }
+    done
+    if [ "$(totals "single-$1/report.json")" = "$(totals out/report.json)" ] &&
+        [ "$(grep -c 'was seen first' out/rejects.csv)" -gt 100 ]; then
+        ok "slurm-$1: with a dedupe step, keys, decide and shard arrays and the afterok merge give one run's outputs and totals"
+    else
+        fail "slurm-$1: report totals differ, or too few duplicates"
+    fi
+}
+
 # task 2 killed on its first attempt
 vars=(--set "IN=one-tcvn3.csv" --set "ENC=tcvn3")
 rm -rf out
@@ -261,6 +293,9 @@ else
     fail "slurm-dedupe: the outputs of the four stages differ from one run's"
     tail -3 "$work"/logs/dd-*.log
 fi
+
+union_dd dedupe-tcvn3 one-tcvn3.csv tcvn3
+union_dd dedupe-files 'many/*.csv' utf-8
 
 # contrib/scale/slurm.sh chains the four stages itself
 rm -rf out
