@@ -6,6 +6,7 @@
 #include "config.h"
 
 #include "readahead.h"
+#include "run_internal.h"
 
 #include <pthread.h>
 #ifdef __linux__
@@ -119,7 +120,11 @@ mk_readahead *mk_readahead_start(mk_context *src, const mk_source_ops *ops, void
         pthread_mutex_destroy(&ra->mu);
         goto fail;
     }
+    /* before the thread starts: its first rejects are deferred too (a
+     * reject written from this thread would race the main thread's) */
+    src->readahead = ra;
     if (pthread_create(&ra->thread, NULL, reader_main, ra) != 0) {
+        src->readahead = NULL;
         pthread_cond_destroy(&ra->cv);
         pthread_mutex_destroy(&ra->mu);
         goto fail;

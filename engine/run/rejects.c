@@ -234,15 +234,51 @@ static int write_now(mk_run *run, const mk_reject *r)
 
 /* ---- a batch's rejects in input order --------------------------------------- */
 
-/* A queued reject: its texts are copies; its fields stay in the batches
- * until the batch is handed back, and are copied (owned) when the reject
- * waits for a later batch. */
+/* A queued reject: its texts and values are copies (a held row's values
+ * go when it is rejected; a batch's when the batch is handed back). */
 typedef struct mk_pending_reject {
     mk_reject r;
     char *rule, *reason;
-    mk_value *owned; /* fields and their bytes, one block; NULL: in a batch */
+    mk_value *owned; /* fields, then values now, then their bytes: one block */
     size_t seq;
 } mk_pending_reject;
+
+static size_t bytes_of(const mk_value *v, size_t n)
+{
+    size_t b = n * sizeof(mk_value);
+    for (size_t i = 0; v && i < n; i++)
+        b += v[i].len;
+    return b;
+}
+
+static char *copy_values(mk_value *to, const mk_value *from, size_t n, char *at)
+{
+    for (size_t i = 0; i < n; i++) {
+        to[i].len = from[i].len;
+        to[i].ptr = from[i].ptr ? at : NULL;
+        if (from[i].ptr)
+            memcpy(at, from[i].ptr, from[i].len);
+        at += from[i].len;
+    }
+    return at;
+}
+
+/* Copy q's fields and values now into q->owned. */
+static int own_values(mk_pending_reject *q)
+{
+    size_t nf = q->r.fields ? q->r.nfields : 0;
+    size_t nn = q->r.now && q->r.now_schema ? q->r.now_schema->ncols : 0;
+    mk_value *v = malloc(bytes_of(q->r.fields, nf) + bytes_of(q->r.now, nn) + 1);
+    if (!v)
+        return -1;
+    char *at = (char *)(v + nf + nn);
+    at = copy_values(v, q->r.fields, nf, at);
+    copy_values(v + nf, q->r.now, nn, at);
+    q->owned = v;
+    q->r.fields = nf ? v : NULL;
+    q->r.now = nn ? v + nf : NULL;
+    return 0;
+}
 
 static int queue(mk_run *run, const mk_reject *r)
 {
@@ -260,7 +296,7 @@ static int queue(mk_run *run, const mk_reject *r)
     q->reason = strdup(r->reason);
     q->owned = NULL;
     q->seq = run->seq_rejects++;
-    if (!q->rule || !q->reason) {
+    if (!q->rule || !q->reason || own_values(q) != 0) {
         free(q->rule);
         free(q->reason);
         return -1;
@@ -296,33 +332,6 @@ static int not_after(const mk_pending_reject *q, const mk_batch *b)
     return 1;
 }
 
-/* Copy q's fields out of the batch it points into (a source's reject of a
- * record after the batch's rows: it waits for the rows before it). */
-static int own_fields(mk_pending_reject *q)
-{
-    if (q->owned || !q->r.fields)
-        return 0;
-    size_t bytes = q->r.nfields * sizeof(mk_value);
-    for (size_t i = 0; i < q->r.nfields; i++)
-        bytes += q->r.fields[i].len;
-    mk_value *v = malloc(bytes ? bytes : 1);
-    if (!v)
-        return -1;
-    char *at = (char *)(v + q->r.nfields);
-    for (size_t i = 0; i < q->r.nfields; i++) {
-        v[i].len = q->r.fields[i].len;
-        v[i].ptr = q->r.fields[i].ptr ? at : NULL;
-        if (q->r.fields[i].ptr)
-            memcpy(at, q->r.fields[i].ptr, v[i].len);
-        at += v[i].len;
-    }
-    q->owned = v;
-    q->r.fields = v;
-    q->r.now = NULL; /* only a source's rejects wait: nothing changed them */
-    q->r.now_schema = NULL;
-    return 0;
-}
-
 static void drop_pending(mk_pending_reject *q)
 {
     free(q->rule);
@@ -345,8 +354,7 @@ int mk_rejects_flush(mk_run *run, const mk_batch *b, int all)
     for (size_t i = 0; i < run->npending; i++) {
         mk_pending_reject *q = &run->pending[i];
         if (!all && (!b || !b->nrows || !not_after(q, b))) {
-            rc = rc ? rc : own_fields(q);
-            run->pending[kept++] = *q;
+            run->pending[kept++] = *q; /* waits for the rows before it */
             continue;
         }
         if (rc == 0)
