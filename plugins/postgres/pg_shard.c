@@ -57,6 +57,9 @@ static int ensure_schema(pg_conn *c, mk_context *ctx, const mk_host *h)
 {
     static const char *const steps[] = {
         "SET client_min_messages = warning", /* no notice that they exist */
+        /* shards starting together make them one after another (concurrent
+         * IF NOT EXISTS can still collide in the catalogue); let go at the end */
+        "SELECT pg_advisory_lock(hashtext('mekong_shard setup'))",
         "CREATE SCHEMA IF NOT EXISTS " PG_SHARD_SCHEMA,
         "CREATE TABLE IF NOT EXISTS " PG_SHARD_SCHEMA ".merged (id text PRIMARY KEY, "
         "target text NOT NULL, rows bigint NOT NULL, merged_at timestamptz NOT NULL DEFAULT now())",
@@ -72,8 +75,9 @@ static int ensure_schema(pg_conn *c, mk_context *ctx, const mk_host *h)
         PGresult *res = PQexec(setup.conn, steps[i]);
         const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
         int raced = state && (strcmp(state, "23505") == 0 || strcmp(state, "42P06") == 0 ||
-                              strcmp(state, "42P07") == 0);
-        if (PQresultStatus(res) == PGRES_COMMAND_OK || raced)
+                              strcmp(state, "42P07") == 0 || strcmp(state, "42710") == 0);
+        if (PQresultStatus(res) == PGRES_COMMAND_OK || PQresultStatus(res) == PGRES_TUPLES_OK ||
+            raced)
             PQclear(res);
         else
             rc = pg_fail(&setup, res, "creating schema " PG_SHARD_SCHEMA " for the staging tables");
