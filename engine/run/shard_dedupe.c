@@ -253,16 +253,9 @@ static int report_ok(const char *path)
 {
     size_t n = 0;
     char *text = read_text_file(path, &n);
-    const char *p = text ? mk_json_ws(text, text + n) : NULL, *k, *v, *ve;
-    int ok = 0;
-    while (p && !ok && mk_json_object_next(&p, text + n, &k, &v, &ve) == 1) {
-        if (strncmp(k, "\"status\"", 8) != 0)
-            continue;
-        char *status = mk_json_string_decode(v, ve);
-        ok = status && strcmp(status, "ok") == 0;
-        free(status);
-        break;
-    }
+    char *status = text ? mk_shard_member_str(text, text + n, "status") : NULL;
+    int ok = status && strcmp(status, "ok") == 0;
+    free(status);
     free(text);
     return ok;
 }
