@@ -18,7 +18,8 @@
 # 3; pgloader runs once: it is slow).  The input is in the page cache.
 # Without CSV, bench/gen writes 1,000,000 rows.  BENCH_PG_BIG (default
 # 10000000) sets the row count of (d).
-# BENCH_PG_NO_PGLOADER=1 leaves pgloader out (it takes minutes).
+# BENCH_PG_NO_PGLOADER=1 leaves pgloader out (it takes minutes).  BENCH_PG_BATCHES
+# (default "1024 10000") lists the batch_rows values the loads (a) and (b) use.
 # Environment: MEKONG, MEKONG_BUILD, MEKONG_SRC, BENCH_RUNS, BENCH_GEN.
 set -u
 SRC=${MEKONG_SRC:-$(cd "$(dirname "$0")/.." && pwd)}
@@ -26,6 +27,7 @@ BUILD=${MEKONG_BUILD:-$SRC}
 MEKONG=${MEKONG:-$BUILD/engine/mekong}
 RUNS=${BENCH_RUNS:-3}
 BIG=${BENCH_PG_BIG:-10000000}
+BATCHES=${BENCH_PG_BATCHES:-1024 10000}
 . "$SRC/tests/pg/lib.sh"
 
 if ! [ -f "$BUILD/plugins/postgres/.libs/postgres.so" ] && ! "$MEKONG" plugins 2>/dev/null | grep -q '^postgres '; then
@@ -102,9 +104,7 @@ rejects: $WORK/rejects-$1.csv
 report: $WORK/report-$1.json
 YAML
 }
-load_yaml bench 1024
-load_yaml bench 10000
-for b in 1024 10000; do load_yaml bench_check $b; load_yaml bench_ok $b; done
+for b in $BATCHES; do load_yaml bench $b; load_yaml bench_check $b; load_yaml bench_ok $b; done
 # truncating TABLE CMD...: empty TABLE, then run CMD (a script, for /usr/bin/time)
 cat > "$WORK/truncating" <<'SH'
 #!/bin/sh
@@ -115,7 +115,7 @@ SH
 chmod +x "$WORK/truncating"
 truncating=$WORK/truncating
 declare -A s
-for b in 1024 10000; do
+for b in $BATCHES; do
     if measure "mk-load-$b" "$truncating" bench "$MEKONG" run "$WORK/load-bench-$b.yaml" -q &&
        [ "$(count bench)" = "$rows" ]; then
         s[mk$b]=$best_s; line "mekong csv -> postgres (batch_rows $b)" "$best_s" "$rss_kb"
@@ -147,7 +147,7 @@ else
 fi
 
 # ---- (b) one refused row in 10,000 -----------------------------------------------------
-for b in 1024 10000; do
+for b in $BATCHES; do
     if measure "mk-ok-$b" "$truncating" bench_ok "$MEKONG" run "$WORK/load-bench_ok-$b.yaml" -q &&
        [ "$(count bench_ok)" = "$rows" ]; then
         s[ok$b]=$best_s; line "mekong, same CHECK, none refused ($b)" "$best_s" "$rss_kb"
@@ -190,13 +190,13 @@ cmp -s "$csv" "$WORK/extract.csv" && echo "(the extracted CSV is byte-identical 
     echo "(the extracted CSV differs from the input: bench/gen writes some edge blanks unquoted, mekong quotes them)"
 
 echo
-for b in 1024 10000; do
+for b in $BATCHES; do
     [ -n "${s[mk$b]:-}" ] && [ -n "${s[psql]:-}" ] &&
         echo "load, batch_rows $b: mekong / psql \\copy rows/s: $(ratio "${s[mk$b]}" "${s[psql]}")x (goal >= 1.0x: $(goal "$(ratio "${s[mk$b]}" "${s[psql]}")" 1.0))"
     [ -n "${s[mk$b]:-}" ] && [ -n "${s[pgloader]:-}" ] &&
         echo "load, batch_rows $b: mekong / pgloader rows/s:   $(ratio "${s[mk$b]}" "${s[pgloader]}")x (goal >= 10x: $(goal "$(ratio "${s[mk$b]}" "${s[pgloader]}")" 10))"
 done
-for b in 1024 10000; do
+for b in $BATCHES; do
     [ -n "${s[refused$b]:-}" ] && [ -n "${s[ok$b]:-}" ] &&
         echo "load with refused rows / the same load with none refused, batch_rows $b: $(ratio "${s[refused$b]}" "${s[ok$b]}")x (goal >= 0.8x: $(goal "$(ratio "${s[refused$b]}" "${s[ok$b]}")" 0.8))"
 done
