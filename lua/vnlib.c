@@ -375,18 +375,6 @@ static int vn_nfc_fn(lua_State *L)
     return 1;
 }
 
-/* Canonical decomposition of cp into d[8]; 1 with d[0] = cp when there is none. */
-static int decompose(int32_t cp, int32_t d[8])
-{
-    int bound = 0;
-    utf8proc_ssize_t n = utf8proc_decompose_char(cp, d, 8, UTF8PROC_DECOMPOSE, &bound);
-    if (n < 1 || n > 8) {
-        d[0] = cp;
-        return 1;
-    }
-    return (int)n;
-}
-
 static int vn_fold(lua_State *L)
 {
     const char *str;
@@ -415,7 +403,7 @@ static int vn_fold(lua_State *L)
             continue;
         } else {
             int32_t d[8];
-            int nd = decompose(cp, d);
+            int nd = vn_decompose_cp(cp, d);
             int marks_only = 1;
             for (int k = 1; k < nd; k++)
                 if (utf8proc_category(d[k]) != UTF8PROC_CATEGORY_MN)
@@ -515,7 +503,7 @@ static int vn_tone_key(lua_State *L)
         }
         in_syllable = 1;
         int32_t d[8];
-        int nd = decompose(cp, d);
+        int nd = vn_decompose_cp(cp, d);
         int has_tone = 0;
         for (int k = 0; k < nd; k++)
             has_tone |= tone_id(d[k]) != 0;

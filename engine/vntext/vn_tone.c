@@ -42,8 +42,7 @@ static int tone_mark(int32_t cp)
     }
 }
 
-/* Canonical decomposition of cp into d[8]; 1 with d[0] = cp when none. */
-static int decompose_cp(int32_t cp, int32_t d[8])
+int vn_decompose_cp(int32_t cp, int32_t d[8])
 {
     int bound = 0;
     utf8proc_ssize_t n = utf8proc_decompose_char(cp, d, 8, UTF8PROC_DECOMPOSE, &bound);
@@ -100,7 +99,7 @@ static int style_read(const unsigned char *s, size_t len, style_syllable *y)
     y->tone = 0;
     for (size_t i = 0, adv; i < len; i += adv) {
         int32_t d[8];
-        int nd = decompose_cp((int32_t)vn_utf8_get(s + i, len - i, &adv), d);
+        int nd = vn_decompose_cp((int32_t)vn_utf8_get(s + i, len - i, &adv), d);
         for (int k = 0; k < nd; k++) {
             int32_t c = d[k];
             if (tone_mark(c)) {
@@ -216,7 +215,7 @@ static int key_cp(int32_t cp, int steps, int *tone, vn_buf *out)
         if (utf8proc_category(cp) == UTF8PROC_CATEGORY_MN)
             return VN_OK;
         int32_t d[8];
-        int nd = decompose_cp(cp, d);
+        int nd = vn_decompose_cp(cp, d);
         int marks_only = 1;
         for (int k = 1; k < nd; k++)
             marks_only &= utf8proc_category(d[k]) == UTF8PROC_CATEGORY_MN;
@@ -226,7 +225,7 @@ static int key_cp(int32_t cp, int steps, int *tone, vn_buf *out)
     if (!(steps & VN_KEY_TONE))
         return put_cp(out, lower ? utf8proc_tolower(cp) : cp);
     int32_t d[8];
-    int nd = decompose_cp(cp, d);
+    int nd = vn_decompose_cp(cp, d);
     for (int k = 0; k < nd; k++) {
         if (tone_mark(d[k])) {
             *tone = tone_mark(d[k]);

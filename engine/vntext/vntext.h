@@ -163,6 +163,10 @@ enum {
  * result (replaced).  VN_OK, VN_EINVALID (not UTF-8) or VN_ENOMEM. */
 int vn_tone_style(const char *s, size_t len, int style, vn_buf *out, int *changed);
 
+/* The canonical decomposition of code point cp into d[8]: the number of
+ * code points, 1 with d[0] = cp when cp has none. */
+int vn_decompose_cp(int32_t cp, int32_t d[8]);
+
 /* Steps of vn_match_key, applied in this order. */
 #define VN_KEY_TRIM 1  /* Unicode white space off both ends */
 #define VN_KEY_NFC 2   /* NFC */
