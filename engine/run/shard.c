@@ -37,7 +37,7 @@ char *mk_shard_plan_path(const char *dir)
 
 /* ---- reading JSON files ---------------------------------------------------- */
 
-static char *read_all(const char *path, size_t *len)
+char *mk_shard_read_file(const char *path, size_t *len)
 {
     FILE *f = fopen(path, "rb");
     if (!f)
@@ -142,7 +142,7 @@ static int plan_read(const char *dir, const mk_pipeline *p, shard_plan *pl)
 {
     memset(pl, 0, sizeof(*pl));
     char *path = mk_shard_plan_path(dir);
-    pl->text = path ? read_all(path, &pl->len) : NULL;
+    pl->text = path ? mk_shard_read_file(path, &pl->len) : NULL;
     if (!pl->text) {
         mk_log(MK_LOG_ERROR, "%s: no shard plan (%s): run 'mekong plan %s --shards N --dir %s' "
                "first", p->name, path ? path : dir, p->path, dir);
@@ -832,7 +832,7 @@ static const char *shard_unfinished(const char *dir, const shard_plan *pl, int k
 {
     char *path = shard_path(dir, pl, k, "report.json");
     *n = 0;
-    *text = path ? read_all(path, n) : NULL;
+    *text = path ? mk_shard_read_file(path, n) : NULL;
     free(path);
     char *status = *text ? member_str(*text, *text + *n, "status") : NULL;
     char *journal = shard_path(dir, pl, k, "run/publish.journal");

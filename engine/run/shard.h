@@ -89,6 +89,10 @@ int mk_join_copy(int fd, int out, int skip_header);
 /* shard.c, for shard_plan.c: the plan file of DIR (malloc'd). */
 char *mk_shard_plan_path(const char *dir);
 
+/* shard.c: the whole file at path, NUL-terminated (malloc'd; its length in
+ * *len), or NULL when it cannot be read. */
+char *mk_shard_read_file(const char *path, size_t *len);
+
 /* shard.c, for shard_state.c: member key of the JSON object at [p, end)
  * (its end in *vend), NULL when none; as a number; as a string (malloc'd). */
 const char *mk_shard_member(const char *p, const char *end, const char *key, const char **vend);

@@ -224,35 +224,11 @@ int mk_shard_dedupe_prepare(mk_pipeline *p, const char *dir, const char *plan, i
 
 /* ---- the decide stage: is every keys stage done? ------------------------------- */
 
-static char *read_text_file(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    char *buf = NULL;
-    size_t cap = 0, n = 0, got = 1;
-    while (got) {
-        if (n + 4096 > cap) {
-            char *grown = realloc(buf, cap = cap * 2 + 8192);
-            if (!grown)
-                break;
-            buf = grown;
-        }
-        got = fread(buf + n, 1, cap - n - 1, f);
-        n += got;
-    }
-    fclose(f);
-    if (buf)
-        buf[n] = '\0';
-    *len = n;
-    return buf;
-}
-
 /* 1 when the report at path says "status": "ok". */
 static int report_ok(const char *path)
 {
     size_t n = 0;
-    char *text = read_text_file(path, &n);
+    char *text = mk_shard_read_file(path, &n);
     char *status = text ? mk_shard_member_str(text, text + n, "status") : NULL;
     int ok = status && strcmp(status, "ok") == 0;
     free(status);
