@@ -26,3 +26,16 @@ measure() {
         fi
     done
 }
+
+# measure_shards NAME N CMD...: measure "CMD --shard I" for I = 0 .. N-1;
+# sets slowest and sum (seconds) and shard_kb (the largest peak RSS).
+measure_shards() {
+    local name=$1 n=$2 i; shift 2
+    slowest=0 sum=0 shard_kb=0
+    for ((i = 0; i < n; i++)); do
+        measure "$name-$i" "$@" --shard "$i" || return 1
+        slowest=$(awk -v a="$slowest" -v b="$best_s" 'BEGIN {print (b > a) ? b : a}')
+        sum=$(awk -v a="$sum" -v b="$best_s" 'BEGIN {print a + b}')
+        if [ "$rss_kb" -gt "$shard_kb" ]; then shard_kb=$rss_kb; fi
+    done
+}

@@ -72,13 +72,7 @@ line "mekong run (one run, the peer)" "$best_s" "$rss_kb"
 measure pg-plan "$MEKONG" plan "$WORK/p.yaml" --shards "$N" --dir "$dir" "${many[@]}" --quiet || exit 1
 plan_s=$best_s
 line "mekong plan --shards $N" "$best_s" "$rss_kb"
-slowest=0 sum=0 shard_kb=0
-for ((i = 0; i < N; i++)); do
-    measure "pg-$i" "$MEKONG" run "$WORK/p.yaml" --shard "$i" --dir "$dir" "${many[@]}" --quiet || exit 1
-    slowest=$(awk -v a="$slowest" -v b="$best_s" 'BEGIN {print (b > a) ? b : a}')
-    sum=$(awk -v a="$sum" -v b="$best_s" 'BEGIN {print a + b}')
-    [ "$rss_kb" -gt "$shard_kb" ] && shard_kb=$rss_kb
-done
+measure_shards pg "$N" "$MEKONG" run "$WORK/p.yaml" --dir "$dir" "${many[@]}" --quiet || exit 1
 line "mekong run --shard (slowest)" "$slowest" "$shard_kb"
 line "mekong run --shard (sum of $N)" "$sum" "$shard_kb"
 RUNS=1 measure pg-merge "$MEKONG" merge "$WORK/p.yaml" --dir "$dir" "${many[@]}" --quiet || exit 1
