@@ -127,6 +127,7 @@ typedef struct shard_plan {
     int shards;
     uint64_t size;
     const char *parts, *parts_end;
+    const char *sources, *sources_end; /* mode "sources": each source's own plan */
 } shard_plan;
 
 static void plan_free(shard_plan *pl)
@@ -157,8 +158,9 @@ static int plan_read(const char *dir, const mk_pipeline *p, shard_plan *pl)
     pl->shards = (int)member_num(pl->text, end, "shards");
     pl->size = member_num(pl->text, end, "size");
     pl->parts = member(pl->text, end, "parts", &pl->parts_end);
-    int ok = pl->id && pl->pipeline && pl->mode && pl->parts && pl->shards > 0 &&
-             !strchr(pl->id, '/');
+    pl->sources = member(pl->text, end, "sources", &pl->sources_end);
+    int ok = pl->id && pl->pipeline && pl->mode && (pl->parts || pl->sources) &&
+             pl->shards > 0 && !strchr(pl->id, '/');
     if (!ok)
         mk_log(MK_LOG_ERROR, "%s: not a shard plan of mekong; make it again with mekong plan", path);
     else if (strcmp(pl->pipeline, p->name) != 0)
@@ -250,13 +252,13 @@ static int set_files(mk_step *s, const char *dir, const char *files, const char 
     return 0;
 }
 
-/* The source reads its part of the plan. */
-static int point_source(mk_pipeline *p, const shard_plan *pl, int k)
+/* Source src reads its part of the plan pl (the whole plan, or with
+ * several sources that source's own). */
+static int point_one(mk_pipeline *p, mk_step *src, const shard_plan *pl, int k)
 {
-    const char *pe, *part = element(pl->parts, pl->parts_end, (size_t)k, &pe);
+    const char *pe, *part = pl->parts ? element(pl->parts, pl->parts_end, (size_t)k, &pe) : NULL;
     if (!part || !mk_shard_inc_matches(p, pl->text, pl->len))
         return -1;
-    mk_step *src = &p->sources[0];
     if (strcmp(pl->mode, "keys") == 0) { /* a table's key range (shard_pg.c) */
         char *from = member_str(part, pe, "from"), *to = member_str(part, pe, "to");
         int rc = mk_shard_pg_point_source(src, from, to, member_num(part, pe, "record"),
@@ -292,6 +294,46 @@ static int point_source(mk_pipeline *p, const shard_plan *pl, int k)
                    (inc && mk_shard_inc_point(p, pl->text, pl->len, part, pe, k) != 0)
                ? -1
                : 0;
+}
+
+/* Every source reads its part of the plan; with several sources the plan
+ * has one of its own for each, in the pipeline's order (plan_sources in
+ * shard_plan.c). */
+static int point_source(mk_pipeline *p, const shard_plan *pl, int k)
+{
+    const char *se;
+    int several = strcmp(pl->mode, "sources") == 0;
+    size_t planned = several ? 0 : 1;
+    while (several && pl->sources && element(pl->sources, pl->sources_end, planned, &se))
+        planned++;
+    if (planned != p->nsources) {
+        mk_log(MK_LOG_ERROR, "the shard plan is for %zu source(s), the pipeline has %zu: make "
+               "the plan again", planned, p->nsources);
+        return -1;
+    }
+    if (!several)
+        return point_one(p, &p->sources[0], pl, k);
+    int rc = 0;
+    for (size_t i = 0; rc == 0 && i < p->nsources; i++) {
+        const char *s = element(pl->sources, pl->sources_end, i, &se);
+        shard_plan one = *pl;
+        char *name = s ? member_str(s, se, "source") : NULL;
+        one.mode = s ? member_str(s, se, "mode") : NULL;
+        one.file = s ? member_str(s, se, "file") : NULL;
+        one.size = s ? member_num(s, se, "size") : 0;
+        one.parts = s ? member(s, se, "parts", &one.parts_end) : NULL;
+        if (!name || strcmp(name, p->sources[i].name) != 0 || !one.mode) {
+            mk_log(MK_LOG_ERROR, "the shard plan's source %zu is %s, the pipeline's is %s: make "
+                   "the plan again", i + 1, name ? name : "missing", p->sources[i].name);
+            rc = -1;
+        } else {
+            rc = point_one(p, &p->sources[i], &one, k);
+        }
+        free(name);
+        free(one.mode);
+        free(one.file);
+    }
+    return rc;
 }
 
 static int replace(char **slot, char *value)

@@ -53,9 +53,10 @@ static size_t count_dedupe(mk_step *steps, size_t n, mk_step **found)
 /* The dedupe step of p (NULL: none); *count: how many there are. */
 static mk_step *dedupe_step(const mk_pipeline *p, size_t *count)
 {
-    mk_step *found = NULL;
-    *count = p->nsources ? count_dedupe(p->sources[0].chain, p->sources[0].chain_len, &found) : 0;
-    mk_step *t = NULL;
+    mk_step *found = NULL, *t = NULL;
+    *count = 0;
+    for (size_t i = 0; i < p->nsources; i++) /* each source's own steps, in order */
+        *count += count_dedupe(p->sources[i].chain, p->sources[i].chain_len, found ? &t : &found);
     *count += count_dedupe(p->transforms, p->ntransforms, &t);
     return found ? found : t;
 }

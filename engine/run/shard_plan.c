@@ -50,12 +50,30 @@ static int opt_true(const mk_step *s, const char *name)
            strcasecmp(v, "on") == 0 || strcmp(v, "1") == 0;
 }
 
+/* Several sources: each a csv source, none incremental (plan_sources). */
+static int sources_supported(const mk_pipeline *p, char *msg, size_t len)
+{
+    for (size_t i = 0; i < p->nsources; i++) {
+        const mk_step *s = &p->sources[i];
+        if (strcmp(s->plugin_name, "csv") != 0 || mk_shard_incremental(s)) {
+            snprintf(msg, len, "source %s (plugin %s%s): in a pipeline of several sources, "
+                     "shards split csv sources without incremental only; give this pipeline "
+                     "one source, or run it as one run", s->name, s->plugin_name,
+                     mk_shard_incremental(s) ? ", incremental" : "");
+            return 0;
+        }
+    }
+    return 1;
+}
+
 int mk_shard_supported(const mk_pipeline *p, char *msg, size_t len)
 {
-    if (p->nsources != 1 || (strcmp(p->sources[0].plugin_name, "csv") != 0 &&
+    if (p->nsources > 1 && !sources_supported(p, msg, len))
+        return 0;
+    if (p->nsources == 0 || (strcmp(p->sources[0].plugin_name, "csv") != 0 &&
                              strcmp(p->sources[0].plugin_name, "postgres") != 0)) {
-        snprintf(msg, len, "shards need exactly one source, of plugin csv or postgres (this "
-                 "pipeline has %zu source(s)%s%s); other sources are not split yet", p->nsources,
+        snprintf(msg, len, "shards need a source of plugin csv or postgres (this pipeline "
+                 "has %zu source(s)%s%s); other sources are not split yet", p->nsources,
                  p->nsources ? ", the first of plugin " : "",
                  p->nsources ? p->sources[0].plugin_name : "");
         return 0;
@@ -312,10 +330,12 @@ static void plan_head(mk_outfile *f, const mk_pipeline *p, int n, const char *mo
     put_str(f, mode);
 }
 
-/* Several files: shard k gets the files whose middle byte falls in its
- * k-th of the total (contiguous, in glob order). */
+/* Several files: piece k (of n) gets the files whose middle byte falls in
+ * its k-th of the total (contiguous, in glob order).  The parts are the
+ * plan's total shards; piece k is shard first + k's, the others are empty
+ * (several sources: plan_sources). */
 static void plan_files(mk_outfile *f, const mk_pipeline *p, const glob_t *all, int n,
-                       mk_shard_inc *inc)
+                       mk_shard_inc *inc, int first_shard, int nshards)
 {
     glob_t read = *all; /* incremental: the files one run reads now */
     if (inc)
@@ -336,13 +356,14 @@ static void plan_files(mk_outfile *f, const mk_pipeline *p, const glob_t *all, i
     mk_outfile_puts(f, ",\n  \"parts\": [");
     size_t i = 0;
     uint64_t before = 0;
-    for (int k = 0; k < n; k++) {
-        mk_outfile_puts(f, k ? ",\n    {\"shard\": " : "\n    {\"shard\": ");
-        put_num(f, (uint64_t)k);
+    for (int shard = 0; shard < nshards; shard++) {
+        int k = shard - first_shard, piece = k >= 0 && k < n;
+        mk_outfile_puts(f, shard ? ",\n    {\"shard\": " : "\n    {\"shard\": ");
+        put_num(f, (uint64_t)shard);
         mk_outfile_puts(f, ", \"files\": [");
         int first = 1;
         size_t first_file = i;
-        while (i < g->gl_pathc) {
+        while (piece && i < g->gl_pathc) {
             uint64_t mid = before + (sizes ? sizes[i] : 0) / 2;
             uint64_t owner = total ? mid * (uint64_t)n / total : (uint64_t)(i * (size_t)n / g->gl_pathc);
             if (owner > (uint64_t)k && k < n - 1)
@@ -359,12 +380,15 @@ static void plan_files(mk_outfile *f, const mk_pipeline *p, const glob_t *all, i
             mk_shard_inc_put_resume(f, inc, first_file, i);
         mk_outfile_puts(f, "}");
     }
-    mk_outfile_puts(f, "\n  ]\n}\n");
+    mk_outfile_puts(f, "\n  ]");
     free(sizes);
 }
 
+/* One file by byte ranges: piece k (of n) is shard first + k's range, the
+ * plan's other shards get an empty range at the end of the file. */
 static void plan_ranges(mk_outfile *f, const mk_pipeline *p, const char *path, const cut *cuts,
-                        int n, uint64_t size, uint64_t lines, uint64_t records, mk_shard_inc *inc)
+                        int n, uint64_t size, uint64_t lines, uint64_t records, mk_shard_inc *inc,
+                        int first_shard, int nshards)
 {
     mk_outfile_puts(f, ",\n  \"file\": ");
     put_file(f, p, path);
@@ -383,20 +407,21 @@ static void plan_ranges(mk_outfile *f, const mk_pipeline *p, const char *path, c
         mk_shard_inc_put(f, p, inc);
     }
     mk_outfile_puts(f, ",\n  \"parts\": [");
-    for (int k = 0; k < n; k++) {
-        mk_outfile_puts(f, k ? ",\n    {\"shard\": " : "\n    {\"shard\": ");
-        put_num(f, (uint64_t)k);
+    for (int shard = 0; shard < nshards; shard++) {
+        int k = shard - first_shard, piece = k >= 0 && k < n;
+        mk_outfile_puts(f, shard ? ",\n    {\"shard\": " : "\n    {\"shard\": ");
+        put_num(f, (uint64_t)shard);
         mk_outfile_puts(f, ", \"start\": ");
-        put_num(f, cuts[k].offset);
+        put_num(f, piece ? cuts[k].offset : size);
         mk_outfile_puts(f, ", \"end\": ");
-        put_num(f, k + 1 < n ? cuts[k + 1].offset : size);
+        put_num(f, piece && k + 1 < n ? cuts[k + 1].offset : size);
         mk_outfile_puts(f, ", \"line\": ");
-        put_num(f, cuts[k].line);
+        put_num(f, piece ? cuts[k].line : lines);
         mk_outfile_puts(f, ", \"record\": ");
-        put_num(f, cuts[k].records);
+        put_num(f, piece ? cuts[k].records : records);
         mk_outfile_puts(f, "}");
     }
-    mk_outfile_puts(f, "\n  ]\n}\n");
+    mk_outfile_puts(f, "\n  ]");
 }
 
 static int refuse_encoding(const mk_step *src, char *msg, size_t len)
@@ -408,6 +433,88 @@ static int refuse_encoding(const mk_step *src, char *msg, size_t len)
         return 1;
     }
     return 0;
+}
+
+/* The shard that byte x of the sources' concatenation (total bytes) falls in. */
+static int shard_of(uint64_t x, uint64_t total, int n)
+{
+    long double k = total ? (long double)x * n / (long double)total : 0;
+    return k >= n ? n - 1 : (int)k;
+}
+
+/* One of several sources: split into n pieces for shards first.. (as the
+ * one source of a pipeline is: by files, or one file by byte ranges). */
+static int plan_piece(mk_outfile *f, const mk_pipeline *p, const mk_step *src, const glob_t *g,
+                      int n, int first, int nshards, char *msg, size_t len)
+{
+    if (g->gl_pathc != 1) {
+        mk_outfile_puts(f, ", \"mode\": \"files\"");
+        plan_files(f, p, g, n, NULL, first, nshards);
+        return 0;
+    }
+    cut *cuts = calloc((size_t)n, sizeof(cut));
+    uint64_t size = 0, lines = 0, records = 0;
+    if (!cuts || refuse_encoding(src, msg, len) ||
+        scan_file(g->gl_pathv[0], src, n, cuts, &size, &lines, &records, NULL, msg, len)) {
+        if (!cuts)
+            snprintf(msg, len, "out of memory");
+        free(cuts);
+        return -1;
+    }
+    mk_outfile_puts(f, ", \"mode\": \"ranges\"");
+    plan_ranges(f, p, g->gl_pathv[0], cuts, n, size, lines, records, NULL, first, nshards);
+    free(cuts);
+    return 0;
+}
+
+/* Several sources, which one run reads one after another: the shards take
+ * contiguous stretches of about equal bytes of their concatenation.  Each
+ * source goes to the shards its bytes fall in (a shard may end one source
+ * and start the next), split among them as one source is; the plan's
+ * "sources" list has each source's own plan, with a part for every shard
+ * (empty where the source has no bytes in it). */
+static int plan_sources(mk_outfile *f, const mk_pipeline *p, int n, const char *dir, char *msg,
+                        size_t len)
+{
+    size_t ns = p->nsources;
+    glob_t *g = calloc(ns, sizeof(glob_t));
+    uint64_t *bytes = calloc(ns, sizeof(uint64_t)), total = 0, before = 0;
+    int rc = g && bytes ? 0 : -1;
+    if (rc)
+        snprintf(msg, len, "out of memory");
+    for (size_t i = 0; rc == 0 && i < ns; i++) {
+        const mk_step *src = &p->sources[i];
+        if (glob(opt(src, "path"), GLOB_ERR, NULL, &g[i]) != 0) {
+            snprintf(msg, len, "source %s: no file matches %s", src->name, opt(src, "path"));
+            rc = -1;
+        }
+        for (size_t j = 0; rc == 0 && j < g[i].gl_pathc; j++) {
+            struct stat st;
+            bytes[i] += stat(g[i].gl_pathv[j], &st) == 0 ? (uint64_t)st.st_size : 0;
+        }
+        total += bytes[i];
+    }
+    if (rc == 0) {
+        plan_head(f, p, n, "sources");
+        mk_shard_stages_json(f, p, n, dir);
+        mk_outfile_puts(f, ",\n  \"sources\": [");
+    }
+    for (size_t i = 0; rc == 0 && i < ns; i++) {
+        int first = shard_of(before, total, n);
+        int last = bytes[i] ? shard_of(before + bytes[i] - 1, total, n) : first;
+        mk_outfile_puts(f, i ? ",\n   {\"source\": " : "\n   {\"source\": ");
+        put_str(f, p->sources[i].name);
+        rc = plan_piece(f, p, &p->sources[i], &g[i], last - first + 1, first, n, msg, len);
+        mk_outfile_puts(f, "}");
+        before += bytes[i];
+    }
+    if (rc == 0)
+        mk_outfile_puts(f, "\n  ]\n}\n");
+    for (size_t i = 0; g && i < ns; i++)
+        globfree(&g[i]);
+    free(g);
+    free(bytes);
+    return rc;
 }
 
 int mk_shard_plan(const mk_pipeline *p, int n, const char *dir)
@@ -441,10 +548,16 @@ int mk_shard_plan(const mk_pipeline *p, int n, const char *dir)
     int rc = f ? MK_EXIT_OK : MK_EXIT_FAILED;
     if (!f)
         mk_log(MK_LOG_ERROR, "cannot write the shard plan: %s", plan ? msg : "out of memory");
-    if (f && nread != 1) { /* several files, or none to read (incremental) */
+    if (f && p->nsources > 1) {
+        if (plan_sources(f, p, n, dir, msg, sizeof msg) != 0) {
+            mk_log(MK_LOG_ERROR, "%s: cannot plan shards: %s", p->path, msg);
+            rc = MK_EXIT_USAGE;
+        }
+    } else if (f && nread != 1) { /* several files, or none to read (incremental) */
         plan_head(f, p, n, "files");
         mk_shard_stages_json(f, p, n, dir); /* the commands to run, in order */
-        plan_files(f, p, &g, n, inc);
+        plan_files(f, p, &g, n, inc, 0, n);
+        mk_outfile_puts(f, "\n}\n");
     } else if (f) {
         cut *cuts = calloc((size_t)n, sizeof(cut));
         uint64_t size = 0, lines = 0, records = 0;
@@ -455,7 +568,8 @@ int mk_shard_plan(const mk_pipeline *p, int n, const char *dir)
         } else {
             plan_head(f, p, n, "ranges");
             mk_shard_stages_json(f, p, n, dir);
-            plan_ranges(f, p, read[0], cuts, n, size, lines, records, inc);
+            plan_ranges(f, p, read[0], cuts, n, size, lines, records, inc, 0, n);
+            mk_outfile_puts(f, "\n}\n");
         }
         free(cuts);
     }

@@ -1,0 +1,228 @@
+#!/usr/bin/env bash
+# shards-sources.sh -- a pipeline of several sources as N shards (docs/SCALE.md
+# "Several sources"): one run reads its sources one after another, so the
+# shards take contiguous stretches of their concatenation.
+#
+#   union-N     three csv sources of different shapes (one large UTF-8 file
+#               with quoted line breaks, a glob of five files with other
+#               column names and a map of their own, a TCVN3 file), through
+#               lua and map (provenance) into csv and jsonl: 2, 3, 4 and 9
+#               shards give one run's outputs, rejects and report
+#   plan        the plan splits every source, and a shard between two
+#               sources reads the end of one and the start of the next
+#   dedupe      a dedupe step whose keys repeat across the sources, in the
+#               four stages: one run's outputs, rejects and report
+#   changed     a pipeline with a source more than its plan: refused
+#   refused     a postgres or an incremental source among several: plan refused
+set -u
+SRC=${MEKONG_SRC:-$(cd "$(dirname "$0")/../.." && pwd)}
+MEKONG=${MEKONG:-$SRC/engine/mekong}
+work=$(mktemp -d "${TMPDIR:-/tmp}/mekong-shards-sources.XXXXXX")
+trap 'rm -rf "$work"' EXIT
+cd "$work" || exit 1
+
+ok() { echo "ok - shards-sources: $*"; }
+fail() { echo "not ok - shards-sources: $*"; }
+
+PYTHONPATH="$SRC/tests/data/encodings" python3 - <<'PYTHON' || { fail "inputs"; exit 0; }
+import os, random, vnenc
+random.seed(41)
+names = ["Nguyễn Văn An", "Trần Thị Bích", "Lê Hoàng Đức", "Phạm Thu Hà", "Võ Ngọc Ánh"]
+def rows(n, first, dup_every=0):
+    out = []
+    for i in range(first, first + n):
+        key = i if not dup_every or i % dup_every else i // dup_every  # repeats an earlier key
+        r = random.random()
+        name = names[i % len(names)]
+        if r < 0.05:
+            out.append('%d,"%s","dòng một\ndòng hai, ""trích"""' % (key, name))
+        elif r < 0.07:
+            out.append('%d,%s' % (key, name))          # a field short: rejected
+        else:
+            out.append('%d,%s,ghi chú %d' % (key, name, i))
+    return out
+open("a.csv", "w", newline="").write("\n".join(["ma,ten,ghi_chu"] + rows(12000, 1, 50)) + "\n")
+os.mkdir("b")
+first = 20001
+for k, n in enumerate([2000, 5, 0, 3000, 900]):
+    body = "\n".join(["id,name,note"] + rows(n, first, 40)) + "\n"
+    open("b/part-%d.csv" % k, "w", newline="").write(body)
+    first += n
+text = "\r\n".join(["ma,ten,ghi_chu"] + rows(6000, 40001, 30)) + "\r\n"
+open("c.csv", "wb").write(vnenc.encode(text, "tcvn3"))
+PYTHON
+
+cat > rules.lua <<'LUA'
+function process(row)
+  if row.ma ~= nil and row.ma:sub(-1) == "7" then drop() end
+  check("ma.short", row.ma == nil or #row.ma < 5 or row.ma:sub(1, 1) ~= "9", "ma starts with 9")
+end
+LUA
+# p.yaml: three sources; DEDUPE adds a dedupe step (keep: first) before the rules
+write_pipeline() { # FILE DEDUPE(0/1) EXTRA-SOURCE
+    {
+        cat <<'YAML'
+sources:
+  - name: a
+    plugin: csv
+    path: a.csv
+  - name: b
+    plugin: csv
+    path: b/*.csv
+    transforms:
+      - plugin: map
+        rename: { id: ma, name: ten, note: ghi_chu }
+  - name: c
+    plugin: csv
+    path: c.csv
+    encoding: tcvn3
+YAML
+        printf '%s' "$3"
+        echo "transforms:"
+        [ "$2" = 1 ] && printf '  - plugin: dedupe\n    key: [ma]\n'
+        cat <<'YAML'
+  - plugin: lua
+    script: rules.lua
+  - plugin: map
+    provenance: { source: src, file: source_file, record: source_row, line: source_line }
+sinks:
+  - name: table
+    plugin: csv
+    path: out/out.csv
+  - name: lines
+    plugin: jsonl
+    path: out/out.jsonl
+rejects: out/rejects.csv
+report: out/report.json
+thresholds:
+  max_rejected: 50%
+YAML
+    } > "$1"
+}
+write_pipeline p.yaml 0 ""
+write_pipeline dd.yaml 1 ""
+
+strip() { # the report without its times and a dedupe step's memory (summed over shards)
+    python3 -c 'import json,sys
+r = json.load(open(sys.argv[1]))
+for k in ("started", "elapsed_seconds", "rows_per_second"):
+    r.pop(k, None)
+for s in r.get("stages", []):
+    s.pop("key_memory_bytes", None)
+print(json.dumps(r, sort_keys=True, indent=1))' "$1"
+}
+single() { # PIPELINE NAME
+    rm -rf out
+    "$MEKONG" run "$1" -q || return 1
+    rm -rf "single-$2" && cp -r out "single-$2" && rm -rf out
+}
+same() { # NAME: out/ equals single-NAME/
+    for f in out.csv out.jsonl rejects.csv; do
+        cmp -s "single-$1/$f" "out/$f" || { echo "# $1: $f differs"; return 1; }
+    done
+    [ "$(strip "single-$1/report.json")" = "$(strip out/report.json)" ] ||
+        { diff <(strip "single-$1/report.json") <(strip out/report.json) | head -20; return 1; }
+}
+# stages PIPELINE DIR N STAGE...: each stage's N shards at once, then the merge
+stages() {
+    local pipe=$1 dir=$2 n=$3 i pids failed=0 stage
+    shift 3
+    for stage in "$@"; do
+        pids=()
+        for ((i = 0; i < n; i++)); do
+            "$MEKONG" run "$pipe" $stage --shard "$i" --dir "$dir" -q &
+            pids+=($!)
+        done
+        for i in "${pids[@]}"; do wait "$i" || failed=1; done
+        [ $failed = 0 ] || return 1
+    done
+    "$MEKONG" merge "$pipe" --dir "$dir" -q
+}
+
+single p.yaml p || fail "the single run failed"
+[ "$(python3 -c 'import json; print(json.load(open("single-p/report.json"))["totals"]["read"])')" -gt 20000 ] &&
+    [ "$(wc -l < single-p/rejects.csv)" -gt 100 ] || fail "the single run read or rejected too little"
+for n in 2 3 4 9; do
+    rm -rf out "shared-$n"
+    if "$MEKONG" plan p.yaml --shards "$n" --dir "shared-$n" -q && stages p.yaml "shared-$n" "$n" "" &&
+        same p; then
+        ok "union-$n: $n shards of three sources give one run's outputs, rejects and report"
+    else
+        fail "union-$n: $n shards of three sources differ from one run"
+    fi
+done
+
+# the 4-shard plan: a, b, c each split, a shard reading the end of one
+# source and the start of the next
+if python3 - shared-4/plan.json <<'PYTHON'; then
+import json, sys
+plan = json.load(open(sys.argv[1]))
+assert plan["mode"] == "sources" and [s["source"] for s in plan["sources"]] == ["a", "b", "c"]
+def reads(s, k):
+    part = s["parts"][k]
+    return bool(part["files"]) if s["mode"] == "files" else part["start"] < part["end"]
+modes = [s["mode"] for s in plan["sources"]]
+assert modes == ["ranges", "files", "ranges"], modes
+for s in plan["sources"]:
+    assert len(s["parts"]) == 4
+read = [[reads(s, k) for s in plan["sources"]] for k in range(4)]
+assert all(any(r) for r in read), read                 # no shard idle
+assert any(sum(r) > 1 for r in read), read             # one shard spans two sources
+for i in range(3):                                     # each source's shards are contiguous
+    ks = [k for k in range(4) if read[k][i]]
+    assert ks == list(range(ks[0], ks[-1] + 1)), (i, ks)
+PYTHON
+    ok "plan: each source has a part per shard; the shards' stretches are contiguous, one spans two sources"
+else
+    fail "plan: the several-sources plan is not as expected"
+    cat shared-4/plan.json
+fi
+
+# dedupe across the sources, four stages
+single dd.yaml dd || fail "the single dedupe run failed"
+dups=$(grep -c 'duplicate' single-dd/rejects.csv)
+rm -rf out dd-shared
+if [ "$dups" -gt 100 ] && "$MEKONG" plan dd.yaml --shards 4 --dir dd-shared -q &&
+    stages dd.yaml dd-shared 4 "--stage keys" "--stage decide" "" && same dd; then
+    ok "dedupe: keys repeated across the sources ($dups duplicates), 4 shards in four stages give one run's outputs"
+else
+    fail "dedupe: across several sources the shards differ from one run ($dups duplicates)"
+fi
+
+# a pipeline with a source more than its plan
+write_pipeline p4.yaml 0 '  - name: d
+    plugin: csv
+    path: a.csv
+'
+"$MEKONG" plan p.yaml --shards 2 --dir shared-changed -q
+cp p4.yaml p.yaml
+"$MEKONG" run p.yaml --shard 0 --dir shared-changed -q 2> changed.err
+rc=$?
+write_pipeline p.yaml 0 ""
+if [ $rc != 0 ] && grep -q 'plan is for 3 source(s), the pipeline has 4' changed.err; then
+    ok "changed: a shard of a pipeline with a source more than its plan is refused (exit $rc), with the reason"
+else
+    fail "changed: exit $rc: $(cat changed.err)"
+fi
+
+# a postgres source, or an incremental one, among several
+write_pipeline pg.yaml 0 '  - name: d
+    plugin: postgres
+    conninfo: "host=127.0.0.1 port=1 dbname=x"
+    table: t
+'
+write_pipeline inc.yaml 0 '  - name: d
+    plugin: csv
+    path: a.csv
+    incremental: true
+'
+"$MEKONG" plan pg.yaml --shards 2 --dir shared-pg -q 2> pg.err
+rc1=$?
+"$MEKONG" plan inc.yaml --shards 2 --dir shared-inc -q 2> inc.err
+rc2=$?
+if [ $rc1 = 2 ] && [ $rc2 = 2 ] && grep -q 'source d (plugin postgres).*several sources' pg.err &&
+    grep -q 'source d (plugin csv, incremental)' inc.err && [ ! -e shared-pg/plan.json ]; then
+    ok "refused: a postgres or an incremental source among several: plan exits 2 and says why"
+else
+    fail "refused: exit $rc1 / $rc2: $(cat pg.err inc.err)"
+fi
