@@ -2,7 +2,7 @@
  * shard.c -- running one shard of a plan, and the merge (see shard.h and
  * docs/SCALE.md).
  *
- * A shard is the pipeline itself with a few values changed in memory: the
+ * A shard is the pipeline itself with a few values changed in memory: each
  * csv source reads its part (shard_files, or shard_range with shard_line
  * and shard_record), every sink, the rejects and the report write into
  * the shard's folder, the run folder (locks, journal) is the shard's own,

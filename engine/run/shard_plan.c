@@ -13,7 +13,9 @@
  * delimiter, the quote and line ends are ASCII in every single-byte
  * encoding the source reads (TCVN3, VNI, Windows-1258, ...) and in UTF-8,
  * so the pass works on the bytes; a UTF-8 BOM stays in the header's range.
- * UTF-16 is refused.
+ * UTF-16 is refused.  Several csv sources, which one run reads one after
+ * another, are split together: each shard takes a contiguous stretch of
+ * their concatenation (plan_sources).
  */
 #include "config.h"
 
