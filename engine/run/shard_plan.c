@@ -52,15 +52,22 @@ static int opt_true(const mk_step *s, const char *name)
            strcasecmp(v, "on") == 0 || strcmp(v, "1") == 0;
 }
 
-/* Several sources: each a csv source, none incremental (plan_sources). */
+/* An xml source: split by whole files only (a document cannot be cut). */
+static int by_files_only(const mk_step *src)
+{
+    return strcmp(src->plugin_name, "xml") == 0;
+}
+
+/* Several sources: each a csv or xml source, none incremental (plan_sources). */
 static int sources_supported(const mk_pipeline *p, char *msg, size_t len)
 {
     for (size_t i = 0; i < p->nsources; i++) {
         const mk_step *s = &p->sources[i];
-        if (strcmp(s->plugin_name, "csv") != 0 || mk_shard_incremental(s)) {
+        if ((strcmp(s->plugin_name, "csv") != 0 && !by_files_only(s)) ||
+            mk_shard_incremental(s)) {
             snprintf(msg, len, "source %s (plugin %s%s): in a pipeline of several sources, "
-                     "shards split csv sources without incremental only; give this pipeline "
-                     "one source, or run it as one run", s->name, s->plugin_name,
+                     "shards split csv and xml sources without incremental only; give this "
+                     "pipeline one source, or run it as one run", s->name, s->plugin_name,
                      mk_shard_incremental(s) ? ", incremental" : "");
             return 0;
         }
@@ -73,8 +80,9 @@ int mk_shard_supported(const mk_pipeline *p, char *msg, size_t len)
     if (p->nsources > 1 && !sources_supported(p, msg, len))
         return 0;
     if (p->nsources == 0 || (strcmp(p->sources[0].plugin_name, "csv") != 0 &&
-                             strcmp(p->sources[0].plugin_name, "postgres") != 0)) {
-        snprintf(msg, len, "shards need a source of plugin csv or postgres (this pipeline "
+                             strcmp(p->sources[0].plugin_name, "postgres") != 0 &&
+                             !by_files_only(&p->sources[0]))) {
+        snprintf(msg, len, "shards need a source of plugin csv, xml or postgres (this pipeline "
                  "has %zu source(s)%s%s); other sources are not split yet", p->nsources,
                  p->nsources ? ", the first of plugin " : "",
                  p->nsources ? p->sources[0].plugin_name : "");
@@ -449,7 +457,7 @@ static int shard_of(uint64_t x, uint64_t total, int n)
 static int plan_piece(mk_outfile *f, const mk_pipeline *p, const mk_step *src, const glob_t *g,
                       int n, int first, int nshards, char *msg, size_t len)
 {
-    if (g->gl_pathc != 1) {
+    if (g->gl_pathc != 1 || by_files_only(src)) {
         mk_outfile_puts(f, ", \"mode\": \"files\"");
         plan_files(f, p, g, n, NULL, first, nshards);
         return 0;
@@ -555,7 +563,7 @@ int mk_shard_plan(const mk_pipeline *p, int n, const char *dir)
             mk_log(MK_LOG_ERROR, "%s: cannot plan shards: %s", p->path, msg);
             rc = MK_EXIT_USAGE;
         }
-    } else if (f && nread != 1) { /* several files, or none to read (incremental) */
+    } else if (f && (nread != 1 || by_files_only(src))) { /* files, none to read, or xml */
         plan_head(f, p, n, "files");
         mk_shard_stages_json(f, p, n, dir); /* the commands to run, in order */
         plan_files(f, p, &g, n, inc, 0, n);

@@ -87,6 +87,10 @@ static const mk_option_decl source_options[] = {
      "fail|keep"},
     {"max_record_bytes", MK_OPT_INT, 0, "16777216",
      "most text one record may hold (entities expanded) before the run fails"},
+    /* set by `mekong run --shard` from the shard plan (docs/SCALE.md) */
+    {"shard_files", MK_OPT_LIST, 0, NULL,
+     "read only these files of the glob (as the glob names them), in glob order, each numbered "
+     "as its place in the glob; - alone: none (an empty shard)"},
     {NULL, 0, 0, NULL, NULL},
 };
 

@@ -60,7 +60,8 @@ typedef struct xml_source {
     xml_paths paths;
     const mk_schema *schema;
     glob_t files;
-    size_t file_index;
+    size_t *pick, npick;  /* the files read: indexes into files (shard_files: some of them) */
+    size_t file_index;    /* into pick */
     const char *encoding; /* the encoding option, or NULL */
     int repeated_first;   /* repeated: first */
     int keep_malformed;   /* on_malformed: keep */
@@ -198,7 +199,7 @@ static void close_document(xml_source *src)
 static int open_document(xml_source *src)
 {
     const mk_host *h = src->host;
-    const char *path = src->files.gl_pathv[src->file_index];
+    const char *path = src->files.gl_pathv[src->pick[src->file_index]];
     src->in_open = 1;
     if (xml_input_open(&src->in, path, src->encoding) != 0) {
         h->error(src->ctx, "%s", src->in.error);
@@ -223,7 +224,7 @@ static int open_document(xml_source *src)
     src->expanded = 0;
     src->fault = 0;
     src->in_record = 0;
-    h->source_part(src->ctx, (uint32_t)src->file_index, path);
+    h->source_part(src->ctx, (uint32_t)src->pick[src->file_index], path);
     h->report_set(src->ctx, "encoding", src->in.name);
     return 0;
 }
@@ -461,7 +462,7 @@ static int end_record(xml_source *src)
     }
     memcpy(&MK_CELL(src->batch, r, 0), src->cells, src->paths.nfields * sizeof(mk_value));
     src->batch->info[r].position = src->record_line;
-    src->batch->info[r].part = (uint32_t)src->file_index;
+    src->batch->info[r].part = (uint32_t)src->pick[src->file_index];
     if (src->has_records)
         src->batch->record[r] = src->records;
     return 0;
@@ -651,6 +652,38 @@ static int check_encoding_option(xml_source *src)
     return 0;
 }
 
+/* The files to read: the glob's, or with shard_files (a shard of a plan)
+ * those it names, each keeping its place in the glob as its part number so
+ * that rows are numbered as one run numbers them. */
+static int choose_files(xml_source *src)
+{
+    const mk_host *h = src->host;
+    size_t n = h->opt_count(src->ctx, "shard_files"), g = src->files.gl_pathc;
+    if (!(src->pick = calloc(g + 1, sizeof(size_t))))
+        return -1;
+    const char *first = NULL;
+    if (n)
+        h->opt_entry(src->ctx, "shard_files", 0, NULL, &first);
+    int none = n == 1 && strcmp(first, "-") == 0;
+    for (size_t i = 0; i < g; i++) {
+        int wanted = !n;
+        for (size_t k = 0; !wanted && !none && k < n; k++) {
+            const char *file;
+            h->opt_entry(src->ctx, "shard_files", k, NULL, &file);
+            wanted = strcmp(file, src->files.gl_pathv[i]) == 0;
+        }
+        if (wanted)
+            src->pick[src->npick++] = i;
+    }
+    if (n && !none && src->npick != n) {
+        h->error(src->ctx, "shard_files names %zu file(s), %zu of them match %s: the files "
+                 "changed since the shard plan was made; make the plan again (mekong plan)",
+                 n, src->npick, h->opt_string(src->ctx, "path"));
+        return -1;
+    }
+    return 0;
+}
+
 static int xml_source_open(mk_context *ctx, const mk_host *host, void **state)
 {
     xml_source *src = calloc(1, sizeof(*src));
@@ -692,6 +725,13 @@ static int xml_source_open(mk_context *ctx, const mk_host *host, void **state)
         host->error(ctx, "cannot read the files of %s", pattern);
         return MK_ERROR;
     }
+    if (choose_files(src) != 0)
+        return MK_ERROR;
+    /* Every file of the glob is a part from the start, so that a row's
+     * label ("feed/b.xml" when there are several) does not depend on how
+     * far the read-ahead has got, nor on which files a shard reads. */
+    for (size_t i = src->files.gl_pathc; i-- > 0;)
+        host->source_part(ctx, (uint32_t)i, src->files.gl_pathv[i]);
     host->text_checked(ctx); /* libxml2 checks UTF-8; every value is NFC */
     return MK_OK;
 }
@@ -708,7 +748,7 @@ static int xml_source_next_batch(void *state, mk_batch *b)
     /* libxml2 reports encoding errors through the thread's handler, not
      * the reader's: catch them on the read-ahead thread too */
     xmlSetStructuredErrorFunc(src, on_libxml_error);
-    while (src->file_index < src->files.gl_pathc) {
+    while (src->file_index < src->npick) {
         if (!src->reader) {
             if (src->host->stopping())
                 return MK_STOPPED;
@@ -740,6 +780,7 @@ static void xml_source_close(void *state)
     vn_buf_free(&src->nfc);
     xml_paths_free(&src->paths);
     globfree(&src->files);
+    free(src->pick);
     free(src);
 }
 
