@@ -83,7 +83,7 @@ int mk_shard_supported(const mk_pipeline *p, char *msg, size_t len)
                              strcmp(p->sources[0].plugin_name, "postgres") != 0 &&
                              !by_files_only(&p->sources[0]))) {
         snprintf(msg, len, "shards need a source of plugin csv, xml or postgres (this pipeline "
-                 "has %zu source(s)%s%s); other sources are not split yet", p->nsources,
+                 "has %zu source(s)%s%s); the engine cannot split other sources", p->nsources,
                  p->nsources ? ", the first of plugin " : "",
                  p->nsources ? p->sources[0].plugin_name : "");
         return 0;
