@@ -197,6 +197,11 @@ static char *part_name(const char *prefix, const char *final)
 
 /* ---- one shard --------------------------------------------------------------- */
 
+static int is_datapackage(const mk_step *s)
+{
+    return strcmp(s->plugin_name, "datapackage") == 0;
+}
+
 static mk_optval *optval(mk_step *s, const char *name)
 {
     for (size_t i = 0; i < s->opts.count; i++)
@@ -362,6 +367,8 @@ static int point_outputs(mk_pipeline *p, const char *dir, const shard_plan *pl, 
         free(name);
         if (!ov || replace(&ov->value, to) != 0)
             return -1;
+        if (is_datapackage(&p->sinks[i]) && set_scalar(&p->sinks[i], "shard_part", "true") != 0)
+            return -1; /* its part: data files and part.json (plugins/datapackage/dp_shard.c) */
     }
     char *name = p->rejects_path ? part_name("rejects", p->rejects_path) : NULL;
     if (name && replace(&p->rejects_path, shard_path(dir, pl, k, name)) != 0) {
@@ -753,7 +760,40 @@ static int csv_header(const mk_step *s)
  * joined by appending them). */
 static int joined_as_finished(const mk_step *s)
 {
-    return strcmp(s->plugin_name, "csv") == 0 || strcmp(s->plugin_name, "jsonl") == 0;
+    return strcmp(s->plugin_name, "csv") == 0 || strcmp(s->plugin_name, "jsonl") == 0 ||
+           is_datapackage(s);
+}
+
+static int value_true(const mk_optval *ov)
+{
+    const char *v = ov && ov->value ? ov->value : "";
+    return strcasecmp(v, "true") == 0 || strcasecmp(v, "yes") == 0 || strcasecmp(v, "on") == 0 ||
+           strcmp(v, "1") == 0;
+}
+
+/* A datapackage sink's data files in its part folder (folder, taken):
+ * "<folder>/<resource>.csv", with a header, and with jsonl: true
+ * "<folder>/<resource>.jsonl", appended to o. */
+static int dp_outs(const mk_step *s, char *folder, mk_join_out *o, size_t *n)
+{
+    const mk_optval *r = mk_step_option(s, "resource");
+    const char *res = r && r->value ? r->value : "data";
+    int jsonl = value_true(mk_step_option(s, "jsonl"));
+    for (int k = 0; folder && k <= jsonl; k++) {
+        size_t len = strlen(folder) + strlen(res) + 8;
+        char *name = malloc(len);
+        if (!name)
+            break;
+        snprintf(name, len, "%s/%s.%s", folder, res, k ? "jsonl" : "csv");
+        o[*n].skip_header = !k;
+        o[(*n)++].name = name;
+        if (k == jsonl) {
+            free(folder);
+            return 0;
+        }
+    }
+    free(folder);
+    return -1;
 }
 
 static void join_outs_free(mk_join_out *o, size_t n)
@@ -775,7 +815,7 @@ static char *out_name(const char *prefix, const char *final, int in_shard)
  * named as in a shard's folder; NULL when out of memory. */
 static mk_join_out *join_outs(const mk_pipeline *p, int in_shard, size_t *n)
 {
-    mk_join_out *o = calloc(p->nsinks + 1, sizeof(*o));
+    mk_join_out *o = calloc(2 * p->nsinks + 1, sizeof(*o)); /* a package: 2 files */
     *n = 0;
     for (size_t i = 0; o && i < p->nsinks; i++) {
         const mk_step *s = &p->sinks[i];
@@ -784,6 +824,11 @@ static mk_join_out *join_outs(const mk_pipeline *p, int in_shard, size_t *n)
             continue;
         char prefix[32];
         snprintf(prefix, sizeof prefix, "%zu", i);
+        if (is_datapackage(s)) {
+            if (dp_outs(s, out_name(prefix, path->value, in_shard), o, n) != 0)
+                goto nomem;
+            continue;
+        }
         o[*n].skip_header = csv_header(s);
         if (!(o[(*n)++].name = out_name(prefix, path->value, in_shard)))
             goto nomem;
@@ -799,6 +844,169 @@ nomem:
     return NULL;
 }
 
+/* ---- the merge: a datapackage sink (plugins/datapackage/dp_shard.c) -------- */
+
+/* The CSV rejects file's columns, read back from its header: what a run's
+ * rejects_schema is (the package describes the file with them). */
+static int rejects_columns(mk_run *run, const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    char *line = NULL, **names = NULL;
+    size_t cap = 0, n = 0;
+    ssize_t len = f ? getline(&line, &cap, f) : -1;
+    if (f)
+        fclose(f);
+    if (!run->schemas)
+        run->schemas = mk_schema_registry_new();
+    int rc = len > 0 && run->schemas ? 0 : -1;
+    for (ssize_t i = 0; rc == 0 && i < len && line[i] != '\n' && line[i] != '\r';) {
+        char **grown = realloc(names, (n + 1) * sizeof(char *));
+        char *name = malloc((size_t)len + 1);
+        size_t k = 0;
+        if (grown)
+            names = grown;
+        if (!grown || !name) {
+            free(name);
+            rc = -1;
+            break;
+        }
+        int quoted = line[i] == '"';
+        for (i += quoted; i < len; i++) { /* RFC 4180: "" is a quote in a quoted field */
+            if (quoted && line[i] == '"' && i + 1 < len && line[i + 1] == '"')
+                name[k++] = line[i++];
+            else if (quoted && line[i] == '"')
+                quoted = 0;
+            else if (!quoted && (line[i] == ',' || line[i] == '\n' || line[i] == '\r'))
+                break;
+            else
+                name[k++] = line[i];
+        }
+        name[k] = '\0';
+        names[n++] = name;
+        i += i < len && line[i] == ',';
+    }
+    if (rc == 0)
+        run->rejects_schema = mk_schema_intern(run->schemas, (const char *const *)names, n);
+    for (size_t i = 0; i < n; i++)
+        free(names[i]);
+    free(names);
+    free(line);
+    return rc == 0 && run->rejects_schema ? 0 : -1;
+}
+
+/* The engine-set list option name of s: values (copied). */
+static int set_list(mk_step *s, const char *name, char *const *values, size_t n)
+{
+    mk_optval *ov = optval(s, name);
+    char **v = ov ? calloc(n ? n : 1, sizeof(char *)) : NULL;
+    for (size_t i = 0; v && i < n; i++)
+        if (!(v[i] = strdup(values[i]))) {
+            while (i)
+                free(v[--i]);
+            free(v);
+            v = NULL;
+        }
+    if (!v) {
+        mk_log(MK_LOG_ERROR, "sink %s (plugin %s) has no option %s, or out of memory: this "
+               "mekong's %s plugin is older than the engine", s->name, s->plugin_name, name,
+               s->plugin_name);
+        return -1;
+    }
+    for (size_t i = 0; i < ov->count; i++)
+        free(ov->values[i]);
+    free(ov->values);
+    ov->values = v;
+    ov->count = n;
+    ov->set = 1;
+    return 0;
+}
+
+/* Output out joined here from the parts into a file in the plan folder
+ * (*path, malloc'd): the shards could not join it (the join failed). */
+static int join_here(mk_run *run, const char *dir, const shard_plan *pl, const mk_join_out *out,
+                     size_t o, char **path)
+{
+    char name[64], err[1200];
+    snprintf(name, sizeof name, "merge-%zu", o);
+    char *plan_dir = mk_path_join(dir, pl->id);
+    *path = plan_dir ? mk_path_join(plan_dir, name) : NULL;
+    free(plan_dir);
+    int fd = *path ? open(*path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644) : -1;
+    int rc = fd >= 0 ? 0 : -1;
+    for (int k = 0; rc == 0 && k < pl->shards; k++) {
+        char *part = shard_path(dir, pl, k, out->name);
+        int in = part ? open(part, O_RDONLY | O_CLOEXEC) : -1;
+        rc = in < 0 || mk_join_copy(in, fd, out->skip_header && k > 0) != 0 ? -1 : 0;
+        if (rc)
+            snprintf(err, sizeof err, "cannot join %s: %s", part ? part : out->name,
+                     strerror(errno));
+        if (in >= 0)
+            close(in);
+        free(part);
+    }
+    if (fd >= 0 && close(fd) != 0)
+        rc = -1;
+    if (rc)
+        return mk_run_fail(run, "%s", fd < 0 ? "cannot create a file in the plan folder" : err);
+    return MK_OK;
+}
+
+/* Sink i's package: its data files joined (by the shards, else here),
+ * handed to the plugin (shard_joined, shard_parts), which finishes the
+ * package as one run's through before_publish.  *o: the sink's first
+ * joined output, advanced past its files. */
+static int merge_datapackage(mk_run *run, const char *dir, const shard_plan *pl, mk_join *j,
+                             size_t i, size_t *o)
+{
+    mk_step *s = &run->p->sinks[i];
+    mk_context *c = &run->sinks[i];
+    char prefix[32];
+    snprintf(prefix, sizeof prefix, "%zu", i);
+    const mk_optval *path = mk_step_option(s, "path");
+    char *folder = part_name(prefix, path->value);
+    mk_join_out outs[2];
+    size_t n = 0;
+    char *joined[2] = {NULL, NULL}, *mine[2] = {NULL, NULL};
+    char **parts = calloc((size_t)pl->shards, sizeof(char *));
+    int rc = folder && parts && dp_outs(s, strdup(folder), outs, &n) == 0 ? MK_OK : MK_NOMEM;
+    for (size_t f = 0; f < n; f++) {
+        joined[f] = j ? mk_join_path(j, (*o)++) : NULL;
+        if (rc == MK_OK && !joined[f] && (rc = join_here(run, dir, pl, &outs[f], 2 * i + f, &mine[f])) == MK_OK)
+            joined[f] = strdup(mine[f]);
+        if (!joined[f] && rc == MK_OK)
+            rc = MK_NOMEM;
+    }
+    for (int k = 0; rc == MK_OK && k < pl->shards; k++)
+        if (!(parts[k] = shard_path(dir, pl, k, folder)))
+            rc = MK_NOMEM;
+    if (rc == MK_OK && (set_list(s, "shard_joined", joined, n) != 0 ||
+                        set_list(s, "shard_parts", parts, (size_t)pl->shards) != 0))
+        rc = MK_ERROR;
+    if (rc == MK_OK) {
+        c->error[0] = '\0';
+        int opened = s->plugin.desc->sink->open(c, &mk_host_table, &c->state);
+        int closed = s->plugin.desc->sink->close(c->state, opened == MK_OK);
+        c->state = NULL;
+        if (opened != MK_OK || closed != MK_OK)
+            rc = mk_run_fail(run, "sink %s: %s", s->name,
+                             c->error[0] ? c->error : "cannot finish the package");
+    } else if (rc == MK_NOMEM) {
+        mk_run_fail(run, "sink %s: out of memory", s->name);
+    }
+    for (size_t f = 0; f < n; f++) {
+        if (mine[f])
+            unlink(mine[f]); /* moved into the package, or copied from here */
+        free(mine[f]);
+        free(joined[f]);
+        free(outs[f].name);
+    }
+    for (int k = 0; parts && k < pl->shards; k++)
+        free(parts[k]);
+    free(parts);
+    free(folder);
+    return rc == MK_OK ? MK_OK : MK_ERROR;
+}
+
 static int join_outputs(mk_run *run, const char *dir, const shard_plan *pl, mk_join *j)
 {
     mk_pipeline *p = run->p;
@@ -807,6 +1015,11 @@ static int join_outputs(mk_run *run, const char *dir, const shard_plan *pl, mk_j
         const mk_step *s = &p->sinks[i];
         if (strcmp(s->plugin_name, "postgres") == 0) /* mk_shard_pg_merge */
             continue;
+        if (is_datapackage(s)) {
+            if (merge_datapackage(run, dir, pl, j, i, &o) != MK_OK)
+                return MK_ERROR;
+            continue;
+        }
         const mk_optval *path = mk_step_option(s, "path");
         char prefix[32], what[300];
         snprintf(prefix, sizeof prefix, "%zu", i);
@@ -826,11 +1039,16 @@ static int join_outputs(mk_run *run, const char *dir, const shard_plan *pl, mk_j
         return MK_OK;
     char *name = part_name("rejects", p->rejects_path);
     char *joined = j ? mk_join_path(j, o) : NULL;
+    size_t before = run->npub;
     int rc = name ? join_parts(run, dir, pl, name, p->rejects_path, !p->rejects_jsonl, 0, joined,
                                "the rejects file")
                   : MK_NOMEM;
     free(joined);
     free(name);
+    mk_publish_kind(run, before, "rejects"); /* for before_publish, as in one run */
+    if (rc == MK_OK && !p->rejects_jsonl && run->npub > before &&
+        rejects_columns(run, run->pub[run->npub - 1].tmp) != 0)
+        return mk_run_fail(run, "the rejects file: cannot read its header back");
     return rc;
 }
 
@@ -1001,6 +1219,8 @@ static void merge_free(mk_run *run)
     mk_publish_discard(run);
     mk_locks_release(run->locks);
     free(run->run_dir);
+    if (run->schemas)
+        mk_schema_registry_free(run->schemas);
 }
 
 /* Publish the joined outputs, the rejects and the report as one set. */
@@ -1014,8 +1234,11 @@ static int merge_publish(mk_run *run, const char *dir, const shard_plan *pl, con
              mk_shard_inc_merge(run, dir, pl->id, pl->shards, pl->text, pl->len) == MK_OK &&
              join_outputs(run, dir, pl, j) == MK_OK && mk_state_save(run) == MK_OK &&
              (!report || mk_report_write(run, report, run->p->html_report_path, 1) == 0) &&
+             mk_before_publish_calls(run, 1) == MK_OK && /* packages take the run's files */
              mk_shard_pg_merge(run, pl->id, pl->shards) == MK_OK && /* last: the target's commit */
              mk_publish_commit(run) == MK_OK;
+    if (!ok)
+        mk_before_publish_calls(run, 0); /* those not called yet */
     if (j)
         mk_join_forget(j); /* taken by the publish set, or to be joined again */
     mk_join_close(j);

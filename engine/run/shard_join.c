@@ -51,6 +51,19 @@ static char *join_file(const mk_join *j, const char *name)
     return mk_path_join(j->dir, name);
 }
 
+/* The joined file of output o: its part's name with '/' as '-' (a
+ * datapackage sink's parts lie in a folder of the shard's). */
+static char *out_file(const mk_join *j, size_t o)
+{
+    char *name = strdup(j->outs[o].name);
+    for (char *c = name; c && *c; c++)
+        if (*c == '/')
+            *c = '-';
+    char *path = name ? join_file(j, name) : NULL;
+    free(name);
+    return path;
+}
+
 /* The attempt of shard k that finished: its report's identity. */
 static int attempt_of(const mk_join *j, int k, char *buf, size_t len)
 {
@@ -191,7 +204,7 @@ static int open_files(mk_join *j, int *fds)
     for (int pass = 0; pass < 2; pass++) {
         int short_file = 0;
         for (size_t o = 0; o < j->nout; o++) {
-            char *path = join_file(j, j->outs[o].name);
+            char *path = out_file(j, o);
             fds[o] = path ? open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0666) : -1;
             free(path);
             struct stat st;
@@ -309,13 +322,13 @@ int mk_join_advance(mk_join *j, mk_join_done_fn done, void *ctx)
 
 char *mk_join_path(const mk_join *j, size_t o)
 {
-    return o < j->nout && j->joined == j->shards ? join_file(j, j->outs[o].name) : NULL;
+    return o < j->nout && j->joined == j->shards ? out_file(j, o) : NULL;
 }
 
 void mk_join_forget(mk_join *j)
 {
     for (size_t o = 0; o < j->nout; o++) {
-        char *path = join_file(j, j->outs[o].name);
+        char *path = out_file(j, o);
         if (path)
             unlink(path);
         free(path);

@@ -93,9 +93,9 @@ int mk_shard_supported(const mk_pipeline *p, char *msg, size_t len)
     for (size_t i = 0; i < p->nsinks; i++) {
         const char *pl = p->sinks[i].plugin_name;
         if (strcmp(pl, "csv") != 0 && strcmp(pl, "jsonl") != 0 && strcmp(pl, "xml") != 0 &&
-            strcmp(pl, "postgres") != 0) {
+            strcmp(pl, "postgres") != 0 && strcmp(pl, "datapackage") != 0) {
             snprintf(msg, len, "sink %s (plugin %s) cannot be merged from shards yet; only csv, "
-                     "jsonl, xml and postgres sinks can", p->sinks[i].name, pl);
+                     "jsonl, xml, datapackage and postgres sinks can", p->sinks[i].name, pl);
             return 0;
         }
     }

@@ -72,6 +72,15 @@ static const mk_option_decl sink_options[] = {
      "the run's rejects file as a further resource of the package (a copy inside the folder)"},
     {"report", MK_OPT_BOOL, 0, "true",
      "the run's report (JSON, and HTML when html_report: is set) as further resources"},
+    /* set by mekong run --shard and mekong merge (dp_shard.c, docs/SCALE.md) */
+    {"shard_part", MK_OPT_BOOL, 0, "false",
+     "a shard's part: the folder holds the data files and part.json (rows, columns, sources), "
+     "no datapackage.json and no copies of the run's files"},
+    {"shard_joined", MK_OPT_LIST, 0, NULL,
+     "the merge: the shards' data parts joined in plan order (the CSV file, then the JSON Lines "
+     "file when jsonl: true), moved into the package and hashed instead of rows written"},
+    {"shard_parts", MK_OPT_LIST, 0, NULL,
+     "with shard_joined: every shard's part folder, in plan order (their part.json files)"},
     {NULL, 0, 0, NULL, NULL},
 };
 
@@ -114,7 +123,7 @@ int dp_put(dp_out *o, const char *p, size_t n)
     return 0;
 }
 
-static int out_open(dp_out *o, const char *dir, const char *file)
+int dp_out_open(dp_out *o, const char *dir, const char *file)
 {
     snprintf(o->path, sizeof o->path, "%s/%s", dir, file);
     snprintf(o->file, sizeof o->file, "%s", file);
@@ -125,7 +134,7 @@ static int out_open(dp_out *o, const char *dir, const char *file)
 }
 
 /* Flush, fsync and close; the hex sha256 into o->hex.  0 or -1. */
-static int out_close(dp_out *o)
+int dp_out_close(dp_out *o)
 {
     int rc = out_flush(o);
     if (o->fd >= 0 && fsync(o->fd) != 0 && !o->failed)
@@ -317,14 +326,17 @@ static int dp_open(mk_context *ctx, const mk_host *host, void **state)
     mode_t mask = umask(0);
     umask(mask);
     chmod(s->tmp, 0755 & ~mask); /* mkdtemp's 0700 would travel with the package */
+    s->shard_part = host->opt_bool(ctx, "shard_part");
+    if (host->opt_count(ctx, "shard_joined"))
+        return dp_shard_adopt(s); /* the merge: the data files are the shards' */
     char file[300];
     snprintf(file, sizeof file, "%s.csv", s->resource);
-    if (out_open(&s->csv, s->tmp, file) != 0) {
+    if (dp_out_open(&s->csv, s->tmp, file) != 0) {
         host->error(ctx, "cannot create %s: %s", s->csv.path, strerror(errno));
         return MK_ERROR;
     }
     snprintf(file, sizeof file, "%s.jsonl", s->resource);
-    if (s->jsonl_on && out_open(&s->jsonl, s->tmp, file) != 0) {
+    if (s->jsonl_on && dp_out_open(&s->jsonl, s->tmp, file) != 0) {
         host->error(ctx, "cannot create %s: %s", s->jsonl.path, strerror(errno));
         return MK_ERROR;
     }
@@ -354,9 +366,9 @@ int dp_publish_folder(const char *tmp, const char *final, char *err, size_t errl
 
 /* Copy the file at path into the package folder as file, counting and
  * hashing on the way (the original stays where the run publishes it). */
-static int copy_in(dp_sink *s, dp_out *o, const char *path, const char *file)
+int dp_copy_in(dp_sink *s, dp_out *o, const char *path, const char *file)
 {
-    if (out_open(o, s->tmp, file) != 0) {
+    if (dp_out_open(o, s->tmp, file) != 0) {
         s->host->error(s->ctx, "cannot create %s: %s", o->path, strerror(errno));
         return MK_ERROR;
     }
@@ -379,7 +391,7 @@ static int copy_in(dp_sink *s, dp_out *o, const char *path, const char *file)
             break;
     }
     close(fd);
-    return out_close(o) == 0 ? MK_OK : dp_write_failed(s, o);
+    return dp_out_close(o) == 0 ? MK_OK : dp_write_failed(s, o);
 }
 
 /* The rejects file and the reports the options ask for, as resources. */
@@ -403,17 +415,18 @@ static int add_run_files(dp_sink *s, const mk_run_file *files, size_t n)
         char file[64];
         snprintf(file, sizeof file, "%s.%s", rejects ? "rejects" : "report",
                  strcmp(f->kind, "report-html") == 0 ? "html" : f->format);
-        if (copy_in(s, &rf->out, f->path, file) != MK_OK)
+        if (dp_copy_in(s, &rf->out, f->path, file) != MK_OK)
             return MK_ERROR;
     }
     return MK_OK;
 }
 
-/* datapackage.json, then the folder into the run's publish set (or, with
- * a host older than 1.2, renamed into place at once). */
+/* datapackage.json (a shard's part: part.json), then the folder into the
+ * run's publish set (or, with a host older than 1.2, renamed into place at
+ * once). */
 static int finish_package(dp_sink *s)
 {
-    int rc = dp_write_descriptor(s);
+    int rc = s->shard_part ? dp_shard_write_part(s) : dp_write_descriptor(s);
     if (rc != MK_OK)
         return rc;
     if (MK_HOST_HAS(s->host, publish_path)) {
@@ -439,6 +452,7 @@ static void dp_free(dp_sink *s)
         free(s->runfiles[i].out.buf);
     mkk_colmap_free(s->map);
     dp_free_metadata(s);
+    dp_shard_free(s);
     free(s->csv.buf);
     free(s->jsonl.buf);
     free(s);
@@ -463,13 +477,14 @@ static int dp_close(void *state, int commit)
     int rc = MK_OK;
     if (commit && !s->columns && s->csv.fd >= 0 && dp_header_from_declared(s) != 0)
         rc = dp_write_failed(s, &s->csv);
-    if (s->csv.fd >= 0 && out_close(&s->csv) != 0 && commit && rc == MK_OK)
+    if (s->csv.fd >= 0 && dp_out_close(&s->csv) != 0 && commit && rc == MK_OK)
         rc = dp_write_failed(s, &s->csv);
-    if (s->jsonl.fd >= 0 && out_close(&s->jsonl) != 0 && commit && rc == MK_OK)
+    if (s->jsonl.fd >= 0 && dp_out_close(&s->jsonl) != 0 && commit && rc == MK_OK)
         rc = dp_write_failed(s, &s->jsonl);
     if (commit && rc == MK_OK && s->csv.path[0]) {
-        s->host->report_add(s->ctx, "rows", (int64_t)s->rows);
-        if (!MK_HOST_HAS(s->host, before_publish))
+        if (!s->adopted) /* the merge: the shards' reports carry them */
+            s->host->report_add(s->ctx, "rows", (int64_t)s->rows);
+        if (s->shard_part || !MK_HOST_HAS(s->host, before_publish))
             rc = finish_package(s);
         else if ((rc = s->host->before_publish(s->ctx, dp_before_publish, s)) == MK_OK)
             return MK_OK; /* finished there, with the rejects and reports */

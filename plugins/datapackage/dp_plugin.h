@@ -57,9 +57,22 @@ typedef struct dp_sink {
     int with_rejects, with_report; /* the run's own files as resources */
     dp_runfile runfiles[4];
     size_t nrunfiles;
+    /* shards (dp_shard.c, docs/SCALE.md): shard_part: a shard's part
+     * (data files and part.json, no descriptor); adopted: the merge's
+     * package, its data files the shards' parts joined by the engine */
+    int shard_part, adopted;
+    mk_schema adopted_columns; /* the first part's columns (names, types) */
+    char **adopted_names;
+    mk_type *adopted_types;
 } dp_sink;
 
 int dp_put(dp_out *o, const char *p, size_t n);
+/* Copy the file at path into the package folder as file (counted, hashed). */
+int dp_copy_in(dp_sink *s, dp_out *o, const char *path, const char *file);
+/* Flush, fsync and close o; its hex sha256 into o->hex.  0 or -1. */
+int dp_out_close(dp_out *o);
+/* Open o as file in folder dir, empty, with its own buffer.  0 or -1. */
+int dp_out_open(dp_out *o, const char *dir, const char *file);
 int dp_write_failed(dp_sink *s, const dp_out *o);
 
 /* dp_descriptor.c */
@@ -71,6 +84,14 @@ int dp_check_declared(dp_sink *s);
 /* No rows came: the header from the declared schema (none: empty file). */
 int dp_header_from_declared(dp_sink *s);
 int dp_write_descriptor(dp_sink *s);
+
+/* dp_shard.c: a shard's part.json (rows, columns, sources noted) into the
+ * temporary folder; the merge's package from the joined data files
+ * (shard_joined) and every shard's part.json (shard_parts).  MK_OK or an
+ * error (said). */
+int dp_shard_write_part(dp_sink *s);
+int dp_shard_adopt(dp_sink *s);
+void dp_shard_free(dp_sink *s);
 
 /* Folders. */
 int dp_make_parents(const char *path);
