@@ -92,7 +92,8 @@ static int out_flush(dp_out *o)
 {
     if (!o->len || o->failed)
         return o->failed ? -1 : 0;
-    sha256_update(&o->sha, o->len, (const uint8_t *)o->buf);
+    if (!o->unhashed)
+        sha256_update(&o->sha, o->len, (const uint8_t *)o->buf);
     o->bytes += o->len;
     size_t off = 0;
     while (off < o->len) {
@@ -327,6 +328,7 @@ static int dp_open(mk_context *ctx, const mk_host *host, void **state)
     umask(mask);
     chmod(s->tmp, 0755 & ~mask); /* mkdtemp's 0700 would travel with the package */
     s->shard_part = host->opt_bool(ctx, "shard_part");
+    s->csv.unhashed = s->jsonl.unhashed = s->shard_part; /* part.json has no hashes */
     if (host->opt_count(ctx, "shard_joined"))
         return dp_shard_adopt(s); /* the merge: the data files are the shards' */
     char file[300];

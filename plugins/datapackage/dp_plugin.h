@@ -20,6 +20,7 @@ typedef struct dp_out {
     char *buf;
     size_t len;
     int failed;          /* errno of the first failed write */
+    int unhashed;        /* a shard's part: the merge hashes the joined file */
     uint64_t bytes;
     struct sha256_ctx sha;
     char hex[2 * SHA256_DIGEST_SIZE + 1];
