@@ -971,7 +971,8 @@ static int merge_datapackage(mk_run *run, const char *dir, const shard_plan *pl,
     int rc = folder && parts && dp_outs(s, strdup(folder), outs, &n) == 0 ? MK_OK : MK_NOMEM;
     for (size_t f = 0; f < n; f++) {
         joined[f] = j ? mk_join_path(j, (*o)++) : NULL;
-        if (rc == MK_OK && !joined[f] && (rc = join_here(run, dir, pl, &outs[f], 2 * i + f, &mine[f])) == MK_OK)
+        if (rc == MK_OK && !joined[f] &&
+            (rc = join_here(run, dir, pl, &outs[f], 2 * i + f, &mine[f])) == MK_OK)
             joined[f] = strdup(mine[f]);
         if (!joined[f] && rc == MK_OK)
             rc = MK_NOMEM;

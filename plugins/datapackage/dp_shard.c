@@ -121,9 +121,8 @@ static int adopt_part(dp_sink *s, const char *folder)
     const char *rows = scalar(part, "rows");
     const cfg_node *cols = part && part->kind == CFG_MAP ? cfg_get(part, "columns") : NULL;
     const cfg_node *srcs = part && part->kind == CFG_MAP ? cfg_get(part, "sources") : NULL;
-    int rc = rows && srcs && srcs->kind == CFG_SEQ && (!cols || cols->kind == CFG_SEQ)
-                 ? MK_OK
-                 : MK_ERROR;
+    int rc = rows && srcs && srcs->kind == CFG_SEQ && (!cols || cols->kind == CFG_SEQ) ? MK_OK
+                                                                                       : MK_ERROR;
     if (rc == MK_OK) {
         s->rows += strtoull(rows, NULL, 10);
         if (cols && !s->columns)
