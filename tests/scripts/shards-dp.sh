@@ -15,6 +15,8 @@
 #                   the column types, JSON Lines rejects, a csv sink beside
 #                   the package; the sources list names every file, as one
 #                   run's does
+#   union-sources   4 shards of two sources (a file and a glob): the
+#                   package names both agencies and every file, as one run's
 #   part            a shard's part folder holds the data files and
 #                   part.json only: no datapackage.json, no copies
 #   empty           5 shards of 2 records: empty shards
@@ -37,7 +39,7 @@ for p in datapackage schema csv; do
     fi
 done
 work=$(mktemp -d "${TMPDIR:-/tmp}/mekong-shards-dp.XXXXXX")
-trap 'rm -rf "$work"' EXIT
+trap '[ -n "${KEEP:-}" ] || rm -rf "$work"' EXIT
 cd "$work" || exit 1
 cp "$SRC/tests/data/datapackage/people.schema.json" .
 
@@ -74,7 +76,7 @@ def write(path, body):
     open(path, "w", newline="").write(buf.getvalue())
 write("one.csv", rows(12000, 1))
 os.mkdir("many")
-first = 1
+first = 100001  # keys apart from one.csv's: a primaryKey is checked per shard only
 for k, n in enumerate([2000, 7, 0, 3000, 1, 1500, 2500]):
     write("many/part-%d.csv" % k, rows(n, first))
     first += n
@@ -108,6 +110,11 @@ html_report: ${OUT}/report.html
 thresholds:
   max_rejected: 50%
 YAML
+sed -e 's|^    path: \${IN}|    path: one.csv\
+  - name: hue\
+    plugin: csv\
+    path: many/*.csv|' -e 's|sources: { hanoi: "Sở Tư pháp Hà Nội" }|sources: { hanoi: "Sở Tư pháp Hà Nội", hue: "Sở Tư pháp Huế" }|' \
+    declared.yaml > two.yaml
 cat > inferred.yaml <<'YAML'
 name: ho-tich-suy
 sources:
@@ -241,6 +248,20 @@ elif grep -q '"mode": "files"' shared-inferred/plan.json &&
     ok "union-inferred: 3 shards of 7 files give one run's package (types inferred, JSON Lines rejects, every source file named)"
 else
     fail "union-inferred: not a files plan, or the package names $(sources out-inferred/suy/datapackage.json) sources, or no inferred date"
+fi
+
+agencies() {
+    python3 -c 'import json,sys
+d = json.load(open(sys.argv[1]))
+print(" ".join(sorted({s["title"] for s in d["sources"]})), len(d["sources"]))' "$1"
+}
+if ! union sources two.yaml - 4 ho-tich; then
+    :
+elif grep -q '"mode": "sources"' shared-sources/plan.json &&
+    agencies out-sources/ho-tich/datapackage.json | grep -Eq '^Sở Tư pháp Huế Sở Tư pháp Hà Nội [5-9]$'; then
+    ok "union-sources: 4 shards of two sources give one run's package (both agencies, every file)"
+else
+    fail "union-sources: not a sources plan, or the sources listed: $(agencies out-sources/ho-tich/datapackage.json)"
 fi
 
 id() { python3 -c 'import json,sys; print(json.load(open(sys.argv[1] + "/plan.json"))["plan"])' "$1"; }
