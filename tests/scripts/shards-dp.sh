@@ -17,6 +17,8 @@
 #                   run's does
 #   union-sources   4 shards of two sources (a file and a glob): the
 #                   package names both agencies and every file, as one run's
+#   dedupe          csv -> dedupe -> datapackage in the four stages (keys,
+#                   decide, shards, merge): one run's package
 #   part            a shard's part folder holds the data files and
 #                   part.json only: no datapackage.json, no copies
 #   empty           5 shards of 2 records: empty shards
@@ -262,6 +264,25 @@ elif grep -q '"mode": "sources"' shared-sources/plan.json &&
     ok "union-sources: 4 shards of two sources give one run's package (both agencies, every file)"
 else
     fail "union-sources: not a sources plan, or the sources listed: $(agencies out-sources/ho-tich/datapackage.json)"
+fi
+
+# dedupe across shards: keys, decide, shards, merge
+sed -e 's|^transforms:|transforms:\
+  - plugin: dedupe\
+    key: [ghi_chu]|' declared.yaml > dedupe.yaml
+single dedupe dedupe.yaml one.csv
+v=(--set IN=one.csv --set OUT=out-dedupe)
+rm -rf out-dedupe shared-dedupe
+"$MEKONG" plan dedupe.yaml --shards 3 --dir shared-dedupe "${v[@]}" -q 2> /dev/null
+for stage in keys decide; do
+    for i in 0 1 2; do "$MEKONG" run dedupe.yaml --stage $stage --shard $i --dir shared-dedupe "${v[@]}" -q; done
+done
+for i in 0 1 2; do "$MEKONG" run dedupe.yaml --shard $i --dir shared-dedupe "${v[@]}" -q; done
+if "$MEKONG" merge dedupe.yaml --dir shared-dedupe "${v[@]}" -q && same single-dedupe out-dedupe ho-tich &&
+    [ "$(grep -c . out-dedupe/ho-tich/data.csv)" -lt "$(grep -c . single-declared/ho-tich/data.csv)" ]; then
+    ok "dedupe: the four stages give one run's package"
+else
+    fail "dedupe: the four stages differ from one run's package"
 fi
 
 id() { python3 -c 'import json,sys; print(json.load(open(sys.argv[1] + "/plan.json"))["plan"])' "$1"; }
