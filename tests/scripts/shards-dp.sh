@@ -28,6 +28,10 @@
 #                   merged again: one run's package
 #   fallback        the join folder unusable: the merge joins the parts itself
 #   elsewhere       the package on another file system than the shared folder
+#   merge-faults    the merge made to fail at each rename, and at each write
+#                   from the first fsync on (tests/shim/faultshim.so), over
+#                   an earlier package: the old package and rejects, or the
+#                   new ones, never a mix, no temporary folder left
 #   validate        mekong validate passes the merged packages; ajv (as
 #                   datapackage.sh) checks them against the Data Package
 #                   profiles when node and npm are there
@@ -356,6 +360,57 @@ if [ -n "$other" ] && [ "$(stat -c %d "$other")" != "$(stat -c %d .)" ]; then
 else
     [ -n "$other" ] && rmdir "$other"
     echo "# skip: elsewhere: /dev/shm is not another file system here"
+fi
+
+# the merge's publish set: the package and the rejects are both old or both new
+shim=${MEKONG_BUILD:-$SRC}/tests/shim/.libs/faultshim.so
+set_of() { # the package's data, its copy of the rejects, the published rejects, the hashes
+    cat "$1"/ho-tich/data.csv "$1"/ho-tich/rejects.csv "$1"/rejects.csv 2>&1
+    python3 -c 'import json,sys; d=json.load(open(sys.argv[1] + "/ho-tich/datapackage.json"))
+print([(r["name"], r["hash"]) for r in d["resources"] if not r["name"].startswith("report")])' "$1" 2>&1
+}
+v=(--set IN=one.csv --set OUT=out-faults)
+rm -rf out-faults shared-faults
+"$MEKONG" run declared.yaml --set IN=tiny.csv --set OUT=out-faults -q && cp -a out-faults old-faults
+old=$(set_of old-faults)
+"$MEKONG" plan declared.yaml --shards 3 --dir shared-faults "${v[@]}" -q
+for i in 0 1 2; do "$MEKONG" run declared.yaml --shard $i --dir shared-faults "${v[@]}" -q; done
+"$MEKONG" merge declared.yaml --dir shared-faults "${v[@]}" -q
+new=$(set_of out-faults)
+bad="" hits=0 olds=0 news=0
+if [ ! -f "$shim" ]; then
+    echo "# skip: merge-faults: $shim is not built (make check builds it)"
+elif [ "$old" = "$new" ] || ! same single-declared out-faults ho-tich; then
+    fail "merge-faults: the merge without faults is not one run's package"
+else
+    ! ldd "$MEKONG" 2> /dev/null | grep -q libasan ||
+        export ASAN_OPTIONS="${ASAN_OPTIONS:-}:verify_asan_link_order=0"
+    for spec in rename write:after-fsync; do
+        call=${spec%%:*} mode=${spec#"$call"} n=0
+        while [ $n -lt 300 ]; do
+            n=$((n + 1))
+            rm -rf out-faults fault.log && cp -a old-faults out-faults
+            MEKONG_FAULT="$call:$n$mode" MEKONG_FAULT_LOG="$work/fault.log" LD_PRELOAD="$shim" \
+                "$MEKONG" merge declared.yaml --dir shared-faults "${v[@]}" -q > /dev/null 2>&1
+            rc=$?
+            grep -q "^$call $n\$" fault.log 2> /dev/null || break
+            hits=$((hits + 1))
+            now=$(set_of out-faults)
+            if [ "$now" = "$new" ] && [ $rc = 0 ]; then news=$((news + 1))
+            elif [ "$now" = "$old" ] && [ $rc = 1 ]; then olds=$((olds + 1))
+            else bad="$bad; $call $n: exit $rc, $([ "$now" = "$old" ] && echo old || ([ "$now" = "$new" ] && echo new) || echo a mix)"
+            fi
+            left=$(find out-faults -name '.*tmp-*' | head -3)
+            [ -z "$left" ] || bad="$bad; $call $n left $left"
+        done
+    done
+    rm -rf out-faults && cp -a old-faults out-faults
+    if [ -z "$bad" ] && [ $olds -gt 0 ] && "$MEKONG" merge declared.yaml --dir shared-faults "${v[@]}" -q &&
+        same single-declared out-faults ho-tich; then
+        ok "merge-faults: $hits failing renames and writes of the merge leave the old package and rejects ($olds) or the new ones ($news), never a mix; then a merge gives one run's"
+    else
+        fail "merge-faults: $hits faults, $olds old, $news new$bad"
+    fi
 fi
 
 if "$MEKONG" validate out-declared/ho-tich > v1.log 2>&1 &&
