@@ -8,7 +8,9 @@
  * the shard's folder, the run folder (locks, journal) is the shard's own,
  * and thresholds wait for the merge.  The merge joins the parts in plan
  * order (a CSV part's header only from the first), sums the reports and
- * publishes outputs, rejects and report through one publish set.
+ * publishes outputs, rejects and report through one publish set.  A
+ * datapackage sink is opened once more in the merge, with the joined data
+ * files (merge_datapackage): the plugin writes one run's package.
  */
 #include "config.h"
 

@@ -32,6 +32,8 @@
  * copying) so that the package is self-contained: Data Package paths stay
  * inside the package's folder.  With a host older than 1.2 the package
  * has no run files and is renamed into place in close (dp_publish_folder).
+ * In shards a shard writes only its data files and part.json, and the
+ * merge's package is made from the joined files (dp_shard.c).
  */
 #include "config.h"
 
