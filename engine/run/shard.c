@@ -412,6 +412,23 @@ int mk_shard_index(const char *which, int *k)
     return -2;
 }
 
+/* Steps whose checks span rows (schema: unique keys) learn that they run in
+ * shard k, and refuse what one shard cannot check. */
+static int mark_steps(mk_pipeline *p, int k)
+{
+    char num[32];
+    snprintf(num, sizeof num, "%d", k);
+    for (size_t i = 0; i <= p->nsources; i++) {
+        mk_step *steps = i < p->nsources ? p->sources[i].chain : p->transforms;
+        size_t n = i < p->nsources ? p->sources[i].chain_len : p->ntransforms;
+        for (size_t j = 0; j < n; j++)
+            if (strcmp(steps[j].plugin_name, "schema") == 0 && optval(&steps[j], "shard_index") &&
+                set_scalar(&steps[j], "shard_index", num) != 0)
+                return -1;
+    }
+    return 0;
+}
+
 int mk_shard_prepare(mk_pipeline *p, const char *dir, const char *which, const char *stage,
                      char **report)
 {
@@ -438,7 +455,7 @@ int mk_shard_prepare(mk_pipeline *p, const char *dir, const char *which, const c
                pl.shards, pl.shards - 1);
         rc = MK_EXIT_USAGE;
     } else if (point_source(p, &pl, k) != 0 || point_outputs(p, dir, &pl, k) != 0 ||
-               !(*report = strdup(p->report_path))) {
+               mark_steps(p, k) != 0 || !(*report = strdup(p->report_path))) {
         mk_log(MK_LOG_ERROR, "%s: cannot prepare shard %d of plan %s", p->name, k, pl.id);
         rc = MK_EXIT_FAILED;
     } else if ((rc = mk_shard_dedupe_prepare(p, dir, pl.id, k, pl.shards, stage, report))) {

@@ -116,6 +116,8 @@ static const mk_option_decl options[] = {
     {"report_fields", MK_OPT_BOOL, 0, "true", "per-field results in the run report"},
     {"threads", MK_OPT_INT, 0, "0",
      "threads checking the cells of big batches (0: one per core but one, at most 4; 1: none)"},
+    {"shard_index", MK_OPT_INT, 0, "-1",
+     "set by mekong run --shard: this step runs in one shard of a plan (docs/SCALE.md)"},
     {NULL, 0, 0, NULL, NULL},
 };
 
@@ -268,6 +270,28 @@ static int make_sets(schema_state *s)
     return MK_OK;
 }
 
+/* In a shard, a key that must not repeat over all rows (unique, primaryKey,
+ * uniqueKeys) cannot be checked: one shard sees only its rows, so a key
+ * repeated in two shards would pass, and the shards would not add up to
+ * one run.  Refused, with what to do. */
+static int refuse_keys_in_shard(schema_state *s)
+{
+    const ts_schema *ts = s->ts;
+    if (s->host->opt_int(s->ctx, "shard_index") < 0)
+        return MK_OK;
+    const char *what = ts->primary.n ? "primaryKey" : ts->nunique_keys ? "uniqueKeys" : NULL;
+    for (size_t i = 0; !what && i < ts->nfields; i++)
+        what = ts->fields[i].unique ? ts->fields[i].name : NULL;
+    if (!what)
+        return MK_OK;
+    s->host->error(s->ctx, "the schema has %s%s, which must hold over all rows, and one shard "
+                   "sees only its own: run this pipeline as one run, or check that key with a "
+                   "dedupe step (key: [...], on_duplicate: reject), which shards decide over all "
+                   "rows, and leave it out of the schema",
+                   what, ts->primary.n || ts->nunique_keys ? "" : " (a unique field)");
+    return MK_ERROR;
+}
+
 static int schema_open(mk_context *ctx, const mk_host *host, void **state)
 {
     schema_state *s = calloc(1, sizeof(*s));
@@ -285,6 +309,8 @@ static int schema_open(mk_context *ctx, const mk_host *host, void **state)
     if (!(s->plans = mkk_plans_new(free_plan)))
         return MK_NOMEM;
     int rc = load_schema(s);
+    if (rc == MK_OK)
+        rc = refuse_keys_in_shard(s);
     if (rc == MK_OK)
         rc = make_sets(s);
     if (rc == MK_OK)

@@ -14,6 +14,9 @@
 #               four stages: one run's outputs, rejects and report
 #   changed     a pipeline with a source more than its plan: refused
 #   refused     a postgres or an incremental source among several: plan refused
+#   keys        a schema step with primaryKey or a unique field: each shard
+#               refuses it (a key repeated in two shards would pass), says what
+#               to do, and the merge publishes nothing; without keys it runs
 set -u
 SRC=${MEKONG_SRC:-$(cd "$(dirname "$0")/../.." && pwd)}
 MEKONG=${MEKONG:-$SRC/engine/mekong}
@@ -225,4 +228,34 @@ if [ $rc1 = 2 ] && [ $rc2 = 2 ] && grep -q 'source d (plugin postgres).*several 
     ok "refused: a postgres or an incremental source among several: plan exits 2 and says why"
 else
     fail "refused: exit $rc1 / $rc2: $(cat pg.err inc.err)"
+fi
+
+# a schema step whose keys must hold over all rows
+cat > keys.schema.json <<'JSON'
+{"fields": [{"name": "ma", "type": "integer"}, {"name": "ten", "type": "string"},
+            {"name": "ghi_chu", "type": "string", "constraints": {"unique": UNIQUE}}],
+ PRIMARY}
+JSON
+keys_run() { # UNIQUE PRIMARY: plan, one shard, merge; sets rc (the shard's) and mrc
+    sed -e "s/UNIQUE/$1/" -e "s/PRIMARY/$2/" keys.schema.json > k.schema.json
+    sed 's|^transforms:|transforms:\n  - plugin: schema\n    schema: k.schema.json|' p.yaml > k.yaml
+    rm -rf out shared-k
+    "$MEKONG" plan k.yaml --shards 2 --dir shared-k -q
+    "$MEKONG" run k.yaml --shard 0 --dir shared-k -q 2> k.err
+    rc=$?
+    "$MEKONG" run k.yaml --shard 1 --dir shared-k -q 2>> k.err
+    "$MEKONG" merge k.yaml --dir shared-k -q 2>> k.err
+    mrc=$?
+}
+keys_run false '"primaryKey": ["ma"]'
+pk_rc=$rc pk_mrc=$mrc pk_err=$(cat k.err) pk_pub=$(ls out 2> /dev/null | wc -l)
+keys_run true '"missingValues": [""]'
+u_rc=$rc u_err=$(cat k.err)
+keys_run false '"missingValues": [""]'
+if [ $pk_rc = 1 ] && [ $pk_mrc = 1 ] && [ "$pk_pub" = 0 ] &&
+    grep -q 'primaryKey, which must hold over all rows.*dedupe step' <<< "$pk_err" &&
+    [ $u_rc = 1 ] && grep -q 'ghi_chu (a unique field)' <<< "$u_err" && [ $rc = 0 ] && [ $mrc = 0 ]; then
+    ok "keys: a schema with primaryKey or a unique field is refused in shards, with what to do; without keys it runs"
+else
+    fail "keys: primaryKey shard $pk_rc merge $pk_mrc, unique shard $u_rc, no keys shard $rc merge $mrc: $pk_err $u_err"
 fi
