@@ -7,10 +7,11 @@
  * k * rows / N in key order (one window pass); shard k reads key >= its
  * lower cut and < its upper cut, ORDER BY key, numbering rows from the
  * count before its cut -- exactly the numbers one run that reads ORDER BY
- * key gives.  The cut values reach the server as bound parameters of
- * set_config() and are read back with current_setting() inside the COPY's
- * SELECT (COPY itself takes no parameters), so no value from the data is
- * ever SQL text.  Trade-off: a shard checks only that its range still
+ * key gives (an incremental source is cut by its mark columns and the
+ * key instead: pg_shard_inc.c).  The cut values reach the server as bound
+ * parameters of set_config() and are read back with current_setting()
+ * inside the COPY's SELECT (COPY itself takes no parameters), so no value
+ * from the data is ever SQL text.  Trade-off: a shard checks only that its range still
  * holds the planned number of rows, not that the values are the same.
  *
  * Sink.  A shard loads into its own table PG_SHARD_SCHEMA.<name>, made
