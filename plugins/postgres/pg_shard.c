@@ -198,9 +198,11 @@ int pg_shard_check_key(pg_conn *c, mk_context *ctx, const mk_host *h, const char
  * steps: the rejects file's order depends on where batches end). */
 static long long cut_position(int k, int n, long long total, long long b)
 {
-    long long p = (long long)((__int128)k * total / n);
-    p = (p + b / 2) / b * b;
-    return p < total ? p : total;
+    long long p = (long long)((__int128)k * total / n), r = (p + b / 2) / b * b;
+    /* never at the end: a cut is the key of the row there, and past the
+     * last row there is none (the shard after it would have no lower
+     * bound) -- round down instead; the last shard runs to the end anyway */
+    return r < total ? r : p / b * b;
 }
 
 long long pg_shard_cut_position(int k, int n, long long total, long long batch)

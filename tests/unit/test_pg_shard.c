@@ -1,6 +1,6 @@
 /*
  * test_pg_shard.c -- unit tests of the postgres plugin's shard parts that
- * need no server: where the cuts fall (whole batches, never past the end),
+ * need no server: where the cuts fall (whole batches, never at the end),
  * the tuple an incremental source is cut by, and how a staging table's
  * name in a server message becomes the target's.  The server side is
  * tests/scripts/shards-pg.sh and shards-pg-inc.sh.  pg_shard.c is included
@@ -19,7 +19,9 @@ TEST(cuts_at_whole_batches)
     CHECK_INT_EQ(cut_position(2, 4, 20000, 1024), 10240);
     CHECK_INT_EQ(cut_position(3, 4, 20000, 1024), 15360);
     CHECK_INT_EQ(cut_position(1, 4, 20000, 1), 5000);
-    CHECK_INT_EQ(cut_position(3, 4, 1000, 1024), 1000); /* past the end: the end (empty shard) */
+    CHECK_INT_EQ(cut_position(3, 4, 1000, 1024), 0); /* up would be past the end: down */
+    CHECK_INT_EQ(cut_position(3, 4, 1020, 1024), 0);
+    CHECK_INT_EQ(cut_position(1, 4, 0, 1024), 0);
     CHECK_INT_EQ(cut_position(1, 4, 1000, 1024), 0);
     CHECK_INT_EQ(cut_position(1, 3, 10000000000LL, 1024), 3333332992LL);
 }
