@@ -98,7 +98,8 @@ static int plain_argument(mk_cli_args *a, const char *arg, int want_pipeline, co
         a->verbose = 1;
     } else if (strcmp(arg, "--dry-run") == 0 && strcmp(cmd, "run") == 0) {
         a->dry_run = 1;
-    } else if (strcmp(arg, "--full-refresh") == 0 && strcmp(cmd, "run") == 0) {
+    } else if (strcmp(arg, "--full-refresh") == 0 &&
+               (strcmp(cmd, "run") == 0 || strcmp(cmd, "plan") == 0)) {
         a->full_refresh = 1;
     } else if (strcmp(arg, "--reset") == 0 && strcmp(cmd, "state") == 0) {
         a->reset = 1;

@@ -20,7 +20,7 @@ typedef struct mk_cli_args {
     int quiet, verbose;
     int dry_run;         /* --dry-run (run) */
     const char *metrics; /* --metrics PATH (run) */
-    int full_refresh; /* run --full-refresh */
+    int full_refresh; /* run (or plan) --full-refresh */
     int reset;        /* state --reset */
     const char *shards; /* plan --shards N */
     const char *shard;  /* run --shard I|auto */

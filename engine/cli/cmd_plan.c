@@ -22,7 +22,7 @@ static int plan_loaded(mk_pipeline *p, const mk_cli_args *a)
                "'mekong help plan'");
         return MK_EXIT_USAGE;
     }
-    return mk_shard_plan(p, (int)n, a->dir);
+    return mk_shard_plan(p, (int)n, a->dir, a->full_refresh);
 }
 
 static int merge_loaded(mk_pipeline *p, const mk_cli_args *a)

@@ -33,11 +33,13 @@ const mk_command mk_commands[] = {
      "                     stage, then the decide stage of every bucket I (mekong plan says)\n"
      "See mekong(1).",
      mk_cmd_run},
-    {"plan", "mekong plan PIPELINE --shards N --dir SHARED [--set NAME=VALUE]...",
+    {"plan", "mekong plan PIPELINE --shards N --dir SHARED [--full-refresh] [--set NAME=VALUE]...",
      "Plan a run as N shards (docs/SCALE.md): write SHARED/plan.json, which gives each shard\n"
      "whole files of the csv source, or byte ranges of its one file that start on record\n"
-     "boundaries, with the line and record numbers they start at.  Then run every shard\n"
-     "(mekong run PIPELINE --shard I --dir SHARED) and merge them.",
+     "boundaries, with the line and record numbers they start at (a postgres source: key\n"
+     "ranges).  Then run every shard (mekong run PIPELINE --shard I --dir SHARED) and merge them.\n"
+     "  --full-refresh     a postgres source with incremental: ignore its stored mark (the\n"
+     "                     merge saves the new one)",
      mk_cmd_plan},
     {"merge", "mekong merge PIPELINE --dir SHARED [--report FILE] [--set NAME=VALUE]...",
      "Merge the shards of the plan in SHARED: refused unless every shard finished; then each\n"

@@ -267,9 +267,13 @@ static int point_one(mk_pipeline *p, mk_step *src, const shard_plan *pl, int k)
     if (!part || !mk_shard_inc_matches(p, pl->text, pl->len))
         return -1;
     if (strcmp(pl->mode, "keys") == 0) { /* a table's key range (shard_pg.c) */
+        if (!mk_shard_pg_inc_matches(p, pl->text, pl->len))
+            return -1;
         char *from = member_str(part, pe, "from"), *to = member_str(part, pe, "to");
         int rc = mk_shard_pg_point_source(src, from, to, member_num(part, pe, "record"),
                                           member_num(part, pe, "rows"));
+        if (rc == 0 && mk_shard_pg_incremental(p)) /* the plan's mark and this part's tuples */
+            rc = mk_shard_pg_inc_point(src, pl->text, pl->len, part, pe);
         free(from);
         free(to);
         return rc;
@@ -1252,6 +1256,7 @@ static int merge_publish(mk_run *run, const char *dir, const shard_plan *pl, con
     mk_join *j = join_now(run->p, 0, dir, pl, &outs, &nout, 1, &joined);
     int ok = mk_publish_recover(run) == MK_OK &&
              mk_shard_inc_merge(run, dir, pl->id, pl->shards, pl->text, pl->len) == MK_OK &&
+             mk_shard_pg_inc_merge(run, pl->text, pl->len) == MK_OK &&
              join_outputs(run, dir, pl, j) == MK_OK && mk_state_save(run) == MK_OK &&
              (!report || mk_report_write(run, report, run->p->html_report_path, 1) == 0) &&
              mk_before_publish_calls(run, 1) == MK_OK && /* packages take the run's files */
@@ -1325,7 +1330,8 @@ int mk_shard_merge(mk_pipeline *p, const char *dir, const char *report)
         return MK_EXIT_USAGE;
     }
     shard_plan pl;
-    if (plan_read(dir, p, &pl) != 0 || !mk_shard_inc_matches(p, pl.text, pl.len)) {
+    if (plan_read(dir, p, &pl) != 0 || !mk_shard_inc_matches(p, pl.text, pl.len) ||
+        !mk_shard_pg_inc_matches(p, pl.text, pl.len)) {
         plan_free(&pl);
         return MK_EXIT_USAGE;
     }

@@ -28,8 +28,10 @@
 /* 1 when p can run as shards, else 0 with why in msg. */
 int mk_shard_supported(const mk_pipeline *p, char *msg, size_t len);
 
-/* mekong plan: write DIR/plan.json for n shards.  An exit code. */
-int mk_shard_plan(const mk_pipeline *p, int n, const char *dir);
+/* mekong plan: write DIR/plan.json for n shards; full_refresh: a postgres
+ * source's incremental mark is ignored (plan --full-refresh).  An exit
+ * code. */
+int mk_shard_plan(const mk_pipeline *p, int n, const char *dir, int full_refresh);
 
 /* mekong run --shard: which is a number or "auto" (JOB_COMPLETION_INDEX,
  * or SLURM_ARRAY_TASK_ID - SLURM_ARRAY_TASK_MIN).  Turns p into that
@@ -157,6 +159,13 @@ int mk_shard_index(const char *which, int *k);
  * after saying why. */
 int mk_shard_plan_info(const char *dir, const mk_pipeline *p, char **id, int *shards);
 
+/* shard_state.c, for shard_pg.c: the value the pipeline's state holds for
+ * its source now (malloc'd; NULL: none, or *failed with why in msg) and
+ * its SHA-256 in start ("none" when none); the SHA-256 of a value. */
+char *mk_shard_saved_state(const mk_pipeline *p, char start[65], char *msg, size_t len,
+                           int *failed);
+void mk_shard_state_hash(const char *value, char out[65]);
+
 /* shard_plan.c, for shard_pg.c: the plan's first members (id, pipeline, mode). */
 struct mk_outfile;
 void mk_shard_plan_head(struct mk_outfile *f, const mk_pipeline *p, int n, const char *mode);
@@ -170,9 +179,21 @@ void mk_shard_plan_head(struct mk_outfile *f, const mk_pipeline *p, int n, const
  *   merge         apply every postgres sink's staging tables and commit,
  *                 or roll all back (MK_OK or MK_ERROR after mk_run_fail) */
 int mk_shard_pg_supported(const mk_pipeline *p, char *msg, size_t len);
-int mk_shard_pg_plan(mk_pipeline *p, int n, const char *dir);
+int mk_shard_pg_plan(mk_pipeline *p, int n, const char *dir, int full_refresh);
 int mk_shard_pg_point_source(mk_step *src, const char *from, const char *to, uint64_t record,
                              uint64_t rows);
+/* An incremental postgres source (incremental: [c1, ...]) in shards:
+ *   incremental   1 when p's source is one
+ *   inc_matches   1 when the plan and p agree on it (else 0, said)
+ *   inc_point     a shard's source: the plan's mark and part's bounds
+ *   inc_merge     stage the mark one run would have saved (the plan's
+ *                 last row), after checking that the pipeline's state is
+ *                 still the one the plan read.  An mk_status. */
+int mk_shard_pg_incremental(const mk_pipeline *p);
+int mk_shard_pg_inc_matches(const mk_pipeline *p, const char *plan, size_t len);
+int mk_shard_pg_inc_point(mk_step *src, const char *plan, size_t len, const char *part,
+                          const char *part_end);
+int mk_shard_pg_inc_merge(struct mk_run *run, const char *plan, size_t len);
 int mk_shard_pg_point_sink(mk_step *sink, const char *plan, size_t i, int k);
 struct mk_run;
 int mk_shard_pg_merge(struct mk_run *run, const char *plan, int shards);

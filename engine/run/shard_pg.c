@@ -11,6 +11,14 @@
  * which applies them in one transaction, and commits it by closing the
  * sink -- after every other output of the merge is ready, just before the
  * publish set is committed.
+ *
+ * An incremental source (incremental: [c1, ...]): the plan gives the
+ * plugin the mark the pipeline's state holds (shard_state; none with plan
+ * --full-refresh), and the plugin cuts the rows above it in the order
+ * (c1, ..., shard_key) (plugins/postgres/pg_shard_inc.c).  plan.json keeps
+ * the mark read, its SHA-256 and the mark one run would save (the last
+ * row's); each part the tuple before it and its last tuple.  The merge
+ * stages that mark, in the publish set of the outputs.
  */
 #include "config.h"
 
@@ -22,6 +30,7 @@
 #include "log.h"
 #include "run_internal.h"
 #include "shard.h"
+#include "util/json.h"
 #include "util/outfile.h"
 #include "util/textout.h"
 
@@ -76,11 +85,15 @@ int mk_shard_pg_supported(const mk_pipeline *p, char *msg, size_t len)
                  src->name);
         return 0;
     }
-    if (inc && inc->count) {
-        snprintf(msg, len, "source %s has incremental, which shards do not support yet", src->name);
-        return 0;
-    }
+    (void)inc; /* incremental: the rows above the mark (pg_shard_inc.c) */
     return 1;
+}
+
+int mk_shard_pg_incremental(const mk_pipeline *p)
+{
+    const mk_step *src = &p->sources[0];
+    const mk_optval *inc = is_postgres(src) ? mk_step_option(src, "incremental") : NULL;
+    return inc && inc->count > 0;
 }
 
 /* ---- the plan ------------------------------------------------------------- */
@@ -125,6 +138,75 @@ static const char *cut(const mk_context *c, int k, int n, uint64_t total, uint64
     return c->report_values[v];
 }
 
+/* A report value the plugin made as JSON (a tuple, a mark), or null. */
+static void put_raw(mk_outfile *f, const mk_context *c, const char *key)
+{
+    long i = report_index(c, key);
+    const char *v = i >= 0 ? c->report_values[i] : NULL;
+    mk_outfile_puts(f, v && mk_json_valid(v) ? v : "null");
+}
+
+static uint64_t report_num(const mk_context *c, const char *key, uint64_t none)
+{
+    long i = report_index(c, key);
+    return i >= 0 ? (uint64_t)c->report_numbers[i] : none;
+}
+
+/* The incremental plan's "mark" member: the columns, the mark read (raw
+ * JSON, or null), its SHA-256, and the mark one run would save. */
+static void write_mark(mk_outfile *f, const mk_step *src, const mk_context *c, const char *from,
+                       const char *start, int full_refresh)
+{
+    const mk_optval *inc = mk_step_option(src, "incremental");
+    mk_outfile_puts(f, ",\n  \"mark\": {\"columns\": [");
+    for (size_t i = 0; i < inc->count; i++) {
+        mk_outfile_puts(f, i ? ", " : "");
+        put_str_or_null(f, inc->values[i]);
+    }
+    mk_outfile_puts(f, full_refresh ? "], \"full_refresh\": true" : "], \"full_refresh\": false");
+    mk_outfile_puts(f, ", \"start\": ");
+    put_str_or_null(f, start);
+    mk_outfile_puts(f, ",\n    \"from\": ");
+    mk_outfile_puts(f, from && mk_json_valid(from) ? from : "null");
+    mk_outfile_puts(f, ",\n    \"next\": ");
+    put_raw(f, c, "shard_next_state");
+    mk_outfile_puts(f, "}");
+}
+
+/* Shard k of an incremental plan: after its cut's previous row (none at
+ * the start) up to the row before the next cut (the last row at the end;
+ * none: an empty shard). */
+static void write_inc_part(mk_outfile *f, const mk_context *c, int k, int n, uint64_t total)
+{
+    char key[48], upto[48];
+    snprintf(key, sizeof key, "shard_pos_%d", k);
+    uint64_t lo = k == 0 ? 0 : report_num(c, key, total);
+    snprintf(key, sizeof key, "shard_pos_%d", k + 1);
+    uint64_t hi = k + 1 == n ? total : report_num(c, key, total);
+    mk_outfile_puts(f, k ? ",\n    {\"shard\": " : "\n    {\"shard\": ");
+    put_num(f, (uint64_t)k);
+    mk_outfile_puts(f, ", \"after\": ");
+    snprintf(key, sizeof key, "shard_cut_%d", k);
+    if (k > 0 && lo > 0)
+        put_raw(f, c, key);
+    else
+        mk_outfile_puts(f, "null");
+    mk_outfile_puts(f, ", \"upto\": ");
+    if (k + 1 == n)
+        snprintf(upto, sizeof upto, "shard_last");
+    else
+        snprintf(upto, sizeof upto, "shard_cut_%d", k + 1);
+    if (hi > 0)
+        put_raw(f, c, upto);
+    else
+        mk_outfile_puts(f, "null");
+    mk_outfile_puts(f, ", \"record\": ");
+    put_num(f, lo);
+    mk_outfile_puts(f, ", \"rows\": ");
+    put_num(f, hi - lo);
+    mk_outfile_puts(f, "}");
+}
+
 static void write_parts(mk_outfile *f, const mk_step *src, const mk_context *c, int n)
 {
     long t = report_index(c, "shard_total");
@@ -135,8 +217,12 @@ static void write_parts(mk_outfile *f, const mk_step *src, const mk_context *c, 
     put_str_or_null(f, mk_step_option(src, "shard_key")->value);
     mk_outfile_puts(f, ",\n  \"records\": ");
     put_num(f, total);
+    const mk_optval *iv = mk_step_option(src, "incremental");
+    int inc = iv && iv->count;
     mk_outfile_puts(f, ",\n  \"parts\": [");
-    for (int k = 0; k < n; k++) {
+    for (int k = 0; k < n && inc; k++)
+        write_inc_part(f, c, k, n, total);
+    for (int k = 0; k < n && !inc; k++) {
         uint64_t lo, hi;
         const char *from = cut(c, k, n, total, &lo), *to = cut(c, k + 1, n, total, &hi);
         mk_outfile_puts(f, k ? ",\n    {\"shard\": " : "\n    {\"shard\": ");
@@ -172,7 +258,27 @@ static int find_cuts(mk_pipeline *p, int n, mk_context *c)
     return rc == MK_OK ? 0 : -1;
 }
 
-int mk_shard_pg_plan(mk_pipeline *p, int n, const char *dir)
+/* Incremental: the mark the pipeline's state holds, given to the plugin
+ * as shard_state (not with --full-refresh); *from: the mark given. */
+static int give_mark(mk_pipeline *p, int full_refresh, char start[65], char **saved,
+                     const char **from)
+{
+    char msg[1200];
+    int failed = 0;
+    *from = NULL;
+    *saved = mk_shard_saved_state(p, start, msg, sizeof msg, &failed);
+    if (failed) {
+        mk_log(MK_LOG_ERROR, "%s: cannot plan shards: source %s: %s", p->path,
+               p->sources[0].name, msg);
+        return -1;
+    }
+    if (!*saved || full_refresh)
+        return 0;
+    *from = *saved;
+    return set_option(&p->sources[0], "shard_state", *saved);
+}
+
+int mk_shard_pg_plan(mk_pipeline *p, int n, const char *dir, int full_refresh)
 {
     mk_run run;
     memset(&run, 0, sizeof run);
@@ -180,9 +286,14 @@ int mk_shard_pg_plan(mk_pipeline *p, int n, const char *dir)
     mk_context c;
     memset(&c, 0, sizeof c);
     c.run = &run;
-    char msg[1200];
-    char *plan = mk_shard_plan_path(dir);
-    int rc = plan && find_cuts(p, n, &c) == 0 ? MK_EXIT_OK : MK_EXIT_FAILED;
+    char msg[1200], start[65] = "none";
+    char *plan = mk_shard_plan_path(dir), *saved = NULL;
+    const char *from = NULL;
+    int inc = mk_shard_pg_incremental(p);
+    int rc = plan && (!inc || give_mark(p, full_refresh, start, &saved, &from) == 0) &&
+                     find_cuts(p, n, &c) == 0
+                 ? MK_EXIT_OK
+                 : MK_EXIT_FAILED;
     mk_outfile *f = rc == MK_EXIT_OK ? mk_outfile_open(plan, msg, sizeof msg) : NULL;
     if (rc == MK_EXIT_OK && !f) {
         mk_log(MK_LOG_ERROR, "cannot write the shard plan: %s", msg);
@@ -190,6 +301,8 @@ int mk_shard_pg_plan(mk_pipeline *p, int n, const char *dir)
     }
     if (f) {
         mk_shard_plan_head(f, p, n, "keys");
+        if (inc)
+            write_mark(f, &p->sources[0], &c, from, start, full_refresh);
         write_parts(f, &p->sources[0], &c, n);
         if (mk_outfile_commit(f, msg, sizeof msg) != 0) {
             mk_log(MK_LOG_ERROR, "cannot write the shard plan: %s", msg);
@@ -201,10 +314,82 @@ int mk_shard_pg_plan(mk_pipeline *p, int n, const char *dir)
     }
     mk_context_free(&c);
     free(plan);
+    free(saved);
     return rc;
 }
 
 /* ---- a shard -------------------------------------------------------------- */
+
+/* List option name := the strings of the JSON array [a, ae) (null: none). */
+static int set_list(mk_step *s, const char *name, const char *a, const char *ae)
+{
+    mk_optval *ov = option(s, name);
+    const char *v, *ve, *q = a ? mk_json_ws(a, ae) : NULL;
+    if (!ov)
+        return -1;
+    for (size_t j = 0; j < ov->count; j++)
+        free(ov->values[j]);
+    ov->count = 0;
+    if (!q || *q != '[')
+        return q && strncmp(q, "null", 4) == 0 ? 0 : -1;
+    while (mk_json_array_next(&q, ae, &v, &ve) == 1) {
+        char **grown = realloc(ov->values, (ov->count + 1) * sizeof(char *));
+        if (!grown)
+            return -1;
+        ov->values = grown;
+        if (!(ov->values[ov->count] = mk_json_string_decode(v, ve)))
+            return -1;
+        ov->count++;
+    }
+    ov->set = 1;
+    return 0;
+}
+
+int mk_shard_pg_inc_matches(const mk_pipeline *p, const char *plan, size_t len)
+{
+    const char *me, *mark = mk_shard_member(plan, plan + len, "mark", &me);
+    int inc = mk_shard_pg_incremental(p), same = !mark == !inc;
+    const char *ce, *cols = mark ? mk_shard_member(mark, me, "columns", &ce) : NULL;
+    if (same && inc) { /* the same columns, in the same order */
+        const mk_optval *ov = mk_step_option(&p->sources[0], "incremental");
+        const char *q = cols ? mk_json_ws(cols, ce) : NULL, *v, *ve;
+        size_t i = 0;
+        same = q && *q == '[';
+        while (same && mk_json_array_next(&q, ce, &v, &ve) == 1) {
+            char *name = mk_json_string_decode(v, ve);
+            same = name && i < ov->count && strcmp(name, ov->values[i++]) == 0;
+            free(name);
+        }
+        same = same && i == ov->count;
+    }
+    if (!same)
+        mk_log(MK_LOG_ERROR, "%s: the shard plan was made for %s incremental columns than source "
+               "%s has now: make the plan again", p->name, mark ? "other" : "no",
+               p->sources[0].name);
+    return same;
+}
+
+int mk_shard_pg_inc_point(mk_step *src, const char *plan, size_t len, const char *part,
+                          const char *part_end)
+{
+    const char *me, *mark = mk_shard_member(plan, plan + len, "mark", &me);
+    const char *fe, *from = mark ? mk_shard_member(mark, me, "from", &fe) : NULL;
+    const char *ae, *after = mk_shard_member(part, part_end, "after", &ae);
+    const char *ue, *upto = mk_shard_member(part, part_end, "upto", &ue);
+    if (!from || !after || !upto) {
+        mk_log(MK_LOG_ERROR, "the shard plan has no incremental mark or bounds: make it again "
+               "with this mekong (mekong plan)");
+        return -1;
+    }
+    char *state = *from == '{' ? strndup(from, (size_t)(fe - from)) : NULL;
+    int rc = (*from == '{' && (!state || set_option(src, "shard_state", state) != 0)) ||
+                     set_list(src, "shard_after", after, ae) != 0 ||
+                     set_list(src, "shard_upto", upto, ue) != 0
+                 ? -1
+                 : 0;
+    free(state);
+    return rc;
+}
 
 int mk_shard_pg_point_source(mk_step *src, const char *from, const char *to, uint64_t record,
                              uint64_t rows)
@@ -247,6 +432,33 @@ int mk_shard_pg_point_sink(mk_step *sink, const char *plan, size_t i, int k)
 }
 
 /* ---- the merge -------------------------------------------------------------- */
+
+int mk_shard_pg_inc_merge(mk_run *run, const char *plan, size_t len)
+{
+    const mk_pipeline *p = run->p;
+    if (!mk_shard_pg_incremental(p))
+        return MK_OK;
+    const char *me, *mark = mk_shard_member(plan, plan + len, "mark", &me);
+    const char *ne, *next = mark ? mk_shard_member(mark, me, "next", &ne) : NULL;
+    char *start = mark ? mk_shard_member_str(mark, me, "start") : NULL;
+    char *value = next && *next == '{' ? strndup(next, (size_t)(ne - next)) : NULL, now[65];
+    int rc = MK_ERROR;
+    if (!start || !next || (*next == '{' && !value))
+        mk_run_fail(run, "the shard plan has no incremental mark: make it again");
+    else if (mk_state_open(run) == MK_OK) {
+        const char *saved = mk_host_state_get(&run->sources[0]);
+        mk_shard_state_hash(saved, now);
+        if (strcmp(now, start) != 0 && !(saved && value && strcmp(saved, value) == 0))
+            mk_run_fail(run, "the mark of source %s changed since the plan was made (a run or "
+                        "the merge of another plan advanced it): make the plan again, and run "
+                        "its shards", p->sources[0].name);
+        else /* no row read: the mark stays, as after one run that read none */
+            rc = value ? mk_host_state_set(&run->sources[0], value) : MK_OK;
+    }
+    free(value);
+    free(start);
+    return rc;
+}
 
 static int set_merge_options(mk_step *s, const char *plan, size_t i, int shards)
 {

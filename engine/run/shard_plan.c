@@ -527,7 +527,7 @@ static int plan_sources(mk_outfile *f, const mk_pipeline *p, int n, const char *
     return rc;
 }
 
-int mk_shard_plan(const mk_pipeline *p, int n, const char *dir)
+int mk_shard_plan(const mk_pipeline *p, int n, const char *dir, int full_refresh)
 {
     char msg[2048];
     if (!mk_shard_supported(p, msg, sizeof msg)) {
@@ -536,7 +536,13 @@ int mk_shard_plan(const mk_pipeline *p, int n, const char *dir)
     }
     const mk_step *src = &p->sources[0];
     if (strcmp(src->plugin_name, "postgres") == 0) /* key ranges (shard_pg.c) */
-        return mk_shard_pg_plan((mk_pipeline *)p, n, dir);
+        return mk_shard_pg_plan((mk_pipeline *)p, n, dir, full_refresh);
+    if (full_refresh && mk_shard_incremental(src)) {
+        mk_log(MK_LOG_ERROR, "%s: plan --full-refresh is for a postgres source's mark; for csv "
+               "source %s (incremental: true) clear its state ('mekong state --reset'), then "
+               "plan", p->path, src->name);
+        return MK_EXIT_USAGE;
+    }
     glob_t g;
     if (glob(opt(src, "path"), GLOB_ERR, NULL, &g) != 0) {
         mk_log(MK_LOG_ERROR, "%s: source %s: no file matches %s", p->path, src->name,

@@ -129,6 +129,33 @@ static void hash_text(const char *value, char out[65])
     csv_sha256_hex(&s, out);
 }
 
+char *mk_shard_saved_state(const mk_pipeline *p, char start[65], char *msg, size_t len,
+                           int *failed)
+{
+    const mk_step *src = &p->sources[0];
+    char *file = state_file_of(p, src);
+    int bad = 0;
+    char *value = file ? saved_value(file, src->name, &bad) : NULL;
+    *failed = !file || bad;
+    if (!file)
+        snprintf(msg, len, "out of memory");
+    else if (bad)
+        snprintf(msg, len, "state file %s cannot be read or is not a mekong state file: repair "
+                 "it, or clear it with 'mekong state --reset'", file);
+    hash_text(value, start);
+    free(file);
+    if (*failed) {
+        free(value);
+        return NULL;
+    }
+    return value;
+}
+
+void mk_shard_state_hash(const char *value, char out[65])
+{
+    hash_text(value, out);
+}
+
 /* ---- the plan ------------------------------------------------------------------ */
 
 void mk_shard_inc_free(mk_shard_inc *inc)

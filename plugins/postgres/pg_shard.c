@@ -7,10 +7,11 @@
  * k * rows / N in key order (one window pass); shard k reads key >= its
  * lower cut and < its upper cut, ORDER BY key, numbering rows from the
  * count before its cut -- exactly the numbers one run that reads ORDER BY
- * key gives.  The cut values reach the server as bound parameters of
- * set_config() and are read back with current_setting() inside the COPY's
- * SELECT (COPY itself takes no parameters), so no value from the data is
- * ever SQL text.  Trade-off: a shard checks only that its range still
+ * key gives (an incremental source is cut by its mark columns and the
+ * key instead: pg_shard_inc.c).  The cut values reach the server as bound
+ * parameters of set_config() and are read back with current_setting()
+ * inside the COPY's SELECT (COPY itself takes no parameters), so no value
+ * from the data is ever SQL text.  Trade-off: a shard checks only that its range still
  * holds the planned number of rows, not that the values are the same.
  *
  * Sink.  A shard loads into its own table PG_SHARD_SCHEMA.<name>, made
@@ -36,6 +37,16 @@
 static PGresult *exec_params(pg_conn *c, const char *sql, int n, const char *const *params)
 {
     return PQexecParams(c->conn, sql, n, NULL, params, NULL, NULL, 0);
+}
+
+PGresult *pg_shard_exec_params(pg_conn *c, const char *sql, int n, const char *const *params)
+{
+    return exec_params(c, sql, n, params);
+}
+
+int pg_shard_is_shard(mk_context *ctx, const mk_host *h)
+{
+    return h->opt_string(ctx, "shard_rows") != NULL;
 }
 
 /* PG_SHARD_SCHEMA.name, quoted (malloc'd), or NULL after host->error. */
@@ -101,6 +112,11 @@ static int add_from(pg_conn *c, mk_context *ctx, const mk_host *h, pg_buf *b)
                         pg_buf_adds(b, "\n)") != 0));
     free(q);
     return rc ? MK_NOMEM : MK_OK;
+}
+
+int pg_shard_from(pg_conn *c, mk_context *ctx, const mk_host *h, pg_buf *b)
+{
+    return add_from(c, ctx, h, b);
 }
 
 /* 1 when the catalog promises the key unique and NOT NULL (a one-column
@@ -170,15 +186,28 @@ static int check_key(pg_conn *c, mk_context *ctx, const mk_host *h, const char *
     return MK_OK;
 }
 
+int pg_shard_check_key(pg_conn *c, mk_context *ctx, const mk_host *h, const char *from,
+                       long long *total)
+{
+    return check_key(c, ctx, h, from, total);
+}
+
 /* Cut k of n: about k/n of the rows, at a multiple of the batch size b,
  * so that a shard's batches are the very batches of one run (the rows a
  * sink refuses are rejected batch by batch, after the batch's earlier
  * steps: the rejects file's order depends on where batches end). */
 static long long cut_position(int k, int n, long long total, long long b)
 {
-    long long p = (long long)((__int128)k * total / n);
-    p = (p + b / 2) / b * b;
-    return p < total ? p : total;
+    long long p = (long long)((__int128)k * total / n), r = (p + b / 2) / b * b;
+    /* never at the end: a cut is the key of the row there, and past the
+     * last row there is none (the shard after it would have no lower
+     * bound) -- round down instead; the last shard runs to the end anyway */
+    return r < total ? r : p / b * b;
+}
+
+long long pg_shard_cut_position(int k, int n, long long total, long long batch)
+{
+    return cut_position(k, n, total, batch);
 }
 
 /* The keys at the cut positions, reported as shard_cut_<k>, shard_pos_<k>. */
@@ -226,7 +255,7 @@ static int find_cuts(pg_conn *c, mk_context *ctx, const mk_host *h, const char *
     return MK_OK;
 }
 
-int pg_shard_plan(pg_conn *c, mk_context *ctx, const mk_host *h)
+int pg_shard_plan(pg_conn *c, mk_context *ctx, const mk_host *h, const pg_shard_inc *inc)
 {
     /* "N/B": N shards, batches of B rows */
     const char *plan = h->opt_string(ctx, "shard_plan"), *slash = strchr(plan, '/');
@@ -246,10 +275,8 @@ int pg_shard_plan(pg_conn *c, mk_context *ctx, const mk_host *h)
                       "whose ranges the shards read; one run then reads in its order too");
         return MK_ERROR;
     }
-    if (h->opt_count(ctx, "incremental")) {
-        h->error(ctx, "incremental is not supported in shards yet: run this pipeline as one run");
-        return MK_ERROR;
-    }
+    if (inc->n) /* the rows above the mark, in the incremental order */
+        return pg_shard_inc_plan(c, ctx, h, n, batch, inc);
     pg_buf from = {0};
     long long total = 0;
     int rc = add_from(c, ctx, h, &from);
@@ -265,8 +292,10 @@ int pg_shard_plan(pg_conn *c, mk_context *ctx, const mk_host *h)
 
 /* ---- source: a shard's range ------------------------------------------------ */
 
-int pg_shard_source_setup(pg_conn *c, mk_context *ctx, const mk_host *h)
+int pg_shard_source_setup(pg_conn *c, mk_context *ctx, const mk_host *h, const pg_shard_inc *inc)
 {
+    if (inc->n && pg_shard_is_shard(ctx, h))
+        return pg_shard_inc_setup(c, ctx, h, inc);
     const char *from = h->opt_string(ctx, "shard_from"), *to = h->opt_string(ctx, "shard_to");
     if (!from && !to)
         return MK_OK;
@@ -281,13 +310,13 @@ int pg_shard_source_setup(pg_conn *c, mk_context *ctx, const mk_host *h)
     return MK_OK;
 }
 
-/* The key's type as the server names it (format_type), malloc'd. */
-static char *key_type(pg_conn *c, mk_context *ctx, const mk_host *h)
+/* A column's type as the server names it (format_type), malloc'd. */
+char *pg_shard_column_type(pg_conn *c, mk_context *ctx, const mk_host *h, const char *column)
 {
     char *q = pg_quote_table(c, h->opt_string(ctx, "table"));
     if (!q)
         return NULL;
-    const char *params[2] = {q, h->opt_string(ctx, "shard_key")};
+    const char *params[2] = {q, column};
     PGresult *res = exec_params(c,
                                 "SELECT format_type(atttypid, NULL) FROM pg_attribute WHERE "
                                 "attrelid = $1::regclass AND attname = $2 AND attnum > 0 AND "
@@ -295,13 +324,13 @@ static char *key_type(pg_conn *c, mk_context *ctx, const mk_host *h)
                                 2, params);
     free(q);
     if (PQresultStatus(res) != PGRES_TUPLES_OK) {
-        pg_fail(c, res, "looking up shard_key's type");
+        pg_fail(c, res, "looking up a column's type");
         return NULL;
     }
     char *type = PQntuples(res) ? strdup(PQgetvalue(res, 0, 0)) : NULL;
     if (!PQntuples(res))
-        h->error(ctx, "shard_key: table %s has no column '%s'", h->opt_string(ctx, "table"),
-                 params[1]);
+        h->error(ctx, "table %s has no column '%s' (shard_key, incremental)",
+                 h->opt_string(ctx, "table"), params[1]);
     PQclear(res);
     return type;
 }
@@ -314,19 +343,37 @@ static int add_bound(pg_buf *b, pg_conn *c, const char *key, const char *op, con
            pg_buf_adds(b, "') AS ") != 0 || pg_buf_adds(b, type) != 0 || pg_buf_adds(b, ")") != 0;
 }
 
+/* " ORDER BY": the incremental columns, then key unless among them; or key. */
+static int add_order(pg_buf *sql, pg_conn *c, const char *key, const pg_shard_inc *inc)
+{
+    size_t n = 1;
+    const char *only[1] = {key};
+    const char **cols = inc->n ? pg_shard_inc_tuple(inc, key, &n) : only;
+    int bad = !cols || (n && pg_buf_adds(sql, " ORDER BY ") != 0);
+    for (size_t i = 0; !bad && i < n; i++)
+        bad = (i && pg_buf_adds(sql, ", ") != 0) || pg_buf_ident(sql, c, cols[i]) != 0;
+    if (cols != only)
+        free(cols);
+    return bad ? MK_NOMEM : MK_OK;
+}
+
 int pg_shard_source_sql(pg_conn *c, mk_context *ctx, const mk_host *h, pg_buf *sql, int cond,
-                        int ordered)
+                        const pg_shard_inc *inc)
 {
     const char *key = h->opt_string(ctx, "shard_key");
     const char *from = h->opt_string(ctx, "shard_from"), *to = h->opt_string(ctx, "shard_to");
     if (!key)
-        return MK_OK;
+        return inc->n ? add_order(sql, c, NULL, inc) : MK_OK;
     if (!h->opt_string(ctx, "table")) {
         h->error(ctx, "shard_key goes with table; a query is not read in key ranges");
         return MK_ERROR;
     }
+    if (inc->n && pg_shard_is_shard(ctx, h)) {
+        int rc = pg_shard_inc_sql(c, ctx, h, sql, cond, inc);
+        return rc == MK_OK ? add_order(sql, c, key, inc) : rc;
+    }
     if (from || to) {
-        char *type = key_type(c, ctx, h);
+        char *type = pg_shard_column_type(c, ctx, h, key);
         if (!type)
             return MK_ERROR;
         int bad = pg_buf_adds(sql, cond ? " AND " : " WHERE ") != 0 ||
@@ -337,9 +384,7 @@ int pg_shard_source_sql(pg_conn *c, mk_context *ctx, const mk_host *h, pg_buf *s
         if (bad)
             return MK_NOMEM;
     }
-    if (ordered && (pg_buf_adds(sql, " ORDER BY ") != 0 || pg_buf_ident(sql, c, key) != 0))
-        return MK_NOMEM;
-    return MK_OK;
+    return add_order(sql, c, key, inc);
 }
 
 uint64_t pg_shard_first_record(mk_context *ctx, const mk_host *h)

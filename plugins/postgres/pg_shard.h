@@ -11,28 +11,44 @@
 #include <stdint.h>
 
 #include "pg_plugin.h"
+#include "pg_state.h"
 
 /* The schema holding staging tables and the merge ledger. */
 #define PG_SHARD_SCHEMA "mekong_shard"
 
 /* ---- source ---- */
 
+/* An incremental source's columns and the stored mark (n 0: not
+ * incremental; old->nvalues 0: no mark, or --full-refresh). */
+typedef struct pg_shard_inc {
+    const char *const *names;
+    size_t n;
+    const pg_state_mark *old;
+} pg_shard_inc;
+
+/* 1 when the source is a shard of a plan (mekong run --shard set shard_rows). */
+int pg_shard_is_shard(mk_context *ctx, const mk_host *h);
+
 /* mekong plan (option shard_plan: N): find the N-1 cut values of
  * shard_key over the table (and where) and report them to the host as
- * shard_total, shard_cut_<k> and shard_pos_<k> (k = 1..N-1).  MK_OK or
- * MK_ERROR after host->error. */
-int pg_shard_plan(pg_conn *c, mk_context *ctx, const mk_host *h);
+ * shard_total, shard_cut_<k> and shard_pos_<k> (k = 1..N-1); with
+ * incremental, cuts of the rows above the mark (pg_shard_inc.c).  MK_OK
+ * or MK_ERROR after host->error. */
+int pg_shard_plan(pg_conn *c, mk_context *ctx, const mk_host *h, const pg_shard_inc *inc);
 
 /* A shard's source (shard_from / shard_to set, or shard_key alone in one
- * run): send the range's bounds as session settings (bound parameters) on
- * c, while its client_encoding is still UTF8.  MK_OK or MK_ERROR. */
-int pg_shard_source_setup(pg_conn *c, mk_context *ctx, const mk_host *h);
+ * run; incremental: the mark and the tuple bounds): send the range's
+ * bounds as session settings (bound parameters) on c, while its
+ * client_encoding is still UTF8.  MK_OK or MK_ERROR. */
+int pg_shard_source_setup(pg_conn *c, mk_context *ctx, const mk_host *h, const pg_shard_inc *inc);
 
 /* Append the range condition (" AND ..." or " WHERE ...": cond says
- * whether a WHERE came before) and, when ordered (no incremental order),
- * " ORDER BY key" to sql.  0 or -1 (out of memory). */
+ * whether a WHERE came before; a shard of an incremental source: the
+ * mark's and the tuple bounds') and the ORDER BY: the incremental columns
+ * then shard_key (unless among them), or shard_key, or none.  MK_OK,
+ * MK_NOMEM or MK_ERROR. */
 int pg_shard_source_sql(pg_conn *c, mk_context *ctx, const mk_host *h, pg_buf *sql, int cond,
-                        int ordered);
+                        const pg_shard_inc *inc);
 
 /* The record number before the shard's first row (shard_record, or 0). */
 uint64_t pg_shard_first_record(mk_context *ctx, const mk_host *h);
@@ -40,6 +56,35 @@ uint64_t pg_shard_first_record(mk_context *ctx, const mk_host *h);
 /* At the end of the shard's COPY: MK_OK when it read the planned number
  * of rows (shard_rows), else MK_ERROR (the table changed since the plan). */
 int pg_shard_source_check(mk_context *ctx, const mk_host *h, uint64_t read);
+
+/* ---- pg_shard.c for pg_shard_inc.c ---- */
+
+/* " FROM table [WHERE (where)]" into b: MK_OK or MK_NOMEM. */
+int pg_shard_from(pg_conn *c, mk_context *ctx, const mk_host *h, pg_buf *b);
+/* The rows of " FROM ..." from into *total, after checking that shard_key
+ * is unique and never NULL there.  MK_OK or MK_ERROR. */
+int pg_shard_check_key(pg_conn *c, mk_context *ctx, const mk_host *h, const char *from,
+                       long long *total);
+/* Cut k of n over total rows at a multiple of batch. */
+long long pg_shard_cut_position(int k, int n, long long total, long long batch);
+/* The table's column's type as the server names it (malloc'd), or NULL
+ * after host->error. */
+char *pg_shard_column_type(pg_conn *c, mk_context *ctx, const mk_host *h, const char *column);
+/* Rows for a parameterised statement. */
+PGresult *pg_shard_exec_params(pg_conn *c, const char *sql, int n, const char *const *params);
+
+/* ---- pg_shard_inc.c: incremental sources in shards ---- */
+
+/* The columns shards order and cut an incremental source by: its
+ * incremental columns, then shard_key unless it is one of them; *n of
+ * them (malloc'd array of borrowed names), NULL on no memory. */
+const char **pg_shard_inc_tuple(const pg_shard_inc *inc, const char *key, size_t *n);
+int pg_shard_inc_plan(pg_conn *c, mk_context *ctx, const mk_host *h, int n, long long batch,
+                      const pg_shard_inc *inc);
+int pg_shard_inc_setup(pg_conn *c, mk_context *ctx, const mk_host *h, const pg_shard_inc *inc);
+/* A shard's condition: the mark's (one run's), then the tuple bounds. */
+int pg_shard_inc_sql(pg_conn *c, mk_context *ctx, const mk_host *h, pg_buf *sql, int cond,
+                     const pg_shard_inc *inc);
 
 /* ---- sink ---- */
 

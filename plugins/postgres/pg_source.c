@@ -20,7 +20,9 @@
  * Incremental reads (`incremental: [c1, c2]`) add WHERE (c1, c2) > (v1,
  * v2) ORDER BY c1, c2 and keep the last row's (c1, c2) as the new mark; it
  * is handed to the host's state only when every row was read, and the host
- * writes it only after every sink committed.
+ * writes it only after every sink committed.  (With shard_key, ties of the
+ * tuple are read in key order.)  A shard of a plan reads the plan's mark
+ * and bounds and keeps no mark (pg_shard_inc.c).
  */
 #include "config.h"
 
@@ -130,6 +132,13 @@ static int add_mark_condition(pg_source *s)
     return pg_buf_adds(&s->sql, ")");
 }
 
+/* The incremental columns and the stored mark, for pg_shard.c. */
+static pg_shard_inc inc_of(const pg_source *s)
+{
+    pg_shard_inc inc = {(const char *const *)s->mark_names, s->nmark, &s->old};
+    return inc;
+}
+
 static int build_select(pg_source *s)
 {
     const mk_host *h = s->host;
@@ -165,21 +174,13 @@ static int build_select(pg_source *s)
                   pg_buf_adds(&s->sql, "\n)") != 0))
         return MK_NOMEM;
     cond = where != NULL;
-    if (s->old.nvalues && (pg_buf_adds(&s->sql, cond ? " AND " : " WHERE ") != 0 ||
-                           add_mark_condition(s) != 0))
+    /* a shard: the mark's condition is pg_shard.c's, with the plan's mark as parameters */
+    int literal = s->old.nvalues && !pg_shard_is_shard(s->ctx, h);
+    if (literal && (pg_buf_adds(&s->sql, cond ? " AND " : " WHERE ") != 0 ||
+                    add_mark_condition(s) != 0))
         return MK_NOMEM;
-    int rc = pg_shard_source_sql(&s->c, s->ctx, h, &s->sql, cond || s->old.nvalues, !s->nmark);
-    if (rc != MK_OK)
-        return rc;
-    if (s->nmark) {
-        if (pg_buf_adds(&s->sql, " ORDER BY ") != 0)
-            return MK_NOMEM;
-        for (size_t i = 0; i < s->nmark; i++)
-            if ((i && pg_buf_adds(&s->sql, ", ") != 0) ||
-                pg_buf_ident(&s->sql, &s->c, s->mark_names[i]) != 0)
-                return MK_NOMEM;
-    }
-    return MK_OK;
+    pg_shard_inc inc = inc_of(s);
+    return pg_shard_source_sql(&s->c, s->ctx, h, &s->sql, cond || literal, &inc); /* + ORDER BY */
 }
 
 /* ---- decoding ------------------------------------------------------------- */
@@ -409,9 +410,10 @@ static int pg_source_open(mk_context *ctx, const mk_host *host, void **state)
     if (pg_connect(&s->c, ctx, host, host->opt_string(ctx, "conninfo"), "UTF8", "mekong source") !=
         MK_OK)
         return MK_ERROR;
+    pg_shard_inc inc = inc_of(s);
     if (host->opt_string(ctx, "shard_plan")) /* mekong plan: the cuts, no rows */
-        return pg_shard_plan(&s->c, ctx, host);
-    if ((rc = pg_shard_source_setup(&s->c, ctx, host)) != MK_OK) /* while still UTF8 */
+        return pg_shard_plan(&s->c, ctx, host, &inc);
+    if ((rc = pg_shard_source_setup(&s->c, ctx, host, &inc)) != MK_OK) /* while still UTF8 */
         return rc;
     s->record = s->first_record = pg_shard_first_record(ctx, host);
     if ((rc = choose_client_encoding(s, utf8, bytes)) != MK_OK)
@@ -647,7 +649,8 @@ static void pg_source_close(void *state)
     if (s->complete && s->nmark) {
         if (s->mark_nulls)
             s->host->report_add(s->ctx, "incremental_null_rows", (int64_t)s->mark_nulls);
-        if (s->have_mark)
+        /* a shard keeps no mark: the merge stages the plan's */
+        if (s->have_mark && !pg_shard_is_shard(s->ctx, s->host))
             pg_state_save(s->host, s->ctx, (const char *const *)s->mark_names, s->mark, s->nmark);
     }
     pg_disconnect(&s->c); /* a COPY still running ends with the connection */

@@ -17,7 +17,7 @@
 /* ---- writing ------------------------------------------------------------ */
 
 
-static int add_json_string(pg_buf *b, const char *s, size_t n)
+int pg_json_string(pg_buf *b, const char *s, size_t n)
 {
     if (pg_buf_add(b, "\"", 1) != 0)
         return -1;
@@ -41,19 +41,30 @@ static int add_json_string(pg_buf *b, const char *s, size_t n)
     return pg_buf_add(b, "\"", 1);
 }
 
-int pg_state_save(const mk_host *h, mk_context *ctx, const char *const *names, const pg_buf *values,
-                  size_t n)
+int pg_state_json(pg_buf *out, const char *const *names, const pg_buf *values, size_t n)
 {
     pg_buf b = {0};
     int bad = pg_buf_adds(&b, "{\"columns\": [") != 0;
     for (size_t i = 0; !bad && i < n; i++)
-        bad = (i && pg_buf_adds(&b, ", ") != 0) || add_json_string(&b, names[i], strlen(names[i]));
+        bad = (i && pg_buf_adds(&b, ", ") != 0) || pg_json_string(&b, names[i], strlen(names[i]));
     bad = bad || pg_buf_adds(&b, "], \"values\": [") != 0;
     for (size_t i = 0; !bad && i < n; i++)
         bad = (i && pg_buf_adds(&b, ", ") != 0) ||
-              add_json_string(&b, values[i].data ? values[i].data : "", values[i].len);
+              pg_json_string(&b, values[i].data ? values[i].data : "", values[i].len);
     bad = bad || pg_buf_adds(&b, "]}") != 0;
-    int rc = bad ? MK_NOMEM : h->state_set(ctx, b.data);
+    if (bad) {
+        pg_buf_free(&b);
+        return -1;
+    }
+    *out = b;
+    return 0;
+}
+
+int pg_state_save(const mk_host *h, mk_context *ctx, const char *const *names, const pg_buf *values,
+                  size_t n)
+{
+    pg_buf b = {0};
+    int rc = pg_state_json(&b, names, values, n) != 0 ? MK_NOMEM : h->state_set(ctx, b.data);
     pg_buf_free(&b);
     if (rc != MK_OK && rc != MK_NOMEM)
         h->error(ctx, "cannot keep the incremental mark (state)");
@@ -122,7 +133,10 @@ int pg_state_load(const mk_host *h, mk_context *ctx, const char *const *names, s
         h->error(ctx, "incremental needs a mekong that keeps state (this one does not)");
         return MK_ERROR;
     }
-    const char *json = h->state_get(ctx);
+    /* a shard plan, or a shard of one: the mark the plan read (the engine
+     * gives it; a shard has no state of its own) */
+    int sharded = h->opt_string(ctx, "shard_plan") || h->opt_string(ctx, "shard_rows");
+    const char *json = sharded ? h->opt_string(ctx, "shard_state") : h->state_get(ctx);
     if (!json)
         return MK_OK; /* first run, or --full-refresh */
     char **cols = NULL, **vals = NULL;

@@ -34,6 +34,12 @@ static const mk_option_decl source_options[] = {
     {"shard_to", MK_OPT_STRING, 0, NULL, "set by mekong run --shard: the key after the range"},
     {"shard_record", MK_OPT_STRING, 0, NULL, "set by mekong run --shard: rows before the range"},
     {"shard_rows", MK_OPT_STRING, 0, NULL, "set by mekong run --shard: rows the range held"},
+    {"shard_state", MK_OPT_STRING, 0, NULL,
+     "set by mekong plan and run --shard (incremental): the stored mark the plan read"},
+    {"shard_after", MK_OPT_LIST, 0, NULL,
+     "set by mekong run --shard (incremental): the tuple before the range (none: the mark)"},
+    {"shard_upto", MK_OPT_LIST, 0, NULL,
+     "set by mekong run --shard (incremental): the range's last tuple (none: no rows)"},
     {NULL, 0, 0, NULL, NULL},
 };
 

@@ -21,6 +21,7 @@
 #   csv-create  a csv file into a postgres sink with create: true: the table is
 #               made by the merge (not by a shard), one run's table and rejects
 #   hostile     a target table named like SQL, a column with quotes
+#   small       1000 rows in 4 shards of 1024-row batches: no cut past the last row
 #   refused     a query source, no shard_key, NULL keys, repeated keys:
 #               mekong plan refuses with the reason
 set -u
@@ -335,6 +336,28 @@ if "$MEKONG" run h.yaml --set DB=one -q && mv out single-h &&
     ok "hostile: a target named like SQL and a column with quotes: one run's table and rejects (in the target's name)"
 else
     fail "hostile: one run $(rows one "$hostile"), shards $(rows many "$hostile"): $(head -3 out/rejects.csv)"
+fi
+
+# ---- a table of fewer rows than shards x batch_rows, not a multiple of a batch ------------------
+q "CREATE TABLE klein (id int PRIMARY KEY, v text); INSERT INTO klein SELECT g, 'giá trị ' || g FROM generate_series(1, 1000) g" > /dev/null
+cat > k.yaml <<YAML
+sources:
+  - plugin: postgres
+    conninfo: "$CONN dbname=postgres"
+    table: klein
+    shard_key: id
+sinks:
+  - plugin: csv
+    path: out/out.csv
+rejects: out/rejects.csv
+YAML
+k_shards() { local i; for i in 0 1 2 3; do "$MEKONG" run k.yaml --shard $i --dir shared-k -q 2>> k.err || return 1; done; }
+rm -rf out shared-k && "$MEKONG" run k.yaml -q && mv out/out.csv single-k.csv
+if "$MEKONG" plan k.yaml --shards 4 --dir shared-k -q 2> k.err && k_shards &&
+    "$MEKONG" merge k.yaml --dir shared-k -q 2>> k.err && cmp -s single-k.csv out/out.csv; then
+    ok "small: 1000 rows in 4 shards of whole 1024-row batches (a cut near the end rounds down, not past the last row): one run's output"
+else
+    fail "small: $(head -3 k.err); $(grep '"shard"' shared-k/plan.json)"
 fi
 
 # ---- what the plan refuses ---------------------------------------------------------------

@@ -42,6 +42,14 @@ static void fake_error_fn(mk_context *ctx, const char *fmt, ...)
     va_end(ap);
 }
 
+/* No option is set (not a shard plan, not a shard). */
+static const char *fake_opt_string(mk_context *ctx, const char *name)
+{
+    (void)ctx;
+    (void)name;
+    return NULL;
+}
+
 static mk_host fake_host(void)
 {
     mk_host h;
@@ -50,6 +58,7 @@ static mk_host fake_host(void)
     h.error = fake_error_fn;
     h.state_get = fake_state_get;
     h.state_set = fake_state_set;
+    h.opt_string = fake_opt_string;
     return h;
 }
 
