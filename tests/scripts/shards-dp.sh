@@ -48,6 +48,10 @@ work=$(mktemp -d "${TMPDIR:-/tmp}/mekong-shards-dp.XXXXXX")
 trap '[ -n "${KEEP:-}" ] || rm -rf "$work"' EXIT
 cd "$work" || exit 1
 cp "$SRC/tests/data/datapackage/people.schema.json" .
+# the schema step checks a copy without primaryKey: a key that must hold over
+# all rows is refused in a shard (docs/SCALE.md); the package still declares it
+python3 -c 'import json; s = json.load(open("people.schema.json")); s.pop("primaryKey", None)
+json.dump(s, open("people-step.schema.json", "w"), ensure_ascii=False, indent=1)'
 
 ok() { echo "ok - shards-dp: $*"; }
 fail() { echo "not ok - shards-dp: $*"; }
@@ -97,7 +101,7 @@ sources:
     path: ${IN}
 transforms:
   - plugin: schema
-    schema: people.schema.json
+    schema: people-step.schema.json
     canonical: true
 sinks:
   - plugin: datapackage
@@ -129,7 +133,7 @@ sources:
     path: ${IN}
 transforms:
   - plugin: schema
-    schema: people.schema.json
+    schema: people-step.schema.json
     canonical: true
   - plugin: map
     provenance: { file: tep }
