@@ -282,8 +282,17 @@ static int refuse_keys_in_shard(schema_state *s)
     const char *what = ts->primary.n ? "primaryKey" : ts->nunique_keys ? "uniqueKeys" : NULL;
     for (size_t i = 0; !what && i < ts->nfields; i++)
         what = ts->fields[i].unique ? ts->fields[i].name : NULL;
+    for (size_t i = 0; !what && i < ts->nfkeys; i++)
+        what = ts->fkeys[i].resource[0] ? NULL : "foreignKeys";
     if (!what)
         return MK_OK;
+    if (strcmp(what, "foreignKeys") == 0) {
+        s->host->error(s->ctx, "the schema has a foreign key to this table itself (foreignKeys "
+                       "with reference resource \"\"), which needs every earlier row, and one "
+                       "shard sees only its own: run this pipeline as one run, or write the "
+                       "referenced keys to a CSV file and name it in resources");
+        return MK_ERROR;
+    }
     s->host->error(s->ctx, "the schema has %s%s, which must hold over all rows, and one shard "
                    "sees only its own: run this pipeline as one run, or check that key with a "
                    "dedupe step (key: [...], on_duplicate: reject), which shards decide over all "

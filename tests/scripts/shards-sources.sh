@@ -14,7 +14,8 @@
 #               four stages: one run's outputs, rejects and report
 #   changed     a pipeline with a source more than its plan: refused
 #   refused     a postgres or an incremental source among several: plan refused
-#   keys        a schema step with primaryKey or a unique field: each shard
+#   keys        a schema step with primaryKey, a unique field or a foreign key
+#               to its own table: each shard
 #               refuses it (a key repeated in two shards would pass), says what
 #               to do, and the merge publishes nothing; without keys it runs
 set -u
@@ -251,11 +252,14 @@ keys_run false '"primaryKey": ["ma"]'
 pk_rc=$rc pk_mrc=$mrc pk_err=$(cat k.err) pk_pub=$(ls out 2> /dev/null | wc -l)
 keys_run true '"missingValues": [""]'
 u_rc=$rc u_err=$(cat k.err)
+keys_run false '"foreignKeys": [{"fields": ["ten"], "reference": {"resource": "", "fields": ["ghi_chu"]}}]'
+fk_rc=$rc fk_err=$(cat k.err)
 keys_run false '"missingValues": [""]'
 if [ $pk_rc = 1 ] && [ $pk_mrc = 1 ] && [ "$pk_pub" = 0 ] &&
     grep -q 'primaryKey, which must hold over all rows.*dedupe step' <<< "$pk_err" &&
-    [ $u_rc = 1 ] && grep -q 'ghi_chu (a unique field)' <<< "$u_err" && [ $rc = 0 ] && [ $mrc = 0 ]; then
-    ok "keys: a schema with primaryKey or a unique field is refused in shards, with what to do; without keys it runs"
+    [ $u_rc = 1 ] && grep -q 'ghi_chu (a unique field)' <<< "$u_err" && [ $rc = 0 ] && [ $mrc = 0 ] &&
+    [ $fk_rc = 1 ] && grep -q 'foreign key to this table itself.*resources' <<< "$fk_err"; then
+    ok "keys: a schema with primaryKey, a unique field or a foreign key to itself is refused in shards, with what to do; without keys it runs"
 else
-    fail "keys: primaryKey shard $pk_rc merge $pk_mrc, unique shard $u_rc, no keys shard $rc merge $mrc: $pk_err $u_err"
+    fail "keys: primaryKey shard $pk_rc merge $pk_mrc, unique shard $u_rc, self foreign key shard $fk_rc, no keys shard $rc merge $mrc: $pk_err $u_err $fk_err"
 fi
