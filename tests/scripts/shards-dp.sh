@@ -38,6 +38,7 @@
 set -u
 SRC=${MEKONG_SRC:-$(cd "$(dirname "$0")/../.." && pwd)}
 MEKONG=${MEKONG:-$SRC/engine/mekong}
+. "$SRC/tests/shards/lib.sh"
 for p in datapackage schema csv; do
     if ! "$MEKONG" plugins 2> /dev/null | grep -q "^$p "; then
         echo "# skip: shards-dp: the $p plugin is not built"
@@ -151,24 +152,11 @@ thresholds:
   max_rejected: 50%
 YAML
 
-# the report without its times, the output folder named OUT; and without
-# the schema step's per-field profile (distinct, min, max, null_share) and
-# key_memory_bytes, which the merge adds up or takes from the first shard
-# (with any sink, not only datapackage: docs/SCALE.md, "Data packages from
-# shards")
-strip() {
-    python3 -c 'import json,sys
-r = json.load(open(sys.argv[1]))
-for k in ("started", "elapsed_seconds", "rows_per_second"):
-    r.pop(k, None)
-for s in r.get("stages", []):
-    for k in [k for k in s if k.startswith("fields.") and
-              k.rsplit(".", 1)[1] in ("distinct", "min", "max", "null_share")]:
-        s.pop(k)
-    s.pop("key_memory_bytes", None)
-t = json.dumps(r, sort_keys=True, indent=1)
-print(t.replace("./" + sys.argv[2], "OUT").replace(sys.argv[2], "OUT"))' "$1" "$2"
-}
+# the reports are compared without the schema step's per-field profile
+# (distinct, min, max, null_share), which the merge adds up or takes from the
+# first shard (with any sink, not only datapackage: docs/SCALE.md, "Data
+# packages from shards")
+export SHARD_STRIP_PROFILE=1
 
 # single NAME PIPELINE IN: one run's outputs into single-NAME/
 single() {
@@ -176,18 +164,11 @@ single() {
     "$MEKONG" run "$2" --set IN="$3" --set OUT="single-$1" -q
 }
 
+
 # sharded NAME PIPELINE IN N [OUT]: plan, N shards at once, merge into out-NAME/
 sharded() {
-    local out=${5:-out-$1} pids=() i failed=0
-    rm -rf "$out" "shared-$1"
-    local v=(--set IN="$3" --set OUT="$out")
-    "$MEKONG" plan "$2" --shards "$4" --dir "shared-$1" "${v[@]}" -q || return 1
-    for ((i = 0; i < $4; i++)); do
-        "$MEKONG" run "$2" --shard "$i" --dir "shared-$1" "${v[@]}" -q &
-        pids+=($!)
-    done
-    for i in "${pids[@]}"; do wait "$i" || failed=1; done
-    [ $failed = 0 ] && "$MEKONG" merge "$2" --dir "shared-$1" "${v[@]}" -q
+    local out=${5:-out-$1}
+    rm -rf "$out" && shard_all "$2" "shared-$1" "$4" --set IN="$3" --set OUT="$out"
 }
 
 # same A B PKG: the outputs in folder B are folder A's (one run's): every
@@ -201,8 +182,8 @@ same() {
     done
     [ "$(cd "$a" && find . ! -name '.*.lock' | sort)" = "$(cd "$b" && find . ! -name '.*.lock' | sort)" ] ||
         { echo "# $b: other files than $a"; diff <(cd "$a" && find . | sort) <(cd "$b" && find . | sort); return 1; }
-    [ "$(strip "$a/report.json" "$a")" = "$(strip "$b/report.json" "$b")" ] ||
-        { diff <(strip "$a/report.json" "$a") <(strip "$b/report.json" "$b") | head -20; return 1; }
+    [ "$(shard_strip "$a/report.json" "$a")" = "$(shard_strip "$b/report.json" "$b")" ] ||
+        { diff <(shard_strip "$a/report.json" "$a") <(shard_strip "$b/report.json" "$b") | head -20; return 1; }
     cmp -s "$b/report.json" "$b/$pkg/report.json" || { echo "# $b: the package's report is not the run's"; return 1; }
     python3 - "$a/$pkg" "$b/$pkg" <<'PY'
 import hashlib, json, os, sys

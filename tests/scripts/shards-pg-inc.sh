@@ -26,6 +26,7 @@ set -u
 SRC=${MEKONG_SRC:-$(cd "$(dirname "$0")/../.." && pwd)}
 BUILD=${MEKONG_BUILD:-$SRC}
 MEKONG=${MEKONG:-$BUILD/engine/mekong}
+. "$SRC/tests/shards/lib.sh"
 . "$SRC/tests/pg/lib.sh"
 
 if ! [ -f "$BUILD/plugins/postgres/.libs/postgres.so" ] && ! "$MEKONG" plugins 2>/dev/null | grep -q '^postgres '; then
@@ -114,13 +115,6 @@ report: out/report.json
 YAML
     done
 }
-strip() {
-    python3 -c 'import json,sys
-r = json.load(open(sys.argv[1]))
-for k in ("started", "elapsed_seconds", "rows_per_second"):
-    r.pop(k, None)
-print(json.dumps(r, sort_keys=True, indent=1))' "$1"
-}
 # mark DIR: the source's entry of the state file (not its "saved" time)
 mark() {
     python3 -c 'import json,sys
@@ -152,8 +146,8 @@ same() { # WHAT: outputs, rejects, report, mark and table as one run's
     for f in out.csv rejects.csv; do
         cmp -s "one/out/$f" "many/out/$f" || { echo "$f differs: $(diff one/out/$f many/out/$f | head -4)"; return 1; }
     done
-    [ "$(strip one/out/report.json)" = "$(strip many/out/report.json)" ] ||
-        { echo "report differs: $(diff <(strip one/out/report.json) <(strip many/out/report.json) | head -10)"; return 1; }
+    [ "$(shard_strip one/out/report.json)" = "$(shard_strip many/out/report.json)" ] ||
+        { echo "report differs: $(diff <(shard_strip one/out/report.json) <(shard_strip many/out/report.json) | head -10)"; return 1; }
     [ "$(mark one)" = "$(mark many)" ] || { echo "mark $(mark one) (one run) vs $(mark many) (shards)"; return 1; }
     [ "$(rows one)" = "$(rows many)" ] || { echo "table ev_copy $(rows one) (one run) vs $(rows many)"; return 1; }
 }

@@ -28,6 +28,7 @@ set -u
 SRC=${MEKONG_SRC:-$(cd "$(dirname "$0")/../.." && pwd)}
 BUILD=${MEKONG_BUILD:-$SRC}
 MEKONG=${MEKONG:-$BUILD/engine/mekong}
+. "$SRC/tests/shards/lib.sh"
 . "$SRC/tests/pg/lib.sh"
 
 if ! [ -f "$BUILD/plugins/postgres/.libs/postgres.so" ] && ! "$MEKONG" plugins 2>/dev/null | grep -q '^postgres '; then
@@ -129,13 +130,6 @@ rejects: out/rejects.csv
 report: out/report.json
 YAML
 }
-strip() {
-    python3 -c 'import json,sys
-r = json.load(open(sys.argv[1]))
-for k in ("started", "elapsed_seconds", "rows_per_second"):
-    r.pop(k, None)
-print(json.dumps(r, sort_keys=True, indent=1))' "$1"
-}
 # rows DB TABLE: the table's rows in key order, as text
 rows() { DB=$1 q "SELECT md5(string_agg(t::text, E'\n' ORDER BY t::text)), count(*) FROM (SELECT * FROM $2) t"; }
 stages() { DB=many q "SELECT count(*) FROM pg_tables WHERE schemaname = 'mekong_shard' AND tablename LIKE 'plan%'"; }
@@ -149,12 +143,7 @@ shards() { # DIR: the 4 shards at once; 0 when all succeeded
     for i in "${pids[@]}"; do wait "$i" || failed=1; done
     return $failed
 }
-same_files() {
-    local f
-    for f in out.csv rejects.csv; do cmp -s "single/$f" "out/$f" || { echo "# $f differs"; return 1; }; done
-    [ "$(strip single/report.json)" = "$(strip out/report.json)" ] ||
-        { diff <(strip single/report.json) <(strip out/report.json) | head -20; return 1; }
-}
+same_files() { shard_same single out out.csv rejects.csv; }
 
 # ---- union per mode -------------------------------------------------------------
 for mode in append replace upsert; do

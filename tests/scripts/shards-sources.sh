@@ -21,6 +21,7 @@
 set -u
 SRC=${MEKONG_SRC:-$(cd "$(dirname "$0")/../.." && pwd)}
 MEKONG=${MEKONG:-$SRC/engine/mekong}
+. "$SRC/tests/shards/lib.sh"
 work=$(mktemp -d "${TMPDIR:-/tmp}/mekong-shards-sources.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 cd "$work" || exit 1
@@ -106,41 +107,11 @@ YAML
 write_pipeline p.yaml 0 ""
 write_pipeline dd.yaml 1 ""
 
-strip() { # the report without its times and a dedupe step's memory (summed over shards)
-    python3 -c 'import json,sys
-r = json.load(open(sys.argv[1]))
-for k in ("started", "elapsed_seconds", "rows_per_second"):
-    r.pop(k, None)
-for s in r.get("stages", []):
-    s.pop("key_memory_bytes", None)
-print(json.dumps(r, sort_keys=True, indent=1))' "$1"
-}
+same() { shard_same "single-$1" out out.csv out.jsonl rejects.csv; } # NAME
 single() { # PIPELINE NAME
     rm -rf out
     "$MEKONG" run "$1" -q || return 1
     rm -rf "single-$2" && cp -r out "single-$2" && rm -rf out
-}
-same() { # NAME: out/ equals single-NAME/
-    for f in out.csv out.jsonl rejects.csv; do
-        cmp -s "single-$1/$f" "out/$f" || { echo "# $1: $f differs"; return 1; }
-    done
-    [ "$(strip "single-$1/report.json")" = "$(strip out/report.json)" ] ||
-        { diff <(strip "single-$1/report.json") <(strip out/report.json) | head -20; return 1; }
-}
-# stages PIPELINE DIR N STAGE...: each stage's N shards at once, then the merge
-stages() {
-    local pipe=$1 dir=$2 n=$3 i pids failed=0 stage
-    shift 3
-    for stage in "$@"; do
-        pids=()
-        for ((i = 0; i < n; i++)); do
-            "$MEKONG" run "$pipe" $stage --shard "$i" --dir "$dir" -q &
-            pids+=($!)
-        done
-        for i in "${pids[@]}"; do wait "$i" || failed=1; done
-        [ $failed = 0 ] || return 1
-    done
-    "$MEKONG" merge "$pipe" --dir "$dir" -q
 }
 
 single p.yaml p || fail "the single run failed"
@@ -148,8 +119,7 @@ single p.yaml p || fail "the single run failed"
     [ "$(wc -l < single-p/rejects.csv)" -gt 100 ] || fail "the single run read or rejected too little"
 for n in 2 3 4 9; do
     rm -rf out "shared-$n"
-    if "$MEKONG" plan p.yaml --shards "$n" --dir "shared-$n" -q && stages p.yaml "shared-$n" "$n" "" &&
-        same p; then
+    if shard_all p.yaml "shared-$n" "$n" && same p; then
         ok "union-$n: $n shards of three sources give one run's outputs, rejects and report"
     else
         fail "union-$n: $n shards of three sources differ from one run"
@@ -187,7 +157,7 @@ single dd.yaml dd || fail "the single dedupe run failed"
 dups=$(grep -c 'duplicate' single-dd/rejects.csv)
 rm -rf out dd-shared
 if [ "$dups" -gt 100 ] && "$MEKONG" plan dd.yaml --shards 4 --dir dd-shared -q &&
-    stages dd.yaml dd-shared 4 "--stage keys" "--stage decide" "" && same dd; then
+    shard_stages dd.yaml dd-shared 4 && same dd; then
     ok "dedupe: keys repeated across the sources ($dups duplicates), 4 shards in four stages give one run's outputs"
 else
     fail "dedupe: across several sources the shards differ from one run ($dups duplicates)"

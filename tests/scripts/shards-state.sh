@@ -21,6 +21,7 @@
 set -u
 SRC=${MEKONG_SRC:-$(cd "$(dirname "$0")/../.." && pwd)}
 MEKONG=${MEKONG:-$SRC/engine/mekong}
+. "$SRC/tests/shards/lib.sh"
 work=$(mktemp -d "${TMPDIR:-/tmp}/mekong-shards-state.XXXXXX")
 trap '[ -n "${KEEP:-}" ] || rm -rf "$work"' EXIT
 cd "$work" || exit 1
@@ -90,13 +91,6 @@ shards() { # IN: the 4 shards at once, as a scheduler runs them
 merge() { (cd B && "$MEKONG" merge p.yaml --dir sh --set IN="$1" -q); }
 
 # the report and the state without their times
-strip_report() {
-    python3 -c 'import json,sys
-r = json.load(open(sys.argv[1]))
-for k in ("started", "elapsed_seconds", "rows_per_second"):
-    r.pop(k, None)
-print(json.dumps(r, sort_keys=True, indent=1))' "$1"
-}
 strip_state() { grep -v '"saved":' "$1"; }
 
 # same: B's outputs, rejects, report and state are A's

@@ -15,6 +15,7 @@
 set -u
 SRC=${MEKONG_SRC:-$(cd "$(dirname "$0")/../.." && pwd)}
 MEKONG=${MEKONG:-$SRC/engine/mekong}
+. "$SRC/tests/shards/lib.sh"
 work=$(mktemp -d "${TMPDIR:-/tmp}/mekong-shards-xml.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 cd "$work" || exit 1
@@ -94,35 +95,12 @@ thresholds:
   max_rejected: 50%
 YAML
 }
-strip() {
-    python3 -c 'import json,sys
-r = json.load(open(sys.argv[1]))
-for k in ("started", "elapsed_seconds", "rows_per_second"):
-    r.pop(k, None)
-print(json.dumps(r, sort_keys=True, indent=1))' "$1"
-}
+same() { shard_same "single-$1" out out.csv out.jsonl out.xml rejects.csv; } # NAME
+sharded() { rm -rf out && shard_all "$@"; } # PIPELINE DIR N
 single() { # PIPELINE NAME
     rm -rf out
     "$MEKONG" run "$1" -q || return 1
     rm -rf "single-$2" && cp -r out "single-$2" && rm -rf out
-}
-same() { # NAME
-    for f in out.csv out.jsonl out.xml rejects.csv; do
-        cmp -s "single-$1/$f" "out/$f" || { echo "# $1: $f differs"; return 1; }
-    done
-    [ "$(strip "single-$1/report.json")" = "$(strip out/report.json)" ] ||
-        { diff <(strip "single-$1/report.json") <(strip out/report.json) | head -20; return 1; }
-}
-sharded() { # PIPELINE DIR N
-    local i pids=() failed=0
-    rm -rf out "$2"
-    "$MEKONG" plan "$1" --shards "$3" --dir "$2" -q || return 1
-    for ((i = 0; i < $3; i++)); do
-        "$MEKONG" run "$1" --shard "$i" --dir "$2" -q &
-        pids+=($!)
-    done
-    for i in "${pids[@]}"; do wait "$i" || failed=1; done
-    [ $failed = 0 ] && "$MEKONG" merge "$1" --dir "$2" -q
 }
 
 pipeline p.yaml 'feed/*.xml' ""

@@ -31,6 +31,7 @@
 set -u
 SRC=${MEKONG_SRC:-$(cd "$(dirname "$0")/../.." && pwd)}
 MEKONG=${MEKONG:-$SRC/engine/mekong}
+. "$SRC/tests/shards/lib.sh"
 work=$(mktemp -d "${TMPDIR:-/tmp}/mekong-shards.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 cd "$work" || exit 1
@@ -100,14 +101,6 @@ thresholds:
   max_rejected: 50%
 YAML
 
-# the report without its times, for comparing
-strip() {
-    python3 -c 'import json,sys
-r = json.load(open(sys.argv[1]))
-for k in ("started", "elapsed_seconds", "rows_per_second"):
-    r.pop(k, None)
-print(json.dumps(r, sort_keys=True, indent=1))' "$1"
-}
 
 # single NAME IN ENC: one run's outputs into single-NAME/
 single() {
@@ -116,27 +109,11 @@ single() {
     rm -rf "single-$1" && cp -r out "single-$1" && rm -rf out
 }
 
-# sharded NAME IN ENC N: plan, N shards at once (as a scheduler runs them), merge
-sharded() {
-    rm -rf out "shared-$1"
-    local v=(--set IN="$2" --set ENC="$3") pids=() i failed=0
-    "$MEKONG" plan p.yaml --shards "$4" --dir "shared-$1" "${v[@]}" -q || return 1
-    for ((i = 0; i < $4; i++)); do
-        "$MEKONG" run p.yaml --shard "$i" --dir "shared-$1" "${v[@]}" -q &
-        pids+=($!)
-    done
-    for i in "${pids[@]}"; do wait "$i" || failed=1; done
-    [ $failed = 0 ] && "$MEKONG" merge p.yaml --dir "shared-$1" "${v[@]}" -q
-}
 
+# sharded NAME IN ENC N: plan, N shards at once (as a scheduler runs them), merge
+sharded() { rm -rf out && shard_all p.yaml "shared-$1" "$4" --set IN="$2" --set ENC="$3"; }
 # same NAME: out/ equals single-NAME/ (outputs byte for byte, report but times)
-same() {
-    for f in out.csv out.jsonl rejects.csv; do
-        cmp -s "single-$1/$f" "out/$f" || { echo "# $1: $f differs"; return 1; }
-    done
-    [ "$(strip "single-$1/report.json")" = "$(strip out/report.json)" ] ||
-        { diff <(strip "single-$1/report.json") <(strip out/report.json) | head -20; return 1; }
-}
+same() { shard_same "single-$1" out out.csv out.jsonl rejects.csv; }
 
 union() { # NAME IN ENC N
     if ! single "$1" "$2" "$3"; then
@@ -337,47 +314,14 @@ sinks:
 rejects: out/rejects.csv
 report: out/report.json
 YAML
-# the report without its times and the dedupe step's memory (a shard holds other things)
-dstrip() {
-    python3 -c 'import json,sys
-r = json.load(open(sys.argv[1]))
-for k in ("started", "elapsed_seconds", "rows_per_second"):
-    r.pop(k, None)
-for s in r.get("stages", []):
-    s.pop("key_memory_bytes", None)
-print(json.dumps(r, sort_keys=True, indent=1))' "$1"
-}
-# dd_stages DIR N VARS...: the keys stage, the decide stage, the shards (each all at once), merge
-dd_stages() {
-    local dir=$1 n=$2 i pids failed=0 stage
-    shift 2
-    for stage in "--stage keys" "--stage decide" ""; do
-        pids=()
-        for ((i = 0; i < n; i++)); do
-            # shellcheck disable=SC2086
-            "$MEKONG" run dd.yaml $stage --shard "$i" --dir "$dir" "$@" -q &
-            pids+=($!)
-        done
-        for i in "${pids[@]}"; do wait "$i" || failed=1; done
-        [ $failed = 0 ] || return 1
-    done
-    "$MEKONG" merge dd.yaml --dir "$dir" "$@" -q
-}
-dd_same() { # NAME: out/ equals dd-single-NAME/
-    local f
-    for f in out.csv out.jsonl rejects.csv; do
-        cmp -s "dd-single-$1/$f" "out/$f" || { echo "# $1: $f differs"; diff "dd-single-$1/$f" "out/$f" | head -5; return 1; }
-    done
-    [ "$(dstrip "dd-single-$1/report.json")" = "$(dstrip out/report.json)" ] ||
-        { diff <(dstrip "dd-single-$1/report.json") <(dstrip out/report.json) | head -20; return 1; }
-}
+same_dd() { shard_same "dd-single-$1" out out.csv out.jsonl rejects.csv; } # NAME
 dd_union() { # NAME IN OD NK
     local v=(--set "IN=$2" --set "OD=$3" --set "NK=$4")
     rm -rf out "dd-shared-$1"
     "$MEKONG" run dd.yaml "${v[@]}" -q && mv out "dd-single-$1" || { fail "dedupe-$1: the single run failed"; return; }
-    if ! "$MEKONG" plan dd.yaml --shards 4 --dir "dd-shared-$1" "${v[@]}" -q || ! dd_stages "dd-shared-$1" 4 "${v[@]}"; then
+    if ! "$MEKONG" plan dd.yaml --shards 4 --dir "dd-shared-$1" "${v[@]}" -q || ! shard_stages dd.yaml "dd-shared-$1" 4 "${v[@]}"; then
         fail "dedupe-$1: plan, a stage or the merge failed"
-    elif dd_same "$1"; then
+    elif same_dd "$1"; then
         ok "dedupe-$1: keys, decide, 4 shards and merge give one run's outputs, rejects and report"
     else
         fail "dedupe-$1: 4 shards with dedupe ($3, null_key $4) differ from one run"
@@ -449,7 +393,7 @@ rc=$?
     for b in 0 1 2 3; do "$MEKONG" run dd.yaml --stage decide --shard $b --dir dd-shared "${dv[@]}" -q; done &&
     for i in 0 1 2 3; do "$MEKONG" run dd.yaml --shard $i --dir dd-shared "${dv[@]}" -q; done &&
     "$MEKONG" merge dd.yaml --dir dd-shared "${dv[@]}" -q
-if [ $rc = 1 ] && grep -q 'shard 2 (died while publishing' dd.err && dd_same one-reject &&
+if [ $rc = 1 ] && grep -q 'shard 2 (died while publishing' dd.err && same_dd one-reject &&
     [ -z "$(find dd-shared -name '.*tmp-*')" ]; then
     ok "dedupe-retry: a keys task killed while publishing: decide refused; its retry, run twice, gives one run"
 else
@@ -558,7 +502,7 @@ for i in 0 1 2; do "$MEKONG" run t.yaml --shard $i --dir shared-t "${v[@]}" -q; 
 "$MEKONG" merge t.yaml --dir shared-t "${v[@]}" -q 2> /dev/null
 rc2=$?
 if [ $rc1 = 3 ] && [ $rc2 = 3 ] && [ "$(ls out)" = report.json ] &&
-    [ "$(strip t-single/report.json)" = "$(strip out/report.json)" ]; then
+    [ "$(shard_strip t-single/report.json)" = "$(shard_strip out/report.json)" ]; then
     ok "threshold: checked on the merged totals: exit 3, nothing but the report, the same report"
 else
     fail "threshold: single run exit $rc1, merge exit $rc2, outputs: $(ls out | tr '\n' ' ')"
@@ -603,7 +547,7 @@ open("fz.csv", "w", newline="").write("".join(out))' "$seed"
     for i in $(seq 0 8); do "$MEKONG" run fz.yaml --shard "$i" --dir shared-fz -q; done
     "$MEKONG" merge fz.yaml --dir shared-fz -q
     for f in out.csv rejects.csv report.json; do
-        [ "$f" = report.json ] && { [ "$(strip fz-single/$f)" = "$(strip fz/$f)" ] || bad="$bad $seed:$f"; continue; }
+        [ "$f" = report.json ] && { [ "$(shard_strip fz-single/$f)" = "$(shard_strip fz/$f)" ] || bad="$bad $seed:$f"; continue; }
         cmp -s "fz-single/$f" "fz/$f" || bad="$bad $seed:$f"
     done
 done
