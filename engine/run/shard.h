@@ -169,6 +169,10 @@ void mk_shard_state_hash(const char *value, char out[65]);
 /* shard_plan.c, for shard_pg.c: the plan's first members (id, pipeline, mode). */
 struct mk_outfile;
 void mk_shard_plan_head(struct mk_outfile *f, const mk_pipeline *p, int n, const char *mode);
+/* A file as the plan names it (a JSON string): relative to the pipeline's
+ * folder when it is in it, so that plan, shards and merge may name the
+ * pipeline differently (relative here, absolute on the nodes). */
+void mk_shard_put_file(struct mk_outfile *f, const mk_pipeline *p, const char *path);
 
 /* shard_pg.c: PostgreSQL sources (key ranges) and sinks (staging tables
  * merged in one transaction) through the postgres plugin's shard options.

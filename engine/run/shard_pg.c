@@ -109,16 +109,9 @@ static long report_index(const mk_context *c, const char *key)
 static void put_str_or_null(mk_outfile *f, const char *s)
 {
     if (s)
-        mk_json_write_string(f, s, strlen(s), MK_JSON_REPLACE, NULL);
+        mk_json_put_str(f, s);
     else
         mk_outfile_puts(f, "null");
-}
-
-static void put_num(mk_outfile *f, uint64_t v)
-{
-    char b[32];
-    snprintf(b, sizeof b, "%" PRIu64, v);
-    mk_outfile_puts(f, b);
 }
 
 /* Cut k's key and position (k = 0 and k = n: none, 0 and total). */
@@ -184,7 +177,7 @@ static void write_inc_part(mk_outfile *f, const mk_context *c, int k, int n, uin
     snprintf(key, sizeof key, "shard_pos_%d", k + 1);
     uint64_t hi = k + 1 == n ? total : report_num(c, key, total);
     mk_outfile_puts(f, k ? ",\n    {\"shard\": " : "\n    {\"shard\": ");
-    put_num(f, (uint64_t)k);
+    mk_json_put_u64(f, (uint64_t)k);
     mk_outfile_puts(f, ", \"after\": ");
     snprintf(key, sizeof key, "shard_cut_%d", k);
     if (k > 0 && lo > 0)
@@ -201,9 +194,9 @@ static void write_inc_part(mk_outfile *f, const mk_context *c, int k, int n, uin
     else
         mk_outfile_puts(f, "null");
     mk_outfile_puts(f, ", \"record\": ");
-    put_num(f, lo);
+    mk_json_put_u64(f, lo);
     mk_outfile_puts(f, ", \"rows\": ");
-    put_num(f, hi - lo);
+    mk_json_put_u64(f, hi - lo);
     mk_outfile_puts(f, "}");
 }
 
@@ -216,7 +209,7 @@ static void write_parts(mk_outfile *f, const mk_step *src, const mk_context *c, 
     mk_outfile_puts(f, ",\n  \"key\": ");
     put_str_or_null(f, mk_step_option(src, "shard_key")->value);
     mk_outfile_puts(f, ",\n  \"records\": ");
-    put_num(f, total);
+    mk_json_put_u64(f, total);
     const mk_optval *iv = mk_step_option(src, "incremental");
     int inc = iv && iv->count;
     mk_outfile_puts(f, ",\n  \"parts\": [");
@@ -226,15 +219,15 @@ static void write_parts(mk_outfile *f, const mk_step *src, const mk_context *c, 
         uint64_t lo, hi;
         const char *from = cut(c, k, n, total, &lo), *to = cut(c, k + 1, n, total, &hi);
         mk_outfile_puts(f, k ? ",\n    {\"shard\": " : "\n    {\"shard\": ");
-        put_num(f, (uint64_t)k);
+        mk_json_put_u64(f, (uint64_t)k);
         mk_outfile_puts(f, ", \"from\": ");
         put_str_or_null(f, from);
         mk_outfile_puts(f, ", \"to\": ");
         put_str_or_null(f, to);
         mk_outfile_puts(f, ", \"record\": ");
-        put_num(f, lo);
+        mk_json_put_u64(f, lo);
         mk_outfile_puts(f, ", \"rows\": ");
-        put_num(f, hi - lo);
+        mk_json_put_u64(f, hi - lo);
         mk_outfile_puts(f, "}");
     }
     mk_outfile_puts(f, "\n  ]\n}\n");

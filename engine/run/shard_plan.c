@@ -293,25 +293,10 @@ static int scan_file(const char *path, const mk_step *src, int n, cut *cuts, uin
 
 /* ---- writing the plan ------------------------------------------------------ */
 
-static void put_str(mk_outfile *f, const char *s)
-{
-    mk_json_write_string(f, s, strlen(s), MK_JSON_REPLACE, NULL);
-}
-
-/* A file as the plan names it: relative to the pipeline's folder when it is
- * in it, so that plan, shards and merge may name the pipeline differently
- * (relative here, absolute on the nodes). */
-static void put_file(mk_outfile *f, const mk_pipeline *p, const char *path)
+void mk_shard_put_file(mk_outfile *f, const mk_pipeline *p, const char *path)
 {
     size_t n = strlen(p->dir);
-    put_str(f, strncmp(path, p->dir, n) == 0 && path[n] == '/' ? path + n + 1 : path);
-}
-
-static void put_num(mk_outfile *f, uint64_t v)
-{
-    char b[32];
-    snprintf(b, sizeof b, "%" PRIu64, v);
-    mk_outfile_puts(f, b);
+    mk_json_put_str(f, strncmp(path, p->dir, n) == 0 && path[n] == '/' ? path + n + 1 : path);
 }
 
 static void plan_head(mk_outfile *f, const mk_pipeline *p, int n, const char *mode)
@@ -325,19 +310,19 @@ static void plan_head(mk_outfile *f, const mk_pipeline *p, int n, const char *mo
     gmtime_r(&ts.tv_sec, &tm);
     strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%SZ", &tm);
     mk_outfile_puts(f, "{\n  \"mekong_shard_plan\": 1,\n  \"plan\": ");
-    put_str(f, id);
+    mk_json_put_str(f, id);
     mk_outfile_puts(f, ",\n  \"pipeline\": ");
-    put_str(f, p->name);
+    mk_json_put_str(f, p->name);
     mk_outfile_puts(f, ",\n  \"pipeline_file\": ");
-    put_str(f, p->path);
+    mk_json_put_str(f, p->path);
     mk_outfile_puts(f, ",\n  \"created\": ");
-    put_str(f, stamp);
+    mk_json_put_str(f, stamp);
     mk_outfile_puts(f, ",\n  \"shards\": ");
-    put_num(f, (uint64_t)n);
+    mk_json_put_u64(f, (uint64_t)n);
     mk_outfile_puts(f, ",\n  \"source\": ");
-    put_str(f, p->sources[0].name);
+    mk_json_put_str(f, p->sources[0].name);
     mk_outfile_puts(f, ",\n  \"mode\": ");
-    put_str(f, mode);
+    mk_json_put_str(f, mode);
 }
 
 /* Several files: piece k (of n) gets the files whose middle byte falls in
@@ -360,7 +345,7 @@ static void plan_files(mk_outfile *f, const mk_pipeline *p, const glob_t *all, i
         total += sizes[i];
     }
     mk_outfile_puts(f, ",\n  \"files\": ");
-    put_num(f, all->gl_pathc);
+    mk_json_put_u64(f, all->gl_pathc);
     if (inc)
         mk_shard_inc_put(f, p, inc);
     mk_outfile_puts(f, ",\n  \"parts\": [");
@@ -369,7 +354,7 @@ static void plan_files(mk_outfile *f, const mk_pipeline *p, const glob_t *all, i
     for (int shard = 0; shard < nshards; shard++) {
         int k = shard - first_shard, piece = k >= 0 && k < n;
         mk_outfile_puts(f, shard ? ",\n    {\"shard\": " : "\n    {\"shard\": ");
-        put_num(f, (uint64_t)shard);
+        mk_json_put_u64(f, (uint64_t)shard);
         mk_outfile_puts(f, ", \"files\": [");
         int first = 1;
         size_t first_file = i;
@@ -380,7 +365,7 @@ static void plan_files(mk_outfile *f, const mk_pipeline *p, const glob_t *all, i
                 break;
             if (!first)
                 mk_outfile_puts(f, ", ");
-            put_file(f, p, g->gl_pathv[i]);
+            mk_shard_put_file(f, p, g->gl_pathv[i]);
             first = 0;
             before += sizes ? sizes[i] : 0;
             i++;
@@ -401,13 +386,13 @@ static void plan_ranges(mk_outfile *f, const mk_pipeline *p, const char *path, c
                         int first_shard, int nshards)
 {
     mk_outfile_puts(f, ",\n  \"file\": ");
-    put_file(f, p, path);
+    mk_shard_put_file(f, p, path);
     mk_outfile_puts(f, ",\n  \"size\": ");
-    put_num(f, size);
+    mk_json_put_u64(f, size);
     mk_outfile_puts(f, ",\n  \"lines\": ");
-    put_num(f, lines);
+    mk_json_put_u64(f, lines);
     mk_outfile_puts(f, ",\n  \"records\": ");
-    put_num(f, records);
+    mk_json_put_u64(f, records);
     if (inc) { /* the shard whose range ends the file remembers it: the last that reads bytes */
         int mark = 0;
         for (int k = 0; k < n; k++)
@@ -420,15 +405,15 @@ static void plan_ranges(mk_outfile *f, const mk_pipeline *p, const char *path, c
     for (int shard = 0; shard < nshards; shard++) {
         int k = shard - first_shard, piece = k >= 0 && k < n;
         mk_outfile_puts(f, shard ? ",\n    {\"shard\": " : "\n    {\"shard\": ");
-        put_num(f, (uint64_t)shard);
+        mk_json_put_u64(f, (uint64_t)shard);
         mk_outfile_puts(f, ", \"start\": ");
-        put_num(f, piece ? cuts[k].offset : size);
+        mk_json_put_u64(f, piece ? cuts[k].offset : size);
         mk_outfile_puts(f, ", \"end\": ");
-        put_num(f, piece && k + 1 < n ? cuts[k + 1].offset : size);
+        mk_json_put_u64(f, piece && k + 1 < n ? cuts[k + 1].offset : size);
         mk_outfile_puts(f, ", \"line\": ");
-        put_num(f, piece ? cuts[k].line : lines);
+        mk_json_put_u64(f, piece ? cuts[k].line : lines);
         mk_outfile_puts(f, ", \"record\": ");
-        put_num(f, piece ? cuts[k].records : records);
+        mk_json_put_u64(f, piece ? cuts[k].records : records);
         mk_outfile_puts(f, "}");
     }
     mk_outfile_puts(f, "\n  ]");
@@ -513,7 +498,7 @@ static int plan_sources(mk_outfile *f, const mk_pipeline *p, int n, const char *
         int first = shard_of(before, total, n);
         int last = bytes[i] ? shard_of(before + bytes[i] - 1, total, n) : first;
         mk_outfile_puts(f, i ? ",\n   {\"source\": " : "\n   {\"source\": ");
-        put_str(f, p->sources[i].name);
+        mk_json_put_str(f, p->sources[i].name);
         rc = plan_piece(f, p, &p->sources[i], &g[i], last - first + 1, first, n, msg, len);
         mk_outfile_puts(f, "}");
         before += bytes[i];

@@ -252,37 +252,18 @@ void mk_shard_inc_hash(mk_shard_inc *inc, const void *p, size_t n)
         csv_sha256_update(&inc->sha, p, n);
 }
 
-static void put_str(mk_outfile *f, const char *s)
-{
-    mk_json_write_string(f, s, strlen(s), MK_JSON_REPLACE, NULL);
-}
-
-static void put_num(mk_outfile *f, uint64_t v)
-{
-    char b[32];
-    snprintf(b, sizeof b, "%" PRIu64, v);
-    mk_outfile_puts(f, b);
-}
-
-/* A file as the plan names it (as shard_plan.c's put_file). */
-static void put_file(mk_outfile *f, const mk_pipeline *p, const char *path)
-{
-    size_t n = strlen(p->dir);
-    put_str(f, strncmp(path, p->dir, n) == 0 && path[n] == '/' ? path + n + 1 : path);
-}
-
 void mk_shard_inc_put(mk_outfile *f, const mk_pipeline *p, const mk_shard_inc *inc)
 {
     mk_outfile_puts(f, ",\n  \"incremental\": {\"start\": ");
-    put_str(f, inc->start);
+    mk_json_put_str(f, inc->start);
     mk_outfile_puts(f, ", \"unchanged\": ");
-    put_num(f, inc->unchanged);
+    mk_json_put_u64(f, inc->unchanged);
     mk_outfile_puts(f, ", \"grown\": ");
-    put_num(f, inc->grown);
+    mk_json_put_u64(f, inc->grown);
     mk_outfile_puts(f, ",\n    \"read\": [");
     for (size_t i = 0; i < inc->n; i++) {
         mk_outfile_puts(f, i ? ", " : "");
-        put_file(f, p, inc->paths[i]);
+        mk_shard_put_file(f, p, inc->paths[i]);
     }
     mk_outfile_puts(f, "],\n    \"marks\": ");
     mk_outfile_puts(f, inc->marks);
@@ -315,9 +296,9 @@ void mk_shard_inc_put_ranges(mk_outfile *f, mk_shard_inc *inc, int mark_shard)
     char hex[65];
     csv_sha256_hex(&inc->sha, hex);
     mk_outfile_puts(f, ",\n  \"sha256\": ");
-    put_str(f, hex);
+    mk_json_put_str(f, hex);
     mk_outfile_puts(f, ", \"mark_shard\": ");
-    put_num(f, (uint64_t)mark_shard);
+    mk_json_put_u64(f, (uint64_t)mark_shard);
 }
 
 /* ---- a shard --------------------------------------------------------------------- */

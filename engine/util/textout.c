@@ -8,6 +8,8 @@
 #include "textout.h"
 
 #include <stdint.h>
+#include <inttypes.h>
+#include <stdio.h>
 #include <string.h>
 
 int mk_csv_is_formula(const char *p, size_t len)
@@ -370,4 +372,15 @@ int mk_json_write_string(mk_outfile *f, const char *str, size_t len, int replace
     if (mk_outfile_write(f, s + run, len - run) != 0)
         return -1;
     return mk_outfile_putc(f, '"');
+}
+
+void mk_json_put_str(mk_outfile *f, const char *s)
+{
+    mk_json_write_string(f, s, strlen(s), MK_JSON_REPLACE, NULL);
+}
+
+void mk_json_put_u64(mk_outfile *f, uint64_t v)
+{
+    char b[32];
+    mk_outfile_write(f, b, (size_t)snprintf(b, sizeof b, "%" PRIu64, v));
 }

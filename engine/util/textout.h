@@ -54,6 +54,12 @@ enum { MK_JSON_CHECK = 0, MK_JSON_REPLACE = 1, MK_JSON_VALID = 2 };
 int mk_json_write_string(mk_outfile *f, const char *ptr, size_t len, int replace,
                          size_t *replaced);
 
+/* A NUL-terminated string as a JSON string (invalid UTF-8 replaced), and
+ * an unsigned number: for the small JSON files the engine writes (plans,
+ * states, ledgers). */
+void mk_json_put_str(mk_outfile *f, const char *s);
+void mk_json_put_u64(mk_outfile *f, uint64_t v);
+
 /* The first of the n cells that is not valid UTF-8, or -1 when all are
  * (NULL cells are valid); *offset is where its first bad byte is. */
 long mk_cells_first_invalid_utf8(const mk_value *cells, size_t n, size_t *offset);
