@@ -8,6 +8,14 @@
 #                   goes also when the script fails.  Sets PGHOST PGPORT PGUSER PGDATABASE
 #                   (exported, so psql and mekong reach it) and PG_DIR.
 #   pg_have_server  0 when server binaries are installed (else say why)
+#   pg_script_begin NAME   the start of a test script NAME ($BUILD and
+#                   $MEKONG set): "# skip" and exit 0 without the postgres
+#                   plugin or server binaries; else a temporary folder $work,
+#                   a started cluster, and an EXIT trap that stops it, removes
+#                   $work (kept with KEEP=1) and says "not ok" unless the
+#                   script set finished=1 (one that dies half-way must not
+#                   look like fewer checks).  A cluster that does not start
+#                   is one "not ok".
 #   pg_psql SQL     psql -X -q -v ON_ERROR_STOP=1 -At -c SQL
 #   pg_restart_limited KB   the same server again, its files limited to KB
 #                   kilobytes (a disk-full-like failure; see below)
@@ -32,6 +40,29 @@ pg_have_server() {
     PG_BIN=$(pg_bindir) || { echo "no PostgreSQL server binaries (initdb, pg_ctl): install the Debian package postgresql"; return 1; }
     command -v psql >/dev/null 2>&1 || { echo "no psql: install the Debian package postgresql-client"; return 1; }
     return 0
+}
+
+pg_script_begin() {
+    PG_SCRIPT=$1
+    if ! [ -f "$BUILD/plugins/postgres/.libs/postgres.so" ] &&
+        ! "$MEKONG" plugins 2>/dev/null | grep -q '^postgres '; then
+        echo "# skip: $1: the postgres plugin is not built (install libpq-dev and configure again)"
+        exit 0
+    fi
+    local why
+    if ! why=$(pg_have_server); then
+        echo "# skip: $1: $why"
+        exit 0
+    fi
+    work=$(mktemp -d "${TMPDIR:-/tmp}/mekong-$1.XXXXXX")
+    finished=0
+    trap 'pg_stop; [ -n "${KEEP:-}" ] || rm -rf "$work"; [ $finished = 1 ] || echo "not ok - $PG_SCRIPT: the script stopped before its last check"' EXIT
+    if ! pg_start 2> "$work/start.err"; then
+        echo "not ok - $1: cannot start a throwaway PostgreSQL cluster:"
+        sed 's/^/    /' "$work/start.err" | tail -20
+        finished=1
+        exit 0
+    fi
 }
 
 pg_free_port() {

@@ -13,23 +13,7 @@ BUILD=${MEKONG_BUILD:-$SRC}
 MEKONG=${MEKONG:-$BUILD/engine/mekong}
 . "$SRC/tests/pg/lib.sh"
 
-if ! [ -f "$BUILD/plugins/postgres/.libs/postgres.so" ] && ! "$MEKONG" plugins 2>/dev/null | grep -q '^postgres '; then
-    echo "# skip: pg: the postgres plugin is not built (install libpq-dev and configure again)"
-exit 0
-fi
-if ! why=$(pg_have_server); then
-    echo "# skip: pg: $why"
-exit 0
-fi
-work=$(mktemp -d "${TMPDIR:-/tmp}/mekong-pg-test.XXXXXX")
-finished=0 # a script that dies half-way must not look like fewer checks
-trap 'pg_stop; rm -rf "$work"; [ $finished = 1 ] || echo "not ok - pg: the script stopped before its last check"' EXIT
-if ! pg_start 2> "$work/start.err"; then
-    echo "not ok - pg: cannot start a throwaway PostgreSQL cluster:"
-    sed 's/^/    /' "$work/start.err" | tail -20
-    finished=1
-    exit 0
-fi
+pg_script_begin pg
 [ -n "${PG_RUNAS:-}" ] && chmod 755 "$work"
 
 ok() { echo "ok - pg: $1"; }

@@ -29,23 +29,7 @@ MEKONG=${MEKONG:-$BUILD/engine/mekong}
 . "$SRC/tests/shards/lib.sh"
 . "$SRC/tests/pg/lib.sh"
 
-if ! [ -f "$BUILD/plugins/postgres/.libs/postgres.so" ] && ! "$MEKONG" plugins 2>/dev/null | grep -q '^postgres '; then
-    echo "# skip: shards-pg-inc: the postgres plugin is not built (install libpq-dev and configure again)"
-    exit 0
-fi
-if ! why=$(pg_have_server); then
-    echo "# skip: shards-pg-inc: $why"
-    exit 0
-fi
-work=$(mktemp -d "${TMPDIR:-/tmp}/mekong-shards-pg-inc.XXXXXX")
-finished=0
-trap 'pg_stop; [ -n "${KEEP:-}" ] || rm -rf "$work"; [ $finished = 1 ] || echo "not ok - shards-pg-inc: the script stopped before its last check"' EXIT
-if ! pg_start 2> "$work/start.err"; then
-    echo "not ok - shards-pg-inc: cannot start a throwaway PostgreSQL cluster:"
-    sed 's/^/    /' "$work/start.err" | tail -20
-    finished=1
-    exit 0
-fi
+pg_script_begin shards-pg-inc
 cd "$work" || exit 1
 ok() { echo "ok - shards-pg-inc: $*"; }
 fail() { echo "not ok - shards-pg-inc: $*"; }
