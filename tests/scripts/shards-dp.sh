@@ -414,37 +414,11 @@ if command -v node > /dev/null && command -v npm > /dev/null; then
             ajv-formats@2.1.1 > npm.log 2>&1)
     fi
     if [ -d "$npmdir/node_modules/ajv-draft-04" ]; then
-        cat > validate.js <<'JS'
-// node validate.js PROFILE TABULAR-RESOURCE-PROFILE DESCRIPTOR: as datapackage.sh
-const Ajv = require("ajv-draft-04");
-const addFormats = require("ajv-formats");
-const fs = require("fs");
-const [profile, tabular, descriptor] = process.argv.slice(2);
-const ajv = new Ajv({ allErrors: true, strict: false, logger: false });
-addFormats(ajv);
-ajv.addFormat("textarea", true);
-const load = (f) => JSON.parse(fs.readFileSync(f, "utf8"));
-const d = load(descriptor);
-let failed = false;
-const check = (schema, value, where) => {
-  const validate = ajv.compile(schema);
-  if (!validate(value)) {
-    for (const e of validate.errors) console.log(`${where}${e.instancePath || "/"} ${e.message}`);
-    failed = true;
-  }
-};
-check(load(profile), d, "");
-const t = load(tabular);
-d.resources.forEach((r, i) => {
-  if (r.profile === "tabular-data-resource") check(t, r, `/resources/${i}`);
-});
-process.exit(failed ? 1 : 0);
-JS
         fr=$SRC/tests/data/frictionless
-        if out=$(NODE_PATH="$npmdir/node_modules" node validate.js "$fr/data-package.json" \
-                 "$fr/tabular-data-resource.json" out-declared/ho-tich/datapackage.json 2>&1) &&
-            out=$(NODE_PATH="$npmdir/node_modules" node validate.js "$fr/data-package.json" \
-                 "$fr/tabular-data-resource.json" out-inferred/suy/datapackage.json 2>&1); then
+        if out=$(NODE_PATH="$npmdir/node_modules" node "$fr/validate.js" "$fr/data-package.json" \
+                 out-declared/ho-tich/datapackage.json "$fr/tabular-data-resource.json" 2>&1) &&
+            out=$(NODE_PATH="$npmdir/node_modules" node "$fr/validate.js" "$fr/data-package.json" \
+                 out-inferred/suy/datapackage.json "$fr/tabular-data-resource.json" 2>&1); then
             ok "profile: ajv: the merged packages are valid Data Packages with valid Tabular Data Resources"
         else
             fail "profile: ajv: $(echo "$out" | head -5 | tr '\n' ' ')"
