@@ -284,10 +284,6 @@ static int make_sets(schema_state *s)
     return MK_OK;
 }
 
-/* In a shard, a key that must not repeat over all rows (unique, primaryKey,
- * uniqueKeys) cannot be checked: one shard sees only its rows, so a key
- * repeated in two shards would pass, and the shards would not add up to
- * one run.  Refused, with what to do. */
 /* The key spaces (primaryKey, uniqueKeys, unique fields) and the shard
  * options of dedupe across shards' stages. */
 static int open_shard(schema_state *s)
@@ -302,6 +298,10 @@ static int open_shard(schema_state *s)
     return sch_shard_open(s->host, s->ctx, s->nspaces, &s->shard);
 }
 
+/* In a shard, keys that must not repeat over all rows (unique, primaryKey,
+ * uniqueKeys) are checked only with the stages' lists (s->shard): one
+ * shard alone sees only its rows, so a key repeated in two shards would
+ * pass.  A foreign key to this table needs every earlier row: refused. */
 static int refuse_keys_in_shard(schema_state *s)
 {
     const ts_schema *ts = s->ts;
