@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # bench/shards-dedupe.sh -- what dedupe across shards costs (issue 14,
 # docs/SCALE.md): the keys and decide stages against one run of the same
-# pipeline, csv -> dedupe (key: cccd, keep: first) -> csv.
+# pipeline, csv -> dedupe (key: cccd, keep: first) -> csv.  With
+# DEDUPE_SHARDS_STEP=schema the step is a schema step whose primaryKey is
+# cccd (the same stages, docs/SCALE.md "Schema keys across shards").
 #
 # The input (generated once into $BENCH_WORK, default $MEKONG_BUILD/bench/work)
 # has DEDUPE_SHARDS_ROWS rows (default 1,000,000), keys drawn from 60% as many
@@ -22,6 +24,7 @@ MEKONG=${MEKONG:-$BUILD/engine/mekong}
 ROWS=${DEDUPE_SHARDS_ROWS:-1000000}
 N=${SHARDS_N:-4}
 RUNS=${BENCH_RUNS_SHARDS:-1}
+STEP=${DEDUPE_SHARDS_STEP:-dedupe}
 WORK=${BENCH_WORK:-$BUILD/bench/work}
 mkdir -p "$WORK" || exit 1
 [ -x /usr/bin/time ] || { echo "bench shards-dedupe: GNU time is needed (apt-get install time)" >&2; exit 1; }
@@ -36,9 +39,17 @@ if [ ! -f "$csv" ] || [ "$(cat "$csv.rows" 2>/dev/null)" != "$ROWS" ]; then
             printf "%d,0790%08d,Nguyễn Văn %d,Số %d phố Hàng Bài\n", i, int(rand() * n * 0.6), i % 1000, i % 300
     }' > "$csv" && echo "$ROWS" > "$csv.rows" || { echo "bench shards-dedupe: cannot write $csv" >&2; exit 1; }
 fi
+step="{ plugin: dedupe, key: [cccd] }"
+if [ "$STEP" = schema ]; then
+    echo '{"fields": [{"name": "ma", "type": "integer"}, {"name": "cccd", "type": "string"},
+  {"name": "ho_ten", "type": "string"}, {"name": "dia_chi", "type": "string"}],
+ "primaryKey": ["cccd"]}' > "$WORK/shards-dedupe.schema.json"
+    step="{ plugin: schema, schema: \"$WORK/shards-dedupe.schema.json\" }"
+fi
+echo "bench shards-dedupe: the step that decides keys: $step"
 cat > "$WORK/shards-dedupe.yaml" <<YAML
 sources: [ { name: in, plugin: csv, path: "$csv" } ]
-transforms: [ { plugin: dedupe, key: [cccd] } ]
+transforms: [ $step ]
 sinks: [ { plugin: csv, path: "\${OUT}/out.csv" } ]
 rejects: "\${OUT}/rejects.csv"
 report: "\${OUT}/report.json"

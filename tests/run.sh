@@ -55,16 +55,6 @@ done
 for s in "$SRC"/tests/scripts/*.sh; do
     [ -f "$s" ] || continue
     out=$(bash "$s" 2>&1)
-    if grep -q '^not ok' <<< "$out" && grep -q 'Tracer caught signal' <<< "$out" &&
-        grep -q 'LeakSanitizer has encountered a fatal error' <<< "$out"; then
-        # LeakSanitizer's own stop-the-world tracer crashed at a process's
-        # exit: a known intermittent fault of the sanitizer (not a leak
-        # report, which says "detected memory leaks").  The whole script
-        # runs once more, from a new folder; what it prints then counts.
-        echo "# $(basename "$s"): LeakSanitizer's tracer crashed (a sanitizer fault, not a leak); running it once more"
-        grep -B2 -A1 'Tracer caught signal' <<< "$out" | sed 's/^/#     /'
-        out=$(bash "$s" 2>&1)
-    fi
     while IFS= read -r line; do
         case "$line" in
             "ok - "*) pass "${line#ok - }" ;;

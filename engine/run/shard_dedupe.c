@@ -13,6 +13,11 @@
  * came from.  Trade-off: a key crosses the shared storage twice (32 bytes
  * a row, then 16 a duplicate), and a decide task holds only its bucket's
  * keys -- about 1/N of what one run holds.
+ *
+ * A schema step whose Table Schema has keys (primaryKey, uniqueKeys, a
+ * unique field) decides them through the same stages and files
+ * (plugins/schema/sch_shard.c): it is a "keyed step" as a dedupe step is,
+ * and a pipeline may have one keyed step.
  */
 #include "config.h"
 
@@ -25,6 +30,7 @@
 
 #include "dedupe_shard.h"
 #include "log.h"
+#include "pipefile.h"
 #include "run.h"
 #include "shard.h"
 #include "shard_dedupe.h"
@@ -41,16 +47,51 @@ static const char *opt(const mk_step *s, const char *name)
     return ov && ov->value ? ov->value : "";
 }
 
+/* 1 when a field of the list fields has constraints: { unique: true }. */
+static int unique_field(const cfg_node *fields)
+{
+    for (size_t i = 0; fields && fields->kind == CFG_SEQ && i < fields->count; i++) {
+        const cfg_node *c = fields->items[i]->kind == CFG_MAP ? cfg_get(fields->items[i], "constraints")
+                                                               : NULL;
+        const cfg_node *u = c && c->kind == CFG_MAP ? cfg_get(c, "unique") : NULL;
+        if (u && u->kind == CFG_SCALAR && strcmp(u->value, "true") == 0)
+            return 1;
+    }
+    return 0;
+}
+
+/* 1 when the Table Schema of schema step s has keys that must hold over
+ * all rows.  A schema the engine cannot read counts as none: the step
+ * then refuses to run in a shard, saying so (plugins/schema/schema.c). */
+static int schema_keys(const mk_step *s)
+{
+    char err[512];
+    cfg_node *root = cfg_load(opt(s, "schema"), NULL, err, sizeof err);
+    const cfg_node *pk = root && root->kind == CFG_MAP ? cfg_get(root, "primaryKey") : NULL;
+    const cfg_node *uk = root && root->kind == CFG_MAP ? cfg_get(root, "uniqueKeys") : NULL;
+    int keys = (pk && (pk->kind != CFG_SCALAR || pk->value[0])) || (uk && uk->count) ||
+               (root && root->kind == CFG_MAP && unique_field(cfg_get(root, "fields")));
+    cfg_free(root);
+    return keys;
+}
+
+/* A step that decides keys over all rows: dedupe, or schema with keys. */
+static int keyed(const mk_step *s)
+{
+    return strcmp(s->plugin_name, "dedupe") == 0 ||
+           (strcmp(s->plugin_name, "schema") == 0 && schema_keys(s));
+}
+
 static size_t count_dedupe(mk_step *steps, size_t n, mk_step **found)
 {
     size_t c = 0;
     for (size_t i = 0; i < n; i++)
-        if (strcmp(steps[i].plugin_name, "dedupe") == 0 && c++ == 0)
+        if (keyed(&steps[i]) && c++ == 0)
             *found = &steps[i];
     return c;
 }
 
-/* The dedupe step of p (NULL: none); *count: how many there are. */
+/* The keyed step of p (NULL: none); *count: how many there are. */
 static mk_step *dedupe_step(const mk_pipeline *p, size_t *count)
 {
     mk_step *found = NULL, *t = NULL;
@@ -67,12 +108,14 @@ int mk_shard_dedupe_supported(const mk_pipeline *p, char *msg, size_t len)
     const mk_step *s = dedupe_step(p, &n);
     if (n > 1) {
         snprintf(msg, len,
-                 "the pipeline has %zu dedupe steps; across shards only one is "
-                 "supported: run this pipeline as one run, or keep one dedupe step",
+                 "the pipeline has %zu steps that decide keys over all rows (dedupe steps, "
+                 "schema steps whose schema has primaryKey, uniqueKeys or a unique field); "
+                 "across shards only one is supported: run this pipeline as one run, or keep one "
+                 "such step",
                  n);
         return 0;
     }
-    if (s && strcmp(opt(s, "keep"), "last") == 0) {
+    if (s && strcmp(s->plugin_name, "dedupe") == 0 && strcmp(opt(s, "keep"), "last") == 0) {
         snprintf(msg, len,
                  "dedupe step %s has keep: last, which cannot run across shards (a row "
                  "is rejected when a later occurrence arrives, possibly in another shard): use "
@@ -97,9 +140,8 @@ static int set_option(mk_step *s, const char *name, char *value)
         }
     }
     mk_log(MK_LOG_ERROR,
-           "dedupe step %s has no option %s: this mekong's dedupe plugin is older "
-           "than the engine",
-           s->name, name);
+           "%s step %s has no option %s: this mekong's %s plugin is older than the engine",
+           s->plugin_name, s->name, name, s->plugin_name);
     free(value);
     return -1;
 }
@@ -157,8 +199,8 @@ static int prepare_keys(mk_pipeline *p, mk_step *s, const char *dir, const char 
     if (set_option(s, "shard_keys", plan_path(dir, plan, sub)) ||
         set_option(s, "shard_index", number(k)) || set_option(s, "shard_buckets", number(n)))
         return MK_EXIT_FAILED;
-    mk_log(MK_LOG_INFO, "%s: keys stage of shard %d: the keys of dedupe step %s into %d buckets",
-           p->name, k, s->name, n);
+    mk_log(MK_LOG_INFO, "%s: keys stage of shard %d: the keys of %s step %s into %d buckets",
+           p->name, k, s->plugin_name, s->name, n);
     return MK_EXIT_OK;
 }
 
@@ -197,8 +239,8 @@ int mk_shard_dedupe_prepare(mk_pipeline *p, const char *dir, const char *plan, i
     }
     if (stage && !s) {
         mk_log(MK_LOG_ERROR,
-               "%s has no dedupe step: --stage keys and decide are for dedupe "
-               "across shards; run the shards without --stage",
+               "%s has no dedupe step (nor a schema step with keys): --stage keys and "
+               "decide are for keys decided across shards; run the shards without --stage",
                p->path);
         return MK_EXIT_USAGE;
     }
@@ -210,10 +252,10 @@ int mk_shard_dedupe_prepare(mk_pipeline *p, const char *dir, const char *plan, i
     int missing = undecided(dir, plan, n, msg, sizeof msg);
     if (missing) {
         mk_log(MK_LOG_ERROR,
-               "%s: shard %d refused: dedupe step %s needs the decide stage of "
+               "%s: shard %d refused: %s step %s needs the decide stage of "
                "every bucket first, and %d of %d bucket(s) are not decided (%s): run 'mekong run "
                "%s --stage decide --shard B --dir %s' for them, after every shard's keys stage",
-               p->name, k, s->name, missing, n, msg, p->path, dir);
+               p->name, k, s->plugin_name, s->name, missing, n, msg, p->path, dir);
         return MK_EXIT_FAILED;
     }
     return set_option(s, "shard_duplicates", plan_path(dir, plan, NULL)) ||
@@ -606,8 +648,8 @@ int mk_shard_decide(mk_pipeline *p, const char *dir, const char *which)
     }
     if (!s) {
         mk_log(MK_LOG_ERROR,
-               "%s has no dedupe step: --stage decide is for dedupe across shards; "
-               "run the shards without --stage",
+               "%s has no dedupe step (nor a schema step with keys): --stage decide is for "
+               "keys decided across shards; run the shards without --stage",
                p->path);
         return MK_EXIT_USAGE;
     }

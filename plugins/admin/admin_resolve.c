@@ -606,6 +606,7 @@ void adm_resolve(const adm_tables *t, const adm_query *q, adm_result *r)
     r->status = ADM_UNKNOWN;
     r->new_province = -1;
     r->old_ward = 0;
+    r->new_ward = 0;
     r->ncand = 0;
     r->house_len = 0;
     r->reason[0] = '\0';
@@ -620,6 +621,9 @@ void adm_resolve(const adm_tables *t, const adm_query *q, adm_result *r)
     }
     if (n || !have_code)
         resolve_text(t, q, parts, n, &pc, &have_province, r);
-    if (have_code)
+    /* province_only: no ward was resolved (new_ward means nothing), and the
+     * step has no ward code then (admin.c); a query with both is not checked
+     * against the code */
+    if (have_code && !q->province_only)
         check_code(t, c, r, have_province ? pc.new_p : -1);
 }

@@ -239,7 +239,8 @@ static int list_advance(dup_list *l)
     l->payload = ds_get64(rec + 8);
     l->left--;
     l->has = 1;
-    return !first && l->seq <= before ? -1 : 0; /* a list is sorted */
+    /* a list is sorted; a schema step lists a row once per key space it repeats */
+    return !first && l->seq < before ? -1 : 0;
 }
 
 /* Open bucket b's list for shard s: header, footer, then its section. */

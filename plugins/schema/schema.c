@@ -46,6 +46,7 @@
 
 #include "mekong.h"
 #include "mekong_kit.h"
+#include "sch_shard.h"
 #include "schema_plugin.h"
 #include "ts_json.h"
 #include "ts_vn.h"
@@ -95,6 +96,12 @@ typedef struct schema_state {
     field_stats *wstats;          /* (nthreads - 1) * fields: the other threads' counts */
     pcre2_match_data **wmd;       /* (nthreads - 1) * fields: their pattern match data */
     mk_value *keycells;
+    /* across shards (sch_shard.h): the keys stage or a shard's run; the
+     * key space of each unique field (primaryKey is 0, then uniqueKeys) */
+    sch_shard *shard;
+    size_t *fspace, nspaces;
+    uint64_t seq;                 /* rows that reached the step */
+    uint64_t primary_firsts;      /* a shard's run: primary keys not repeated */
     char reason[1024];
     const char *rule;
     int reject;                   /* this row: a reject-level error seen */
@@ -118,6 +125,13 @@ static const mk_option_decl options[] = {
      "threads checking the cells of big batches (0: one per core but one, at most 4; 1: none)"},
     {"shard_index", MK_OPT_INT, 0, "-1",
      "set by mekong run --shard: this step runs in one shard of a plan (docs/SCALE.md)"},
+    {"shard_keys", MK_OPT_STRING, 0, NULL,
+     "across shards (set by mekong run --stage keys): write the keys of every row into bucket "
+     "files in this folder and drop the row"},
+    {"shard_duplicates", MK_OPT_STRING, 0, NULL,
+     "across shards (set by mekong run --shard): the plan's folder, whose bucket-B/duplicates "
+     "lists say which rows of this shard repeat a key"},
+    {"shard_buckets", MK_OPT_INT, 0, "0", "across shards: the number of buckets (= shards)"},
     {NULL, 0, 0, NULL, NULL},
 };
 
@@ -270,33 +284,49 @@ static int make_sets(schema_state *s)
     return MK_OK;
 }
 
-/* In a shard, a key that must not repeat over all rows (unique, primaryKey,
- * uniqueKeys) cannot be checked: one shard sees only its rows, so a key
- * repeated in two shards would pass, and the shards would not add up to
- * one run.  Refused, with what to do. */
+/* The key spaces (primaryKey, uniqueKeys, unique fields) and the shard
+ * options of dedupe across shards' stages. */
+static int open_shard(schema_state *s)
+{
+    const ts_schema *ts = s->ts;
+    if (!(s->fspace = calloc(ts->nfields ? ts->nfields : 1, sizeof(size_t))))
+        return MK_NOMEM;
+    s->nspaces = (ts->primary.n ? 1 : 0) + ts->nunique_keys;
+    for (size_t i = 0; i < ts->nfields; i++)
+        if (ts->fields[i].unique)
+            s->fspace[i] = s->nspaces++;
+    return sch_shard_open(s->host, s->ctx, s->nspaces, &s->shard);
+}
+
+/* In a shard, keys that must not repeat over all rows (unique, primaryKey,
+ * uniqueKeys) are checked only with the stages' lists (s->shard): one
+ * shard alone sees only its rows, so a key repeated in two shards would
+ * pass.  A foreign key to this table needs every earlier row: refused. */
 static int refuse_keys_in_shard(schema_state *s)
 {
     const ts_schema *ts = s->ts;
     if (s->host->opt_int(s->ctx, "shard_index") < 0)
         return MK_OK;
+    for (size_t i = 0; i < ts->nfkeys; i++)
+        if (!ts->fkeys[i].resource[0]) {
+            s->host->error(s->ctx, "the schema has a foreign key to this table itself (foreignKeys "
+                           "with reference resource \"\"), which needs every earlier row, and one "
+                           "shard sees only its own: run this pipeline as one run, or write the "
+                           "referenced keys to a CSV file and name it in resources");
+            return MK_ERROR;
+        }
+    if (s->shard)
+        return MK_OK; /* the keys are decided by the stages */
     const char *what = ts->primary.n ? "primaryKey" : ts->nunique_keys ? "uniqueKeys" : NULL;
     for (size_t i = 0; !what && i < ts->nfields; i++)
         what = ts->fields[i].unique ? ts->fields[i].name : NULL;
-    for (size_t i = 0; !what && i < ts->nfkeys; i++)
-        what = ts->fkeys[i].resource[0] ? NULL : "foreignKeys";
     if (!what)
         return MK_OK;
-    if (strcmp(what, "foreignKeys") == 0) {
-        s->host->error(s->ctx, "the schema has a foreign key to this table itself (foreignKeys "
-                       "with reference resource \"\"), which needs every earlier row, and one "
-                       "shard sees only its own: run this pipeline as one run, or write the "
-                       "referenced keys to a CSV file and name it in resources");
-        return MK_ERROR;
-    }
     s->host->error(s->ctx, "the schema has %s%s, which must hold over all rows, and one shard "
-                   "sees only its own: run this pipeline as one run, or check that key with a "
-                   "dedupe step (key: [...], on_duplicate: reject), which shards decide over all "
-                   "rows, and leave it out of the schema",
+                   "sees only its own: its keys need the keys and decide stages, which this plan "
+                   "does not have (another step decides keys too, or the engine could not read "
+                   "the schema when planning): make the plan again, or run this pipeline as one "
+                   "run (docs/SCALE.md)",
                    what, ts->primary.n || ts->nunique_keys ? "" : " (a unique field)");
     return MK_ERROR;
 }
@@ -318,6 +348,8 @@ static int schema_open(mk_context *ctx, const mk_host *host, void **state)
     if (!(s->plans = mkk_plans_new(free_plan)))
         return MK_NOMEM;
     int rc = load_schema(s);
+    if (rc == MK_OK)
+        rc = open_shard(s);
     if (rc == MK_OK)
         rc = refuse_keys_in_shard(s);
     if (rc == MK_OK)
@@ -662,6 +694,43 @@ static void key_names(const ts_schema *ts, const ts_key *k, char *buf, size_t ca
                                 ts->fields[k->fields[i]].name);
 }
 
+/* Whether key h of space k was seen before, at line *first (1), or is new
+ * (0), from the step's own key set or, in a shard, from the decided lists.
+ * -1: out of memory. */
+static int seen(schema_state *s, mkk_keyset *set, size_t k, const uint64_t h[2], uint64_t pos,
+                uint64_t *first)
+{
+    if (!s->shard)
+        return mkk_keyset_insert(set, h, pos, first);
+    int dup = sch_shard_dup(s->shard, k, first);
+    s->primary_firsts += !dup && set == s->primary;
+    return dup;
+}
+
+/* The keys stage: the row's keys, as check_keys would compare them. */
+static int write_keys(schema_state *s, const mk_batch *in, size_t r, uint64_t seq)
+{
+    const ts_schema *ts = s->ts;
+    uint64_t h[2], pos = position_of(in, r);
+    int rc = MK_OK;
+    size_t k = 0;
+    if (ts->primary.n && key_hash(s, &ts->primary, h))
+        rc = sch_shard_add(s->shard, k, h, seq, pos);
+    k += ts->primary.n ? 1 : 0;
+    for (size_t i = 0; rc == MK_OK && i < ts->nunique_keys; i++, k++)
+        if (key_hash(s, &ts->unique_keys[i], h))
+            rc = sch_shard_add(s->shard, k, h, seq, pos);
+    for (size_t i = 0; rc == MK_OK && i < ts->nfields; i++) {
+        const ts_cell *c = &s->cells[i];
+        if (!ts->fields[i].unique || c->missing || c->failed != TS_NCHECKS)
+            continue;
+        mk_value v = {c->canon, c->canon_len};
+        mkk_key_hash(&v, 1, h);
+        rc = sch_shard_add(s->shard, s->fspace[i], h, seq, pos);
+    }
+    return rc;
+}
+
 /* unique fields, primaryKey, uniqueKeys, foreignKeys.  -1: out of memory. */
 static int check_keys(schema_state *s, const mk_batch *in, size_t r)
 {
@@ -674,7 +743,7 @@ static int check_keys(schema_state *s, const mk_batch *in, size_t r)
             if (!s->reason[0])
                 add_error(s, NULL, "primary-key", "primary key (%s) has a missing value", names);
         } else {
-            int rc = mkk_keyset_insert(s->primary, h, pos, &first);
+            int rc = seen(s, s->primary, 0, h, pos, &first);
             if (rc < 0)
                 return -1;
             if (rc == 1)
@@ -685,7 +754,7 @@ static int check_keys(schema_state *s, const mk_batch *in, size_t r)
     for (size_t i = 0; i < ts->nunique_keys; i++) {
         if (!key_hash(s, &ts->unique_keys[i], h))
             continue; /* a key with a missing value is not compared (frictionless-py) */
-        int rc = mkk_keyset_insert(s->ukeys[i], h, pos, &first);
+        int rc = seen(s, s->ukeys[i], (ts->primary.n ? 1 : 0) + i, h, pos, &first);
         if (rc < 0)
             return -1;
         key_names(ts, &ts->unique_keys[i], names, sizeof names);
@@ -699,7 +768,7 @@ static int check_keys(schema_state *s, const mk_batch *in, size_t r)
             continue;
         mk_value v = {c->canon, c->canon_len};
         mkk_key_hash(&v, 1, h);
-        int rc = mkk_keyset_insert(s->unique[i], h, pos, &first);
+        int rc = seen(s, s->unique[i], s->fspace[i], h, pos, &first);
         if (rc < 0)
             return -1;
         if (rc == 1) {
@@ -804,7 +873,14 @@ static int schema_row(schema_state *s, const plan *p, const mk_batch *in, size_t
     s->reason[0] = '\0';
     s->rule = NULL;
     s->reject = 0;
+    uint64_t seq = s->seq++;
     report_row(s, p, &MK_CELL(in, r, 0));
+    if (s->shard && sch_shard_is_keys(s->shard)) { /* the keys stage: no further */
+        int rc = s->reject ? MK_OK : write_keys(s, in, r, seq);
+        return rc == MK_OK ? s->host->row_drop(s->ctx, in, r) : rc;
+    }
+    if (s->shard && sch_shard_row(s->shard, seq) != MK_OK)
+        return MK_ERROR;
     /* keys only for rows that are kept so far: "first occurrence" is the
      * first row kept, as a Lua rule or SQL filtering first would see it */
     if (!s->reject) {
@@ -812,6 +888,8 @@ static int schema_row(schema_state *s, const plan *p, const mk_batch *in, size_t
             return MK_NOMEM;
         self_refs(s);
     }
+    if (s->shard && sch_shard_row_end(s->shard) != MK_OK)
+        return MK_ERROR;
     if (s->reject)
         return s->host->row_reject(s->ctx, in, r, s->rule, s->reason);
     if (s->rule) {
@@ -989,13 +1067,20 @@ static int schema_finish(void *state, mk_batch *out)
     schema_state *s = state;
     (void)out;
     merge_stats(s);
-    size_t bytes = s->primary ? mkk_keyset_bytes(s->primary) : 0;
+    if (s->shard && sch_shard_finish(s->shard, s->seq) != MK_OK)
+        return MK_ERROR;
+    if (s->shard && sch_shard_is_keys(s->shard))
+        return MK_OK; /* the keys stage's report: what it wrote */
+    size_t bytes = s->shard     ? sch_shard_bytes(s->shard)
+                   : s->primary ? mkk_keyset_bytes(s->primary)
+                                : 0;
     for (size_t i = 0; i < s->ts->nfields; i++)
         bytes += s->unique[i] ? mkk_keyset_bytes(s->unique[i]) : 0;
     for (size_t i = 0; i < s->ts->nunique_keys; i++)
         bytes += mkk_keyset_bytes(s->ukeys[i]);
     if (s->primary)
-        s->host->report_add(s->ctx, "primary_keys", (int64_t)mkk_keyset_count(s->primary));
+        s->host->report_add(s->ctx, "primary_keys", (int64_t)(s->shard ? s->primary_firsts
+                                                              : mkk_keyset_count(s->primary)));
     if (bytes)
         s->host->report_add(s->ctx, "key_memory_bytes", (int64_t)bytes);
     if (s->report_fields)
@@ -1035,6 +1120,8 @@ static void schema_close(void *state)
         pcre2_match_data_free(s->wmd[i]);
     free(s->wmd);
     free(s->keycells);
+    sch_shard_close(s->shard);
+    free(s->fspace);
     free(s);
 }
 

@@ -49,8 +49,9 @@ work=$(mktemp -d "${TMPDIR:-/tmp}/mekong-shards-dp.XXXXXX")
 trap '[ -n "${KEEP:-}" ] || rm -rf "$work"' EXIT
 cd "$work" || exit 1
 cp "$SRC/tests/data/datapackage/people.schema.json" .
-# the schema step checks a copy without primaryKey: a key that must hold over
-# all rows is refused in a shard (docs/SCALE.md); the package still declares it
+# the schema step checks a copy without primaryKey, so that the dedupe case
+# below may run (a pipeline has one step that decides keys across shards;
+# schema keys in shards: shards-sources.sh); the package still declares it
 python3 -c 'import json; s = json.load(open("people.schema.json")); s.pop("primaryKey", None)
 json.dump(s, open("people-step.schema.json", "w"), ensure_ascii=False, indent=1)'
 

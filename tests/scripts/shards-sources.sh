@@ -14,16 +14,18 @@
 #               four stages: one run's outputs, rejects and report
 #   changed     a pipeline with a source more than its plan: refused
 #   refused     a postgres or an incremental source among several: plan refused
-#   keys        a schema step with primaryKey, a unique field or a foreign key
-#               to its own table: each shard
-#               refuses it (a key repeated in two shards would pass), says what
-#               to do, and the merge publishes nothing; without keys it runs
+#   keys-N      a schema step with primaryKey, a unique field and uniqueKeys,
+#               keys repeated across the sources: N shards in the four stages
+#               give one run's outputs, rejects and report
+#   keys-refused  a dedupe step with such a schema step (two steps deciding
+#               keys): plan refused; a foreign key to the table itself: the
+#               shard refuses it, saying what to do
 set -u
 SRC=${MEKONG_SRC:-$(cd "$(dirname "$0")/../.." && pwd)}
 MEKONG=${MEKONG:-$SRC/engine/mekong}
 . "$SRC/tests/shards/lib.sh"
 work=$(mktemp -d "${TMPDIR:-/tmp}/mekong-shards-sources.XXXXXX")
-trap 'rm -rf "$work"' EXIT
+trap '[ -n "${KEEP:-}" ] || rm -rf "$work"' EXIT
 cd "$work" || exit 1
 
 ok() { echo "ok - shards-sources: $*"; }
@@ -201,35 +203,42 @@ else
     fail "refused: exit $rc1 / $rc2: $(cat pg.err inc.err)"
 fi
 
-# a schema step whose keys must hold over all rows
+# a schema step whose keys must hold over all rows: decided by the four stages
 cat > keys.schema.json <<'JSON'
 {"fields": [{"name": "ma", "type": "integer"}, {"name": "ten", "type": "string"},
-            {"name": "ghi_chu", "type": "string", "constraints": {"unique": UNIQUE}}],
- PRIMARY}
+            {"name": "ghi_chu", "type": "string", "constraints": {"unique": true}}],
+ "missingValues": [""], "primaryKey": ["ma"], "uniqueKeys": [["ten", "ghi_chu"]]}
 JSON
-keys_run() { # UNIQUE PRIMARY: plan, one shard, merge; sets rc (the shard's) and mrc
-    sed -e "s/UNIQUE/$1/" -e "s/PRIMARY/$2/" keys.schema.json > k.schema.json
-    sed 's|^transforms:|transforms:\n  - plugin: schema\n    schema: k.schema.json|' p.yaml > k.yaml
-    rm -rf out shared-k
-    "$MEKONG" plan k.yaml --shards 2 --dir shared-k -q
-    "$MEKONG" run k.yaml --shard 0 --dir shared-k -q 2> k.err
-    rc=$?
-    "$MEKONG" run k.yaml --shard 1 --dir shared-k -q 2>> k.err
-    "$MEKONG" merge k.yaml --dir shared-k -q 2>> k.err
-    mrc=$?
-}
-keys_run false '"primaryKey": ["ma"]'
-pk_rc=$rc pk_mrc=$mrc pk_err=$(cat k.err) pk_pub=$(ls out 2> /dev/null | wc -l)
-keys_run true '"missingValues": [""]'
-u_rc=$rc u_err=$(cat k.err)
-keys_run false '"foreignKeys": [{"fields": ["ten"], "reference": {"resource": "", "fields": ["ghi_chu"]}}]'
-fk_rc=$rc fk_err=$(cat k.err)
-keys_run false '"missingValues": [""]'
-if [ $pk_rc = 1 ] && [ $pk_mrc = 1 ] && [ "$pk_pub" = 0 ] &&
-    grep -q 'primaryKey, which must hold over all rows.*dedupe step' <<< "$pk_err" &&
-    [ $u_rc = 1 ] && grep -q 'ghi_chu (a unique field)' <<< "$u_err" && [ $rc = 0 ] && [ $mrc = 0 ] &&
-    [ $fk_rc = 1 ] && grep -q 'foreign key to this table itself.*resources' <<< "$fk_err"; then
-    ok "keys: a schema with primaryKey, a unique field or a foreign key to itself is refused in shards, with what to do; without keys it runs"
+sed 's|^transforms:|transforms:\n  - plugin: schema\n    schema: keys.schema.json|' p.yaml > k.yaml
+single k.yaml k || fail "the single run with schema keys failed"
+pk=$(grep -c 'primary key (ma) repeats' single-k/rejects.csv)
+uf=$(grep -c "is not unique" single-k/rejects.csv)
+uk=$(grep -c "unique key (ten, ghi_chu) repeats" single-k/rejects.csv)
+for n in 3 4; do
+    rm -rf out
+    if [ "$pk" -gt 100 ] && [ "$uf" -gt 100 ] && [ "$uk" -gt 100 ] && "$MEKONG" plan k.yaml --shards $n --dir shared-k -q &&
+        grep -q '"stage": "decide"' shared-k/plan.json && SHARD_STRIP_PROFILE=1 shard_stages k.yaml shared-k $n &&
+        SHARD_STRIP_PROFILE=1 same k; then
+        ok "keys-$n: primaryKey, a unique field and uniqueKeys repeated across sources and shards ($pk, $uf, $uk repeats): $n shards in four stages give one run's outputs, rejects and report"
+    else
+        fail "keys-$n: schema keys in $n shards differ from one run ($pk, $uf, $uk repeats)"
+    fi
+done
+
+# what stays refused: a second step deciding keys; a foreign key to the table itself
+sed 's|^transforms:|transforms:\n  - plugin: schema\n    schema: keys.schema.json|' dd.yaml > k2.yaml
+"$MEKONG" plan k2.yaml --shards 2 --dir shared-k2 -q 2> k2.err
+k2_rc=$?
+sed 's|"uniqueKeys": \[\["ten", "ghi_chu"\]\]|"foreignKeys": [{"fields": ["ten"], "reference": {"resource": "", "fields": ["ghi_chu"]}}]|' \
+    keys.schema.json > fk.schema.json
+sed 's|^transforms:|transforms:\n  - plugin: schema\n    schema: fk.schema.json|' p.yaml > fk.yaml
+rm -rf out
+"$MEKONG" plan fk.yaml --shards 2 --dir shared-fk -q
+"$MEKONG" run fk.yaml --stage keys --shard 0 --dir shared-fk -q 2> fk.err
+fk_rc=$?
+if [ $k2_rc = 2 ] && grep -q '2 steps that decide keys over all rows' k2.err && [ ! -e shared-k2/plan.json ] &&
+    grep -q 'fk.schema.json' fk.yaml && [ $fk_rc = 1 ] && grep -q 'foreign key to this table itself.*resources' fk.err; then
+    ok "keys-refused: a dedupe step and a schema step with keys: plan exits 2; a foreign key to the table itself: the shard exits 1; both say what to do"
 else
-    fail "keys: primaryKey shard $pk_rc merge $pk_mrc, unique shard $u_rc, self foreign key shard $fk_rc, no keys shard $rc merge $mrc: $pk_err $u_err $fk_err"
+    fail "keys-refused: two keyed steps plan exit $k2_rc, self foreign key exit $fk_rc: $(cat k2.err fk.err)"
 fi
