@@ -51,8 +51,8 @@ static const char *opt(const mk_step *s, const char *name)
 static int unique_field(const cfg_node *fields)
 {
     for (size_t i = 0; fields && fields->kind == CFG_SEQ && i < fields->count; i++) {
-        const cfg_node *c = fields->items[i]->kind == CFG_MAP ? cfg_get(fields->items[i], "constraints")
-                                                               : NULL;
+        const cfg_node *f = fields->items[i];
+        const cfg_node *c = f->kind == CFG_MAP ? cfg_get(f, "constraints") : NULL;
         const cfg_node *u = c && c->kind == CFG_MAP ? cfg_get(c, "unique") : NULL;
         if (u && u->kind == CFG_SCALAR && strcmp(u->value, "true") == 0)
             return 1;
