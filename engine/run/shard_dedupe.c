@@ -82,7 +82,7 @@ static int keyed(const mk_step *s)
            (strcmp(s->plugin_name, "schema") == 0 && schema_keys(s));
 }
 
-static size_t count_dedupe(mk_step *steps, size_t n, mk_step **found)
+static size_t count_keyed(mk_step *steps, size_t n, mk_step **found)
 {
     size_t c = 0;
     for (size_t i = 0; i < n; i++)
@@ -92,20 +92,20 @@ static size_t count_dedupe(mk_step *steps, size_t n, mk_step **found)
 }
 
 /* The keyed step of p (NULL: none); *count: how many there are. */
-static mk_step *dedupe_step(const mk_pipeline *p, size_t *count)
+static mk_step *keyed_step(const mk_pipeline *p, size_t *count)
 {
     mk_step *found = NULL, *t = NULL;
     *count = 0;
     for (size_t i = 0; i < p->nsources; i++) /* each source's own steps, in order */
-        *count += count_dedupe(p->sources[i].chain, p->sources[i].chain_len, found ? &t : &found);
-    *count += count_dedupe(p->transforms, p->ntransforms, &t);
+        *count += count_keyed(p->sources[i].chain, p->sources[i].chain_len, found ? &t : &found);
+    *count += count_keyed(p->transforms, p->ntransforms, &t);
     return found ? found : t;
 }
 
 int mk_shard_dedupe_supported(const mk_pipeline *p, char *msg, size_t len)
 {
     size_t n;
-    const mk_step *s = dedupe_step(p, &n);
+    const mk_step *s = keyed_step(p, &n);
     if (n > 1) {
         snprintf(msg, len,
                  "the pipeline has %zu steps that decide keys over all rows (dedupe steps, "
@@ -232,7 +232,7 @@ int mk_shard_dedupe_prepare(mk_pipeline *p, const char *dir, const char *plan, i
                             const char *stage, char **report)
 {
     size_t count;
-    mk_step *s = dedupe_step(p, &count);
+    mk_step *s = keyed_step(p, &count);
     if (stage && strcmp(stage, "keys") != 0) {
         mk_log(MK_LOG_ERROR, "--stage is keys or decide, not '%s'", stage);
         return MK_EXIT_USAGE;
@@ -641,7 +641,7 @@ int mk_shard_decide(mk_pipeline *p, const char *dir, const char *which)
 {
     char msg[2048];
     size_t count;
-    const mk_step *s = dedupe_step(p, &count);
+    const mk_step *s = keyed_step(p, &count);
     if (!mk_shard_supported(p, msg, sizeof msg)) {
         mk_log(MK_LOG_ERROR, "%s: cannot run as shards: %s", p->path, msg);
         return MK_EXIT_USAGE;
@@ -720,7 +720,7 @@ static const char *stage_of(const mk_pipeline *p, int i, int n, const char *dir,
 void mk_shard_stages_json(mk_outfile *f, const mk_pipeline *p, int n, const char *dir)
 {
     size_t count;
-    int first = dedupe_step(p, &count) ? 0 : 2, tasks;
+    int first = keyed_step(p, &count) ? 0 : 2, tasks;
     mk_outfile_puts(f, ",\n  \"stages\": [");
     for (int i = first; i < 4; i++) {
         char cmd[2200], num[32];
@@ -740,7 +740,7 @@ void mk_shard_stages_json(mk_outfile *f, const mk_pipeline *p, int n, const char
 void mk_shard_stages_log(const mk_pipeline *p, int n, const char *dir)
 {
     size_t count;
-    int first = dedupe_step(p, &count) ? 0 : 2, tasks;
+    int first = keyed_step(p, &count) ? 0 : 2, tasks;
     for (int i = first; i < 4; i++) {
         char cmd[2200];
         const char *name = stage_of(p, i, n, dir, cmd, sizeof cmd, &tasks);

@@ -703,7 +703,7 @@ static int seen(schema_state *s, mkk_keyset *set, size_t k, const uint64_t h[2],
     if (!s->shard)
         return mkk_keyset_insert(set, h, pos, first);
     int dup = sch_shard_dup(s->shard, k, first);
-    s->primary_firsts += !dup && set == s->primary;
+    s->primary_firsts += !dup && k == 0 && s->ts->primary.n; /* space 0: primaryKey */
     return dup;
 }
 

@@ -17,6 +17,7 @@
 #   keys-N      a schema step with primaryKey, a unique field and uniqueKeys,
 #               keys repeated across the sources: N shards in the four stages
 #               give one run's outputs, rejects and report
+#   keys-changed  the schema changed after the keys stage: the shard refuses
 #   keys-refused  a dedupe step with such a schema step (two steps deciding
 #               keys): plan refused; a foreign key to the table itself: the
 #               shard refuses it, saying what to do
@@ -225,6 +226,23 @@ for n in 3 4; do
     fi
 done
 
+# the shards check the keys stage's rows: a schema changed after it (ghi_chu
+# now needs a digit, so rows listed as repeats fail their cells) fails the shard
+cp keys.schema.json keys-kept.schema.json
+sed 's|"constraints": {"unique": true}|"constraints": {"unique": true, "pattern": ".*[0-9].*"}|' \
+    keys-kept.schema.json > keys.schema.json
+rm -rf out
+"$MEKONG" run k.yaml --shard 0 --dir shared-k -q 2> changed.err
+ch_rc=$?
+grep -q '"pattern"' keys.schema.json && changed=yes
+mv keys-kept.schema.json keys.schema.json
+if [ "${changed:-}" = yes ] && [ $ch_rc = 1 ] &&
+    grep -q 'schema#1.*run the keys and decide stages again' changed.err; then
+    ok "keys-changed: a schema changed after the keys stage: the shard exits 1, naming the step, and says to run the keys and decide stages again"
+else
+    fail "keys-changed: exit $ch_rc: $(cat changed.err)"
+fi
+
 # what stays refused: a second step deciding keys; a foreign key to the table itself
 sed 's|^transforms:|transforms:\n  - plugin: schema\n    schema: keys.schema.json|' dd.yaml > k2.yaml
 "$MEKONG" plan k2.yaml --shards 2 --dir shared-k2 -q 2> k2.err
@@ -237,7 +255,7 @@ rm -rf out
 "$MEKONG" run fk.yaml --stage keys --shard 0 --dir shared-fk -q 2> fk.err
 fk_rc=$?
 if [ $k2_rc = 2 ] && grep -q '2 steps that decide keys over all rows' k2.err && [ ! -e shared-k2/plan.json ] &&
-    grep -q 'fk.schema.json' fk.yaml && [ $fk_rc = 1 ] && grep -q 'foreign key to this table itself.*resources' fk.err; then
+    grep -q '"foreignKeys"' fk.schema.json && [ $fk_rc = 1 ] && grep -q 'foreign key to this table itself.*resources' fk.err; then
     ok "keys-refused: a dedupe step and a schema step with keys: plan exits 2; a foreign key to the table itself: the shard exits 1; both say what to do"
 else
     fail "keys-refused: two keyed steps plan exit $k2_rc, self foreign key exit $fk_rc: $(cat k2.err fk.err)"
